@@ -1,0 +1,13 @@
+/** The plan catalog: data, so a product edits one table to change its offer. */
+export const PLANS = {
+  starter: { label: 'Starter', trialDays: 14, seatCap: 5, pendingInviteLimit: 10, selfServe: true },
+  team: { label: 'Team', trialDays: 14, seatCap: 25, pendingInviteLimit: 50, selfServe: true },
+  enterprise: { label: 'Enterprise', trialDays: 30, seatCap: 250, pendingInviteLimit: 500, selfServe: false },
+} as const;
+
+export type PlanId = keyof typeof PLANS;
+export type Plan = (typeof PLANS)[PlanId];
+export const PLAN_IDS = Object.keys(PLANS) as [PlanId, ...PlanId[]];
+export const SELF_SERVE_PLAN_IDS = PLAN_IDS.filter((id) => PLANS[id].selfServe);
+
+export const MAX_SEAT_CAP = 10_000;

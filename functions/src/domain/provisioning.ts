@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DomainError } from './errors';
+import { MAX_SEAT_CAP, PLANS, PLAN_IDS, type PlanId } from './plans';
+import type { TenantSource, TenantStatus } from './status';
+
+const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
+const SLUG_MAX = 40;
+/** Subdomains the product itself needs; a tenant can never hold them. */
+export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
+  'admin', 'api', 'app', 'auth', 'billing', 'docs', 'help', 'login', 'mail', 'signup', 'status', 'support', 'www',
+]);
+
+export const SlugSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(SLUG_PATTERN, '3 to 40 characters: lowercase letters, digits and inner hyphens')
+  .refine((slug) => !RESERVED_SLUGS.has(slug), 'is reserved by the product; choose another');
+
+export const IdempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{8,255}$/, '8 to 255 printable characters without spaces (a UUID per submission works)');
+
+export const CompanyNameSchema = z.string().trim().min(2, 'at least 2 characters').max(100, 'at most 100 characters');
+export const PersonNameSchema = z.string().trim().min(1, 'is required').max(100, 'at most 100 characters');
+export const PlanIdSchema = z.enum(PLAN_IDS, { message: `one of ${PLAN_IDS.join(', ')}` });
+export const SeatCapSchema = z
+  .number({ message: 'a whole number' })
+  .int('a whole number')
+  .min(1, 'at least 1')
+  .max(MAX_SEAT_CAP, `at most ${MAX_SEAT_CAP}`);
+
+/** The one input of the provisioning routine; both callers build it. */
+export const ProvisioningRequestSchema = z
+  .object({
+    idempotencyKey: IdempotencyKeySchema,
+    source: z.enum(['self_serve', 'sales']),
+    owner: z
+      .object({
+        /** Set by callers that already know the Auth user; otherwise it is found or created by email. */
+        uid: z.string().min(1).max(128).optional(),
+        email: z.email('a valid email address').toLowerCase(),
+        displayName: PersonNameSchema,
+      })
+      .strict(),
+    companyName: CompanyNameSchema,
+    slug: SlugSchema.optional(),
+    plan: PlanIdSchema,
+    seatCap: SeatCapSchema.optional(),
+    trialEndsAt: z.date().optional(),
+    goLiveAt: z.date().optional(),
+    requestedBy: z.string().min(1).max(128),
+  })
+  .strict()
+  .superRefine((request, ctx) => {
+    if (request.source === 'self_serve') {
+      if (!PLANS[request.plan].selfServe)
+        ctx.addIssue({ code: 'custom', path: ['plan'], message: `'${request.plan}' is sold through sales, not self-serve` });
+      if (request.seatCap !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['seatCap'], message: 'is set by the plan for self-serve signups' });
+      if (request.goLiveAt !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['goLiveAt'], message: 'is only for sales-assisted tenants' });
+    } else if (request.trialEndsAt !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['trialEndsAt'], message: 'sales tenants use goLiveAt' });
+    }
+  });
+export type ProvisioningRequest = z.output<typeof ProvisioningRequestSchema>;
+
+/** What a caller gets back, the first time and on every replay of the same key. */
+export interface ProvisioningResult {
+  tenantId: string;
+  status: TenantStatus;
+  jobId: string;
+}
+
+/** Job ids are a hash of the key, so one key maps to exactly one job document. */
+export function jobIdFor(idempotencyKey: string): string {
+  return `job_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}`;
+}
+
+/** A stable hash of what was asked for (not who asked), to tell a replay from a reused key. */
+export function fingerprintOf(request: ProvisioningRequest): string {
+  const asked = {
+    source: request.source,
+    owner: { email: request.owner.email, displayName: request.owner.displayName, uid: request.owner.uid ?? null },
+    companyName: request.companyName,
+    slug: request.slug ?? null,
+    plan: request.plan,
+    seatCap: request.seatCap ?? null,
+    trialEndsAt: request.trialEndsAt?.toISOString() ?? null,
+    goLiveAt: request.goLiveAt?.toISOString() ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
+}
+
+export function deriveSlug(companyName: string): string {
+  const base = companyName
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, SLUG_MAX)
+    .replace(/-+$/g, '');
+  const padded = base.length >= 3 ? base : `${base || 'org'}-team`.replace(/^-/, '');
+  return RESERVED_SLUGS.has(padded) ? `${padded}-team` : padded;
+}
+
+/**
+ * The slugs to read in the provisioning transaction. An explicit slug is the only candidate;
+ * a derived one gets a fallback suffixed with the new tenant id, so a clash costs no extra round trip.
+ */
+export function slugCandidates(request: ProvisioningRequest, tenantId: string): string[] {
+  if (request.slug) return [request.slug];
+  const base = deriveSlug(request.companyName);
+  const suffix = tenantId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 6);
+  return [base, `${base.slice(0, SLUG_MAX - suffix.length - 1).replace(/-+$/g, '')}-${suffix}`];
+}
+
+/** Picks the first free candidate; an explicit slug that is taken is refused, never renamed. */
+export function chooseSlug(request: ProvisioningRequest, candidates: string[], taken: boolean[]): string {
+  const free = candidates.find((_, i) => !taken[i]);
+  if (free) return free;
+  if (request.slug) {
+    throw new DomainError('already-exists', `slug: '${request.slug}' is already taken by another tenant; choose another`, {
+      field: 'slug',
+    });
+  }
+  // Both the name and its tenant-id suffix are taken: a retry draws a new tenant id.
+  throw new DomainError('aborted', 'Could not reserve a unique slug for this company name; please retry');
+}
+
+export interface NewTenant {
+  name: string;
+  slug: string;
+  plan: PlanId;
+  status: TenantStatus;
+  seatCap: number;
+  pendingInviteLimit: number;
+  trialEndsAt: Date | null;
+  goLiveAt: Date | null;
+  ownerUid: string;
+  source: TenantSource;
+  stripeCustomerId: null;
+  stripeSubscriptionId: null;
+  billingEmail: string;
+  failedPaymentRetries: number;
+  provisioningJobId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * The tenant's opening terms. Self-serve starts a trial of the plan's length. Sales starts
+ * `active` once the go-live date has come; before it, the tenant runs a trial that ends at go-live.
+ */
+export function openingTerms(request: ProvisioningRequest, now: Date): Pick<NewTenant, 'status' | 'trialEndsAt' | 'goLiveAt' | 'seatCap'> {
+  const plan = PLANS[request.plan];
+  const seatCap = request.seatCap ?? plan.seatCap;
+  if (request.source === 'sales') {
+    const goLiveAt = request.goLiveAt ?? now;
+    const live = goLiveAt.getTime() <= now.getTime();
+    return { status: live ? 'active' : 'trial', trialEndsAt: live ? null : goLiveAt, goLiveAt, seatCap };
+  }
+  const trialEndsAt = request.trialEndsAt ?? new Date(now.getTime() + plan.trialDays * 86_400_000);
+  if (trialEndsAt.getTime() <= now.getTime()) {
+    throw new DomainError('invalid-argument', 'trialEndsAt: must be in the future', { field: 'trialEndsAt' });
+  }
+  return { status: 'trial', trialEndsAt, goLiveAt: null, seatCap };
+}
+
+export interface OwnerIdentity {
+  uid: string;
+  email: string;
+  displayName: string;
+}
+
+/** Every document the provisioning transaction creates, computed without I/O. */
+export function planTenant(
+  request: ProvisioningRequest,
+  ids: { tenantId: string; jobId: string; slug: string },
+  owner: OwnerIdentity,
+  now: Date,
+) {
+  const terms = openingTerms(request, now);
+  const tenant: NewTenant = {
+    name: request.companyName,
+    slug: ids.slug,
+    plan: request.plan,
+    ...terms,
+    pendingInviteLimit: PLANS[request.plan].pendingInviteLimit,
+    ownerUid: owner.uid,
+    source: request.source,
+    stripeCustomerId: null,
+    stripeSubscriptionId: null,
+    billingEmail: owner.email,
+    failedPaymentRetries: 0,
+    provisioningJobId: ids.jobId,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const result: ProvisioningResult = { tenantId: ids.tenantId, status: terms.status, jobId: ids.jobId };
+  return {
+    tenant,
+    slug: { tenantId: ids.tenantId, createdAt: now },
+    owner: { uid: owner.uid, role: 'owner' as const, email: owner.email, displayName: owner.displayName, joinedAt: now },
+    history: { from: null, to: terms.status, cause: 'provisioned', actor: request.requestedBy, at: now },
+    job: {
+      idempotencyKey: request.idempotencyKey,
+      fingerprint: fingerprintOf(request),
+      tenantId: ids.tenantId,
+      source: request.source,
+      requestedBy: request.requestedBy,
+      // The external steps (billing, seed data, mail) are a later saga that hangs off this job.
+      status: 'completed' as const,
+      completedSteps: [] as string[],
+      error: null,
+      result,
+      createdAt: now,
+      updatedAt: now,
+    },
+    result,
+  };
+}
+
+/** A job found under the key: the same request replays its result, another request is refused. */
+export function replayOrRefuse(job: { fingerprint: string; result: ProvisioningResult }, request: ProvisioningRequest): ProvisioningResult {
+  if (job.fingerprint === fingerprintOf(request)) return job.result;
+  throw new DomainError(
+    'already-exists',
+    `idempotencyKey: '${request.idempotencyKey}' was already used for a different provisioning request; send a new key for a new request`,
+    { field: 'idempotencyKey' },
+  );
+}

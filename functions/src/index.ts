@@ -1,0 +1,2 @@
+export { onUserCreated } from './triggers/auth';
+export { provisionTenant, submitSignup } from './triggers/callable';

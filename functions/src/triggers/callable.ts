@@ -1,0 +1,45 @@
+import { HttpsError, onCall, type CallableRequest } from 'firebase-functions/v2/https';
+import { firebase } from '../adapters/firestore';
+import { PLATFORM_ROLES, type PlatformRole } from '../domain/status';
+import { salesRequest, SalesProvisioningSchema } from '../domain/signup';
+import { parseOrThrow } from '../domain/validation';
+import { provisionTenant as provision } from '../provisioning/provisionTenant';
+import { submitSignup as storeSignupAndProvision } from '../provisioning/selfServe';
+import { toHttpsError } from './errors';
+
+/** A malformed token can reach the handler with `auth` set and no uid: check the uid. */
+function requireUid(request: CallableRequest): string {
+  const uid = request.auth?.uid;
+  if (!uid) throw new HttpsError('unauthenticated', 'Sign in first');
+  return uid;
+}
+
+function requirePlatformStaff(request: CallableRequest): string {
+  const uid = requireUid(request);
+  const role = request.auth?.token.platform as PlatformRole | undefined;
+  if (!role || !PLATFORM_ROLES.includes(role)) {
+    throw new HttpsError('permission-denied', 'Only platform staff (super_admin or sales) can provision tenants');
+  }
+  return uid;
+}
+
+/** Sales-assisted entry point: contract values from the admin page. Returns { tenantId, status, jobId }. */
+export const provisionTenant = onCall(async (request) => {
+  const staffUid = requirePlatformStaff(request);
+  try {
+    const input = parseOrThrow(SalesProvisioningSchema, request.data);
+    return await provision(firebase(), salesRequest(input, staffUid));
+  } catch (error) {
+    throw toHttpsError(error, 'provisionTenant');
+  }
+});
+
+/** The self-serve signup form, sent by the signed-in person right after creating the account. */
+export const submitSignup = onCall(async (request) => {
+  const uid = requireUid(request);
+  try {
+    return await storeSignupAndProvision(firebase(), { uid, email: request.auth?.token.email }, request.data);
+  } catch (error) {
+    throw toHttpsError(error, 'submitSignup');
+  }
+});

@@ -1,0 +1,115 @@
+// Connects tests to the emulator suite that `npm test` started (emulators:exec sets the env vars).
+import { getApps, initializeApp as initializeAdminApp } from 'firebase-admin/app';
+import { getAuth } from 'firebase-admin/auth';
+import { getFirestore, type Firestore } from 'firebase-admin/firestore';
+import { deleteApp, initializeApp } from 'firebase/app';
+import { connectAuthEmulator, getAuth as getClientAuth, signInWithEmailAndPassword } from 'firebase/auth';
+import { connectFunctionsEmulator, getFunctions, httpsCallable, type HttpsCallable } from 'firebase/functions';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\`, which starts the emulators`);
+  return value;
+}
+
+export const projectId = process.env.GCLOUD_PROJECT ?? required('GCLOUD_PROJECT');
+const firestoreHost = required('FIRESTORE_EMULATOR_HOST');
+const authHost = required('FIREBASE_AUTH_EMULATOR_HOST');
+const hub = required('FIREBASE_EMULATOR_HUB');
+
+const adminApp = getApps()[0] ?? initializeAdminApp({ projectId });
+export const db: Firestore = getFirestore(adminApp);
+export const auth = getAuth(adminApp);
+export const deps = { db, auth };
+
+export async function clearEmulators(): Promise<void> {
+  const cleared = await Promise.all([
+    fetch(`http://${firestoreHost}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: 'DELETE' }),
+    fetch(`http://${authHost}/emulator/v1/projects/${projectId}/accounts`, { method: 'DELETE' }),
+  ]);
+  for (const response of cleared) if (!response.ok) throw new Error(`clearing emulators: HTTP ${response.status}`);
+}
+
+/** Every document path in the database, for asserting exactly what a call wrote (or that it wrote nothing). */
+export async function allDocumentPaths(): Promise<string[]> {
+  const paths: string[] = [];
+  const walk = async (collections: FirebaseFirestore.CollectionReference[]) => {
+    for (const collection of collections) {
+      for (const doc of await collection.listDocuments()) {
+        const snap = await doc.get();
+        if (snap.exists) paths.push(doc.path);
+        await walk(await doc.listCollections());
+      }
+    }
+  };
+  await walk(await db.listCollections());
+  return paths.sort();
+}
+
+export async function authUserEmails(): Promise<string[]> {
+  const { users } = await auth.listUsers();
+  return users.map((u) => u.email ?? '').sort();
+}
+
+export async function functionsOrigin(): Promise<{ host: string; port: number }> {
+  const response = await fetch(`http://${hub}/emulators`);
+  const emulators = (await response.json()) as Record<string, { host: string; port: number }>;
+  if (!emulators.functions) throw new Error('the Functions emulator is not running');
+  return emulators.functions;
+}
+
+export type Caller = { call: <T = unknown>(name: string, data: unknown) => Promise<T>; uid: string; close: () => Promise<void> };
+
+/** A signed-in web client (real firebase JS SDK) for `email`, created with `claims` if new. */
+export async function signedInClient(email: string, claims: Record<string, unknown> = {}): Promise<Caller> {
+  const password = 'password-123';
+  let uid: string;
+  try {
+    uid = (await auth.createUser({ email, password, displayName: email.split('@')[0] })).uid;
+  } catch {
+    uid = (await auth.getUserByEmail(email)).uid;
+  }
+  if (Object.keys(claims).length) await auth.setCustomUserClaims(uid, claims);
+  const app = initializeApp({ projectId, apiKey: 'demo-key', authDomain: `${projectId}.firebaseapp.com` }, `client-${email}-${Math.random()}`);
+  const clientAuth = getClientAuth(app);
+  connectAuthEmulator(clientAuth, `http://${authHost}`, { disableWarnings: true });
+  await signInWithEmailAndPassword(clientAuth, email, password);
+  return { uid, ...(await callerFor(app)), close: () => deleteApp(app) };
+}
+
+/** A web client that is not signed in. */
+export async function anonymousClient(): Promise<Caller> {
+  const app = initializeApp({ projectId, apiKey: 'demo-key' }, `anon-${Math.random()}`);
+  return { uid: '', ...(await callerFor(app)), close: () => deleteApp(app) };
+}
+
+async function callerFor(app: ReturnType<typeof initializeApp>) {
+  const functions = getFunctions(app);
+  const origin = await functionsOrigin();
+  connectFunctionsEmulator(functions, origin.host, origin.port);
+  return {
+    call: async <T>(name: string, data: unknown) => {
+      const callable: HttpsCallable<unknown, T> = httpsCallable(functions, name, { timeout: 60_000 });
+      return (await callable(data)).data;
+    },
+  };
+}
+
+/** Polls until `probe` returns a value, for effects of triggers that run asynchronously. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, what: string, limitMs = 30_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function countDocs(collectionPath: string): Promise<number> {
+  return (await db.collection(collectionPath).count().get()).data().count;
+}
+
+export async function countGroup(collectionId: string): Promise<number> {
+  return (await db.collectionGroup(collectionId).count().get()).data().count;
+}
