@@ -82,7 +82,8 @@ async function configWithFreePorts(services) {
   return { path, config };
 }
 
-function listTests() {
+/** Test files under test/, optionally only those under the given paths (`npm test -- test/rules`). */
+function listTests(only = []) {
   const found = [];
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -92,7 +93,8 @@ function listTests() {
     }
   };
   walk(join(root, 'test'));
-  return found.sort();
+  const wanted = only.map((p) => relative(root, join(root, p)));
+  return found.filter((f) => wanted.length === 0 || wanted.some((w) => f === w || f.startsWith(`${w}/`))).sort();
 }
 
 function run(args, env, { onReady } = {}) {
@@ -152,11 +154,12 @@ async function main() {
   }
 
   const services = ['auth', 'firestore', 'functions'];
+  // A project id of its own per run: firebase-tools keys its hub file by project id.
   const { path } = await configWithFreePorts(services);
   const script = mode === 'test'
-    ? ['node', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...listTests()].join(' ')
+    ? ['node', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...listTests(process.argv.slice(3))].join(' ')
     : ['node', '--import', 'tsx', 'scripts/bench.ts'].join(' ');
-  const code = await run(['emulators:exec', '--config', path, '--project', `demo-tenancy-${mode}`, '--only', services.join(','), script], env);
+  const code = await run(['emulators:exec', '--config', path, '--project', `demo-${mode}-${process.pid}`, '--only', services.join(','), script], env);
   rmSync(path, { force: true });
   process.exit(code);
 }
