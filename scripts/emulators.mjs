@@ -74,9 +74,11 @@ function freePort() {
 /** A copy of firebase.json with free ports, so a test run never collides with `npm start` or another run. */
 async function configWithFreePorts(services) {
   const config = JSON.parse(readFileSync(join(root, 'firebase.json'), 'utf8'));
-  for (const name of [...services, 'hub', 'logging']) {
+  // Every port the suite opens, including the helper emulators firebase-tools starts on its own.
+  for (const name of [...services, 'hub', 'logging', 'eventarc', 'tasks']) {
     config.emulators[name] = { host: '127.0.0.1', port: await freePort() };
   }
+  if (config.emulators.firestore) config.emulators.firestore.websocketPort = await freePort();
   const path = join(root, `.emulator-config-${process.pid}.json`);
   writeFileSync(path, JSON.stringify(config, null, 2));
   return { path, config };

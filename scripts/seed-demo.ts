@@ -1,0 +1,69 @@
+// Demo data for `npm start`: platform staff, a sample tenant with one member of every role, and a few records.
+import { firebase, refs } from '../functions/src/adapters/firestore';
+import { provisionTenant } from '../functions/src/provisioning/provisionTenant';
+import { TENANT_ROLES } from '../functions/src/domain/status';
+
+const PASSWORD = 'demo-password';
+const STAFF = [
+  { email: 'super@demo.test', displayName: 'Sam Super', platform: 'super_admin' },
+  { email: 'sales@demo.test', displayName: 'Sally Sales', platform: 'sales' },
+] as const;
+const TENANT = { companyName: 'Acme Robotics', subdomain: 'acme' };
+
+async function ensureAccount(email: string, displayName: string, claims?: Record<string, string>) {
+  const { auth } = firebase();
+  const user = await auth.getUserByEmail(email).catch(() => auth.createUser({ email, displayName, password: PASSWORD }));
+  await auth.updateUser(user.uid, { password: PASSWORD, displayName });
+  if (claims) await auth.setCustomUserClaims(user.uid, claims);
+  return user.uid;
+}
+
+async function main() {
+  const deps = firebase();
+  const staffUids = [];
+  for (const staff of STAFF) staffUids.push(await ensureAccount(staff.email, staff.displayName, { platform: staff.platform }));
+
+  const people = TENANT_ROLES.map((role) => ({ role, email: `${role}@acme.test`, displayName: `${role[0].toUpperCase()}${role.slice(1)} of Acme` }));
+  const ownerUid = await ensureAccount(people[0].email, people[0].displayName);
+  const { tenantId, status } = await provisionTenant(deps, {
+    idempotencyKey: 'demo-seed-acme-robotics',
+    source: 'sales',
+    owner: { uid: ownerUid, email: people[0].email, displayName: people[0].displayName },
+    companyName: TENANT.companyName,
+    slug: TENANT.subdomain,
+    plan: 'team',
+    requestedBy: staffUids[1],
+  });
+
+  const ref = refs(deps.db);
+  const batch = deps.db.batch();
+  for (const person of people.slice(1)) {
+    const uid = await ensureAccount(person.email, person.displayName);
+    batch.set(ref.member(tenantId, uid), { uid, role: person.role, email: person.email, displayName: person.displayName, joinedAt: new Date() });
+  }
+  for (const title of ['Quarterly robot inventory', 'Welcome to Acme Robotics']) {
+    batch.set(ref.tenant(tenantId).collection('records').doc(), { title, body: 'Sample record from the demo seed.', createdBy: ownerUid, createdAt: new Date(), updatedAt: new Date() });
+  }
+  await batch.commit();
+
+  const web = 'http://127.0.0.1:5000';
+  console.log(`
+┌──────────────────────────────────────────────────────────────────────────────
+│ Tenancy is running on the local emulators (project demo-tenancy)
+│   Signup page:        ${web}/
+│   Tenant app:         ${web}/app
+│   Sales admin page:   ${web}/admin
+│   Emulator ports:     auth 9099 · firestore 8080 · functions 5001 · hosting 5000
+│
+│ Demo accounts (password for all: ${PASSWORD})
+${STAFF.map((s) => `│   ${s.email.padEnd(20)} platform ${s.platform}`).join('\n')}
+${people.map((p) => `│   ${p.email.padEnd(20)} ${p.role} of ${TENANT.companyName} (tenant ${tenantId}, ${status})`).join('\n')}
+│
+│ Stop with Ctrl+C.
+└──────────────────────────────────────────────────────────────────────────────`);
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(error);
+  process.exit(1);
+});
