@@ -1,0 +1,222 @@
+// The web app in a real browser against the emulators: signup, tenant home and the sales admin page.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { provisionTenant } from '../../functions/src/provisioning/provisionTenant';
+import { auth, clearEmulators, db, deps } from '../helpers/emulators';
+import { launchBrowser, screenshotDir, serveWebApp } from './webApp';
+
+const PASSWORD = 'password-123';
+
+let browser: Browser;
+let web: Awaited<ReturnType<typeof serveWebApp>>;
+let context: BrowserContext;
+let page: Page;
+let pageErrors: Error[];
+
+async function screenshot(name: string) {
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+async function tenantsNamed(name: string) {
+  return (await db.collection('tenants').where('name', '==', name).get()).docs;
+}
+
+async function tenantCount() {
+  return (await db.collection('tenants').count().get()).data().count;
+}
+
+async function signIn(email: string, password = PASSWORD) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function fillSignup(form: { name: string; email: string; company: string; plan: 'Starter' | 'Team'; slug?: string }) {
+  await page.getByLabel('Your name').fill(form.name);
+  await page.getByLabel('Work email').fill(form.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Company name').fill(form.company);
+  await page.getByRole('radio', { name: new RegExp(`^${form.plan}`) }).check();
+  if (form.slug) await page.getByLabel(/^Subdomain/).fill(form.slug);
+}
+
+/** A UTC calendar date `days` from today, as `<input type=date>` gives it. */
+function dateInDays(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+describe('web app', () => {
+  before(async () => {
+    web = await serveWebApp();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await web?.close();
+  });
+  beforeEach(async () => {
+    await clearEmulators();
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    context.setDefaultTimeout(30_000);
+    page = await context.newPage();
+    pageErrors = [];
+    page.on('pageerror', (error) => pageErrors.push(error));
+  });
+  afterEach(async () => {
+    await context.close();
+    assert.deepEqual(pageErrors.map(String), [], 'the page threw no uncaught errors');
+  });
+
+  it('self-serve signup: a double-clicked submit makes one tenant and lands on its home page', async () => {
+    await page.goto(`${web.origin}/`);
+    await fillSignup({ name: 'Ada Lovelace', email: 'ada@analytical.test', company: 'Analytical Engines', plan: 'Team' });
+    await screenshot('signup-filled');
+    await page.getByRole('button', { name: 'Create organisation' }).dblclick();
+
+    await page.waitForURL(`${web.origin}/app`);
+    const card = page.getByRole('region', { name: 'Analytical Engines' });
+    await card.getByRole('heading', { name: 'Analytical Engines' }).waitFor();
+    assert.equal(await card.locator('[data-field=status]').textContent(), 'trial');
+    assert.equal(await card.locator('[data-field=plan]').textContent(), 'Team');
+    assert.equal(await card.locator('[data-field=role]').textContent(), 'owner');
+    assert.equal(await card.locator('[data-field=seatCap]').textContent(), '25');
+    await screenshot('app-after-signup');
+
+    const ada = await auth.getUserByEmail('ada@analytical.test');
+    const tenants = await tenantsNamed('Analytical Engines');
+    assert.equal(tenants.length, 1);
+    assert.equal(await tenantCount(), 1);
+    const tenant = tenants[0].data();
+    assert.equal(tenant.plan, 'team');
+    assert.equal(tenant.source, 'self_serve');
+    assert.equal(tenant.status, 'trial');
+    assert.equal(tenant.ownerUid, ada.uid);
+    const members = await tenants[0].ref.collection('members').get();
+    assert.deepEqual(
+      members.docs.map((m) => [m.id, m.get('role')]),
+      [[ada.uid, 'owner']],
+    );
+
+    // Signing out and back in finds the same organisation through the membership lookup.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await screenshot('app-signed-out');
+    await signIn('ada@analytical.test');
+    await page.getByRole('heading', { name: 'Analytical Engines' }).waitFor();
+  });
+
+  it('self-serve signup: a taken subdomain is reported by name, and the fixed resubmit reuses the account', async () => {
+    await provisionTenant(deps, {
+      idempotencyKey: 'e2e-seed-taken-subdomain',
+      source: 'sales',
+      owner: { email: 'someone@initech.test', displayName: 'Someone Else' },
+      companyName: 'Initech',
+      slug: 'initech',
+      plan: 'team',
+      requestedBy: 'e2e-test',
+    });
+
+    await page.goto(`${web.origin}/`);
+    await fillSignup({ name: 'Bill Lumbergh', email: 'bill@initrode.test', company: 'Initrode', plan: 'Starter', slug: 'initech' });
+    await page.getByRole('button', { name: 'Create organisation' }).click();
+
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    const message = (await alert.textContent()) ?? '';
+    assert.match(message, /^slug: 'initech' is already taken/);
+    assert.equal(await page.getByLabel(/^Subdomain/).getAttribute('aria-invalid'), 'true');
+    // The account exists and the person is signed in: the form no longer asks for email and password.
+    await page.getByText('Signed in as bill@initrode.test').waitFor();
+    assert.equal(await page.getByLabel('Password').count(), 0);
+    await screenshot('signup-subdomain-taken');
+    assert.equal(await tenantCount(), 1);
+    const bill = await auth.getUserByEmail('bill@initrode.test');
+
+    await page.getByLabel(/^Subdomain/).fill('initrode');
+    await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.waitForURL(`${web.origin}/app`);
+    await page.getByRole('heading', { name: 'Initrode' }).waitFor();
+    assert.equal(await page.locator('[data-field=slug]').textContent(), 'initrode');
+
+    const billsTenants = (await db.collection('tenants').where('ownerUid', '==', bill.uid).get()).docs;
+    assert.equal(billsTenants.length, 1);
+    assert.equal(billsTenants[0].get('slug'), 'initrode');
+    assert.equal(billsTenants[0].get('plan'), 'starter');
+    assert.equal(await tenantCount(), 2);
+  });
+
+  it('self-serve signup: an email that already has an account gets a clear message', async () => {
+    await auth.createUser({ email: 'taken@globex.test', password: PASSWORD });
+    await page.goto(`${web.origin}/`);
+    await fillSignup({ name: 'Hank Scorpio', email: 'taken@globex.test', company: 'Globex', plan: 'Starter' });
+    await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /already exists/);
+    await screenshot('signup-email-in-use');
+    assert.equal(await tenantCount(), 0);
+  });
+
+  it('sales admin page: provisions a tenant with the contract values, once, and lists it', async () => {
+    const sales = await auth.createUser({ email: 'sally@platform.test', password: PASSWORD, displayName: 'Sally Sales' });
+    await auth.setCustomUserClaims(sales.uid, { platform: 'sales' });
+    const goLive = dateInDays(60);
+
+    await page.goto(`${web.origin}/admin`);
+    await screenshot('admin-sign-in');
+    await signIn('sally@platform.test');
+    const form = page.getByRole('form', { name: 'Provision a tenant' });
+    await form.waitFor();
+    await form.getByLabel('Company name').fill('Umbrella Corporation');
+    await form.getByLabel('Plan').selectOption('enterprise');
+    await form.getByLabel(/^Seat cap/).fill('120');
+    await form.getByLabel(/^Go-live date/).fill(goLive);
+    await form.getByLabel(/^Subdomain/).fill('umbrella');
+    await form.getByLabel('Customer admin name').fill('Alice Abernathy');
+    await form.getByLabel('Customer admin email').fill('alice@umbrella.test');
+    await screenshot('admin-form-filled');
+    await form.getByRole('button', { name: 'Provision tenant' }).dblclick();
+
+    const result = page.getByTestId('provision-result');
+    await result.waitFor();
+    const tenantId = await result.locator('[data-field=tenantId]').textContent();
+    assert.equal(await result.locator('[data-field=status]').textContent(), 'trial');
+    assert.match((await result.locator('[data-field=jobId]').textContent()) ?? '', /^job_/);
+    // A success resets the form for the next customer.
+    assert.equal(await form.getByLabel('Company name').inputValue(), '');
+
+    const tenants = await tenantsNamed('Umbrella Corporation');
+    assert.equal(tenants.length, 1);
+    assert.equal(await tenantCount(), 1);
+    assert.equal((await db.collection('provisioningJobs').count().get()).data().count, 1);
+    assert.equal(tenants[0].id, tenantId);
+    const tenant = tenants[0].data();
+    assert.equal(tenant.plan, 'enterprise');
+    assert.equal(tenant.seatCap, 120);
+    assert.equal(tenant.status, 'trial');
+    assert.equal(tenant.source, 'sales');
+    assert.equal(tenant.slug, 'umbrella');
+    assert.equal(tenant.trialEndsAt.toDate().toISOString(), `${goLive}T00:00:00.000Z`);
+    const alice = await auth.getUserByEmail('alice@umbrella.test');
+    assert.equal(tenant.ownerUid, alice.uid);
+    assert.equal((await tenants[0].ref.collection('members').doc(alice.uid).get()).get('role'), 'owner');
+
+    const row = page.locator(`tr[data-tenant-id="${tenantId}"]`);
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    assert.deepEqual(cells.slice(0, 5), ['Umbrella Corporation', 'umbrella', 'Enterprise', 'trial', '120']);
+    assert.equal(cells[6], 'sales');
+    await screenshot('admin-provisioned');
+  });
+
+  it('sales admin page: a signed-in person without a platform role sees no form', async () => {
+    await auth.createUser({ email: 'nosy@customer.test', password: PASSWORD });
+    await page.goto(`${web.origin}/admin`);
+    await signIn('nosy@customer.test');
+    await page.getByText('This page is for platform staff').waitFor();
+    assert.equal(await page.getByRole('form', { name: 'Provision a tenant' }).count(), 0);
+    assert.equal(await page.getByRole('table').count(), 0);
+    assert.equal(await page.getByLabel('Company name').count(), 0);
+    await screenshot('admin-not-staff');
+  });
+});

@@ -1,0 +1,266 @@
+// The two entry points, called the way production calls them: the callables through the Functions
+// emulator with the real web SDK, the Auth trigger through the Auth emulator.
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import type { FunctionsError } from 'firebase/functions';
+import { provisionSelfServe, submitSignup } from '../../functions/src/provisioning/selfServe';
+import { DomainError } from '../../functions/src/domain/errors';
+import type { ProvisioningResult } from '../../functions/src/domain/provisioning';
+import {
+  allDocumentPaths,
+  anonymousClient,
+  auth,
+  authUserEmails,
+  clearEmulators,
+  countDocs,
+  countGroup,
+  db,
+  deps,
+  eventually,
+  signedInClient,
+  type Caller,
+} from '../helpers/emulators';
+
+const open: Caller[] = [];
+async function client(email: string, claims: Record<string, unknown> = {}) {
+  const caller = email ? await signedInClient(email, claims) : await anonymousClient();
+  open.push(caller);
+  return caller;
+}
+after(async () => Promise.all(open.map((c) => c.close())));
+
+async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp) {
+  await assert.rejects(promise, (error: FunctionsError) => {
+    assert.equal(error.code, `functions/${code}`, error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
+
+const deal = (overrides: Record<string, unknown> = {}) => ({
+  idempotencyKey: crypto.randomUUID(),
+  companyName: 'Globex Corporation',
+  plan: 'enterprise',
+  seatCap: 120,
+  goLiveAt: '2031-03-01',
+  admin: { email: 'hank@globex.test', displayName: 'Hank Scorpio' },
+  subdomain: 'globex',
+  ...overrides,
+});
+
+describe('provisionTenant callable (sales-assisted)', () => {
+  beforeEach(clearEmulators);
+
+  it('answers unauthenticated without a signed-in user, and writes nothing', async () => {
+    const anonymous = await client('');
+    await rejectsWith(anonymous.call('provisionTenant', deal()), 'unauthenticated');
+    assert.deepEqual(await allDocumentPaths(), []);
+  });
+
+  it('answers permission-denied to a user without a platform role, or with another claim', async () => {
+    for (const [email, claims] of [['someone@acme.test', {}], ['faker@acme.test', { platform: 'owner' }]] as const) {
+      const caller = await client(email, claims);
+      await rejectsWith(caller.call('provisionTenant', deal()), 'permission-denied', /platform staff/);
+    }
+    assert.deepEqual(await allDocumentPaths(), []);
+    assert.deepEqual(await authUserEmails(), ['faker@acme.test', 'someone@acme.test']);
+  });
+
+  it('lets sales and super_admin provision', async () => {
+    for (const platform of ['sales', 'super_admin']) {
+      const staff = await client(`${platform}@vendor.test`, { platform });
+      const result = await staff.call<ProvisioningResult>('provisionTenant', deal({ subdomain: `globex-${platform.replace('_', '-')}` }));
+      assert.ok(result.tenantId);
+    }
+    assert.equal(await countDocs('tenants'), 2);
+  });
+
+  const invalid: Array<[string, Record<string, unknown> | null, RegExp]> = [
+    ['missing idempotency key', { idempotencyKey: undefined }, /idempotencyKey/],
+    ['short idempotency key', { idempotencyKey: 'abc' }, /idempotencyKey/],
+    ['one-letter company name', { companyName: 'G' }, /companyName/],
+    ['unknown plan', { plan: 'gold' }, /plan: one of starter, team, enterprise/],
+    ['zero seats', { seatCap: 0 }, /seatCap: at least 1/],
+    ['fractional seats', { seatCap: 1.5 }, /seatCap: a whole number/],
+    ['seats as text', { seatCap: 'ten' }, /seatCap/],
+    ['go-live that is not a date', { goLiveAt: 'next spring' }, /goLiveAt: an ISO date/],
+    ['admin email that is not one', { admin: { email: 'hank', displayName: 'Hank' } }, /admin\.email: a valid email address/],
+    ['admin without a name', { admin: { email: 'hank@globex.test', displayName: '' } }, /admin\.displayName/],
+    ['reserved subdomain', { subdomain: 'www' }, /subdomain: is reserved/],
+    ['subdomain with spaces', { subdomain: 'glob ex' }, /subdomain: 3 to 40 characters/],
+    ['unknown field', { discount: 50 }, /discount|unrecognized/i],
+  ];
+  for (const [what, change, message] of invalid) {
+    it(`answers invalid-argument naming the field for ${what}, and writes nothing`, async () => {
+      const staff = await client('sales@vendor.test', { platform: 'sales' });
+      await rejectsWith(staff.call('provisionTenant', deal(change ?? {})), 'invalid-argument', message);
+      assert.deepEqual(await allDocumentPaths(), []);
+      assert.deepEqual(await authUserEmails(), ['sales@vendor.test']);
+    });
+  }
+
+  it('answers invalid-argument for a request with no data at all', async () => {
+    const staff = await client('sales@vendor.test', { platform: 'sales' });
+    await rejectsWith(staff.call('provisionTenant', null), 'invalid-argument', /request/);
+    assert.deepEqual(await allDocumentPaths(), []);
+  });
+
+  it('lands the contract values exactly as given, with the named admin created and made owner', async () => {
+    const staff = await client('sales@vendor.test', { platform: 'sales' });
+    const result = await staff.call<ProvisioningResult>('provisionTenant', deal());
+    assert.equal(result.status, 'trial');
+    const tenant = (await db.doc(`tenants/${result.tenantId}`).get()).data()!;
+    assert.equal(tenant.name, 'Globex Corporation');
+    assert.equal(tenant.plan, 'enterprise');
+    assert.equal(tenant.seatCap, 120);
+    assert.equal(tenant.slug, 'globex');
+    assert.equal(tenant.source, 'sales');
+    assert.equal(tenant.status, 'trial');
+    assert.equal(tenant.goLiveAt.toDate().toISOString(), '2031-03-01T00:00:00.000Z');
+    assert.equal(tenant.trialEndsAt.toDate().toISOString(), '2031-03-01T00:00:00.000Z');
+    const admin = await auth.getUserByEmail('hank@globex.test');
+    assert.equal(admin.displayName, 'Hank Scorpio');
+    assert.equal(tenant.ownerUid, admin.uid);
+    assert.equal((await db.doc(`tenants/${result.tenantId}/members/${admin.uid}`).get()).get('role'), 'owner');
+    const job = (await db.doc(`provisioningJobs/${result.jobId}`).get()).data()!;
+    assert.equal(job.requestedBy, staff.uid);
+    assert.equal(job.source, 'sales');
+  });
+
+  it('starts a tenant whose go-live has come as active, and reuses an existing account as its admin', async () => {
+    const existing = await auth.createUser({ email: 'hank@globex.test', displayName: 'Hank' });
+    const staff = await client('sales@vendor.test', { platform: 'sales' });
+    const result = await staff.call<ProvisioningResult>('provisionTenant', deal({ goLiveAt: '2020-01-01' }));
+    assert.equal(result.status, 'active');
+    const tenant = (await db.doc(`tenants/${result.tenantId}`).get()).data()!;
+    assert.equal(tenant.ownerUid, existing.uid);
+    assert.equal(tenant.trialEndsAt, null);
+  });
+
+  it('makes one tenant from 20 concurrent submissions of one form, each answered with the same result', async () => {
+    const staff = await client('sales@vendor.test', { platform: 'sales' });
+    const form = deal();
+    const results = await Promise.all(Array.from({ length: 20 }, () => staff.call<ProvisioningResult>('provisionTenant', form)));
+    assert.equal(new Set(results.map((r) => JSON.stringify(r))).size, 1);
+    assert.equal(await countDocs('tenants'), 1);
+    assert.equal(await countGroup('members'), 1);
+    assert.equal(await countDocs('provisioningJobs'), 1);
+    assert.deepEqual(await authUserEmails(), ['hank@globex.test', 'sales@vendor.test']);
+  });
+
+  it('refuses a reused key with other values as already-exists, writing nothing', async () => {
+    const staff = await client('sales@vendor.test', { platform: 'sales' });
+    const form = deal();
+    await staff.call('provisionTenant', form);
+    const before = await allDocumentPaths();
+    await rejectsWith(staff.call('provisionTenant', { ...form, seatCap: 500 }), 'already-exists', /idempotencyKey/);
+    assert.deepEqual(await allDocumentPaths(), before);
+  });
+
+  it('refuses a subdomain held by another tenant as already-exists, creating no account', async () => {
+    const staff = await client('sales@vendor.test', { platform: 'sales' });
+    await staff.call('provisionTenant', deal());
+    const before = await allDocumentPaths();
+    const other = deal({ companyName: 'Globex Two', admin: { email: 'mindy@globex2.test', displayName: 'Mindy' } });
+    await rejectsWith(staff.call('provisionTenant', other), 'already-exists', /slug: 'globex' is already taken/);
+    assert.deepEqual(await allDocumentPaths(), before);
+    assert.deepEqual(await authUserEmails(), ['hank@globex.test', 'sales@vendor.test']);
+  });
+});
+
+describe('self-serve: the Auth trigger and the signup callable', () => {
+  beforeEach(clearEmulators);
+  const form = { companyName: 'Initech', ownerName: 'Peter Gibbons', plan: 'team' };
+
+  async function tenantsOf(uid: string) {
+    const memberships = await db.collectionGroup('members').where('uid', '==', uid).get();
+    return Promise.all(memberships.docs.map(async (m) => (await m.ref.parent.parent!.get()).data()!));
+  }
+
+  it('provisions from the form when the callable follows the real trigger, with the typed name and plan', async () => {
+    const person = await client('peter@initech.test');
+    const result = await person.call<ProvisioningResult>('submitSignup', form);
+    assert.equal(result.status, 'trial');
+    const [tenant, ...others] = await tenantsOf(person.uid);
+    assert.equal(others.length, 0);
+    assert.deepEqual([tenant.name, tenant.plan, tenant.source, tenant.seatCap], ['Initech', 'team', 'self_serve', 25]);
+  });
+
+  it('lets the real Auth trigger provision when the form is already stored when the account is created', async () => {
+    const uid = 'preformed-uid-1';
+    await db.doc(`signups/${uid}`).set({ ...form, uid, email: 'milton@initech.test' });
+    await auth.createUser({ uid, email: 'milton@initech.test', password: 'password-123' });
+    const tenants = await eventually(async () => {
+      const found = await tenantsOf(uid);
+      return found.length ? found : null;
+    }, 'the onUserCreated trigger to provision');
+    assert.deepEqual(tenants.map((t) => [t.name, t.plan]), [['Initech', 'team']]);
+  });
+
+  it('ends with the form values whichever order the trigger and the callable run in', async () => {
+    for (const order of ['trigger first', 'form first'] as const) {
+      await clearEmulators();
+      const account = { uid: `uid-${order.replace(' ', '-')}`, email: 'bill@initech.test' };
+      let replayed: ProvisioningResult | null;
+      if (order === 'trigger first') {
+        assert.equal(await provisionSelfServe(deps, account.uid), null, 'no form yet: nothing to provision');
+        assert.deepEqual(await allDocumentPaths(), []);
+        const result = await submitSignup(deps, account, form);
+        replayed = await provisionSelfServe(deps, account.uid);
+        assert.deepEqual(replayed, result);
+      } else {
+        const result = await submitSignup(deps, account, form);
+        replayed = await provisionSelfServe(deps, account.uid);
+        assert.deepEqual(replayed, result);
+      }
+      const tenants = await tenantsOf(account.uid);
+      assert.deepEqual(tenants.map((t) => [t.name, t.plan]), [['Initech', 'team']], order);
+    }
+  });
+
+  it('treats every trigger replay as a no-op, even 10 at once beside the callable', async () => {
+    const account = { uid: 'uid-replays', email: 'samir@initech.test' };
+    await Promise.all([
+      submitSignup(deps, account, form),
+      ...Array.from({ length: 10 }, () => provisionSelfServe(deps, account.uid)),
+    ]);
+    for (let i = 0; i < 5; i++) await provisionSelfServe(deps, account.uid);
+    assert.equal(await countDocs('tenants'), 1);
+    assert.equal(await countGroup('members'), 1);
+    assert.equal(await countDocs('provisioningJobs'), 1);
+  });
+
+  it('answers unauthenticated to a signup without an account', async () => {
+    const anonymous = await client('');
+    await rejectsWith(anonymous.call('submitSignup', form), 'unauthenticated');
+    assert.deepEqual(await allDocumentPaths(), []);
+  });
+
+  it('refuses a bad form naming the field, and stores nothing', async () => {
+    const person = await client('peter@initech.test');
+    await rejectsWith(person.call('submitSignup', { ...form, plan: 'enterprise' }), 'invalid-argument', /plan: .*sold through sales/);
+    await rejectsWith(person.call('submitSignup', { ...form, companyName: ' ' }), 'invalid-argument', /companyName/);
+    await rejectsWith(person.call('submitSignup', { ...form, ownerName: undefined }), 'invalid-argument', /ownerName/);
+    assert.deepEqual(await allDocumentPaths(), []);
+  });
+
+  it('refuses a taken subdomain, keeps no form, and accepts the fixed form after', async () => {
+    const first = { uid: 'uid-first', email: 'a@first.test' };
+    await submitSignup(deps, first, { ...form, slug: 'initech' });
+    const before = await allDocumentPaths();
+    const person = await client('peter@initech.test');
+    await rejectsWith(person.call('submitSignup', { ...form, slug: 'initech' }), 'already-exists', /slug: 'initech' is already taken/);
+    assert.deepEqual(await allDocumentPaths(), before);
+    const result = await person.call<ProvisioningResult>('submitSignup', { ...form, slug: 'initech-hq' });
+    assert.equal((await db.doc(`tenants/${result.tenantId}`).get()).get('slug'), 'initech-hq');
+  });
+
+  it('refuses a second, different signup from an account that already has its tenant', async () => {
+    const account = { uid: 'uid-twice', email: 'joanna@chotchkies.test' };
+    const first = await submitSignup(deps, account, form);
+    await assert.rejects(submitSignup(deps, account, { ...form, companyName: 'Chotchkies' }), (e: DomainError) => e.code === 'already-exists' && /already signed up/.test(e.message));
+    assert.equal((await db.doc(`signups/${account.uid}`).get()).get('companyName'), 'Initech');
+    assert.deepEqual(await submitSignup(deps, account, form), first);
+    assert.equal(await countDocs('tenants'), 1);
+  });
+});

@@ -1,0 +1,149 @@
+import { createUserWithEmailAndPassword, signOut } from 'firebase/auth';
+import { httpsCallable } from 'firebase/functions';
+import { useRef, useState, type FormEvent } from 'react';
+import { PLANS, SELF_SERVE_PLAN_IDS, type PlanId } from '../../functions/src/domain/plans';
+import { firebase } from './firebase';
+import { errorMessage } from './format';
+import { Link, navigate } from './navigation';
+import { useCurrentUser } from './useCurrentUser';
+
+/** The input of the `submitSignup` callable (SignupFormSchema in functions/src/domain/signup.ts). */
+interface SignupInput {
+  companyName: string;
+  ownerName: string;
+  plan: PlanId;
+  slug?: string;
+}
+interface ProvisioningResult {
+  tenantId: string;
+  status: string;
+  jobId: string;
+}
+
+interface Failure {
+  message: string;
+  code?: string;
+  /** The form field the server named ("slug: ... is already taken"), to mark it invalid. */
+  field?: string;
+}
+
+function failureOf(error: unknown): Failure {
+  const message = errorMessage(error);
+  const code = (error as { code?: string } | null)?.code;
+  const field = /^(\w+):/.exec(message)?.[1];
+  return { message, code, field };
+}
+
+export function SignupPage() {
+  const user = useCurrentUser();
+  const [ownerName, setOwnerName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [companyName, setCompanyName] = useState('');
+  const [plan, setPlan] = useState<PlanId>('starter');
+  const [slug, setSlug] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  // A ref, not state: it blocks a second submit before React has re-rendered the disabled button.
+  const inFlight = useRef(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (inFlight.current) return;
+    inFlight.current = true;
+    setBusy(true);
+    setFailure(null);
+    try {
+      const { auth, functions } = firebase();
+      // Signed in already (an earlier attempt created the account): only the signup form is resent.
+      if (!auth.currentUser) await createUserWithEmailAndPassword(auth, email.trim(), password);
+      const input: SignupInput = { companyName, ownerName, plan, ...(slug.trim() ? { slug: slug.trim() } : {}) };
+      await httpsCallable<SignupInput, ProvisioningResult>(functions, 'submitSignup')(input);
+      navigate('/app');
+    } catch (error) {
+      setFailure(failureOf(error));
+      inFlight.current = false;
+      setBusy(false);
+    }
+  }
+
+  const invalid = (field: string) => (failure?.field === field ? true : undefined);
+
+  return (
+    <main className="page narrow">
+      <form className="card" onSubmit={submit} aria-label="Sign up">
+        <h1>Start your free trial</h1>
+        <p className="muted">Create your organisation in a minute. No credit card needed.</p>
+
+        <fieldset>
+          <legend>You</legend>
+          <label>
+            Your name
+            <input name="ownerName" autoComplete="name" required value={ownerName} onChange={(e) => setOwnerName(e.target.value)} aria-invalid={invalid('ownerName')} />
+          </label>
+          {user ? (
+            <p className="signed-in">
+              Signed in as <strong>{user.email}</strong>: your company will belong to this account.{' '}
+              <button type="button" className="link" onClick={() => signOut(firebase().auth)} disabled={busy}>
+                Use another account
+              </button>
+            </p>
+          ) : (
+            <>
+              <label>
+                Work email
+                <input type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+              </label>
+              <label>
+                Password
+                <input type="password" name="password" autoComplete="new-password" required minLength={6} value={password} onChange={(e) => setPassword(e.target.value)} />
+              </label>
+            </>
+          )}
+        </fieldset>
+
+        <fieldset>
+          <legend>Your company</legend>
+          <label>
+            Company name
+            <input name="companyName" autoComplete="organization" required value={companyName} onChange={(e) => setCompanyName(e.target.value)} aria-invalid={invalid('companyName')} />
+          </label>
+          <div className="plans" role="radiogroup" aria-label="Plan">
+            {SELF_SERVE_PLAN_IDS.map((id) => (
+              <label key={id} className={`plan${plan === id ? ' selected' : ''}`}>
+                <input type="radio" name="plan" value={id} checked={plan === id} onChange={() => setPlan(id)} />
+                <span className="plan-name">{PLANS[id].label}</span>
+                <span className="plan-detail">
+                  Up to {PLANS[id].seatCap} seats · {PLANS[id].trialDays}-day trial
+                </span>
+              </label>
+            ))}
+          </div>
+          <label>
+            Subdomain <span className="optional">optional</span>
+            <input name="slug" autoCapitalize="none" spellCheck={false} placeholder="derived from the company name" value={slug} onChange={(e) => setSlug(e.target.value)} aria-invalid={invalid('slug')} />
+            <span className="hint">3 to 40 lowercase letters, digits and hyphens.</span>
+          </label>
+        </fieldset>
+
+        {failure && (
+          <p className="alert error" role="alert">
+            {failure.message}
+            {failure.code === 'auth/email-already-in-use' && (
+              <>
+                {' '}
+                <Link to="/app">Sign in</Link>
+              </>
+            )}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Creating your organisation…' : 'Create organisation'}
+        </button>
+        <p className="muted small">
+          Already have an account? <Link to="/app">Sign in</Link>
+        </p>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,121 @@
+import type { User } from 'firebase/auth';
+import { signOut } from 'firebase/auth';
+import { collectionGroup, doc, onSnapshot, query, where, type DocumentData } from 'firebase/firestore';
+import { useEffect, useState } from 'react';
+import { PLANS } from '../../functions/src/domain/plans';
+import { firebase } from './firebase';
+import { errorMessage, formatDate, formatStatus } from './format';
+import { SignInForm } from './SignInForm';
+import { useCurrentUser } from './useCurrentUser';
+
+interface Membership {
+  tenantId: string;
+  role: string;
+}
+
+export function TenantHome() {
+  const user = useCurrentUser();
+  if (user === undefined) return <main className="page narrow"><p className="muted">Loading…</p></main>;
+  if (!user) return <SignInForm title="Sign in to your organisation" intro="Use the email and password you signed up with." />;
+  return <Memberships user={user} />;
+}
+
+function Memberships({ user }: { user: User }) {
+  const [memberships, setMemberships] = useState<Membership[] | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+
+  // Provisioning runs after signup returns (or in the Auth trigger): listen until the membership appears.
+  useEffect(() => {
+    const mine = query(collectionGroup(firebase().db, 'members'), where('uid', '==', user.uid));
+    return onSnapshot(
+      mine,
+      (snapshot) =>
+        setMemberships(snapshot.docs.map((member) => ({ tenantId: member.ref.parent.parent!.id, role: String(member.get('role')) }))),
+      (failure) => setError(errorMessage(failure)),
+    );
+  }, [user.uid]);
+
+  return (
+    <main className="page">
+      <div className="page-header">
+        <div>
+          <h1>Your organisation</h1>
+          <p className="muted">Signed in as {user.email}</p>
+        </div>
+        <button type="button" onClick={() => signOut(firebase().auth)}>
+          Sign out
+        </button>
+      </div>
+      {error ? (
+        <p className="alert error" role="alert">{error}</p>
+      ) : memberships === undefined ? (
+        <p className="muted">Loading…</p>
+      ) : memberships.length === 0 ? (
+        <div className="card pending" role="status">
+          <span className="spinner" aria-hidden="true" />
+          <div>
+            <strong>Setting up your organisation…</strong>
+            <p className="muted small">This takes a few seconds; the page updates by itself.</p>
+          </div>
+        </div>
+      ) : (
+        memberships.map((membership) => <TenantCard key={membership.tenantId} {...membership} />)
+      )}
+    </main>
+  );
+}
+
+function TenantCard({ tenantId, role }: Membership) {
+  const [tenant, setTenant] = useState<DocumentData | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(
+    () =>
+      onSnapshot(
+        doc(firebase().db, 'tenants', tenantId),
+        (snapshot) => setTenant(snapshot.exists() ? snapshot.data() : null),
+        (failure) => setError(errorMessage(failure)),
+      ),
+    [tenantId],
+  );
+
+  if (error) return <p className="alert error" role="alert">{error}</p>;
+  if (tenant === undefined) return <div className="card"><p className="muted">Loading…</p></div>;
+  if (tenant === null) return <div className="card"><p className="muted">This organisation no longer exists.</p></div>;
+
+  const plan = PLANS[tenant.plan as keyof typeof PLANS]?.label ?? tenant.plan;
+  return (
+    <section className="card tenant" aria-label={tenant.name}>
+      <div className="tenant-title">
+        <h2>{tenant.name}</h2>
+        <span className={`badge status-${tenant.status}`} data-field="status">
+          {formatStatus(tenant.status)}
+        </span>
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>Subdomain</dt>
+          <dd data-field="slug">{tenant.slug}</dd>
+        </div>
+        <div>
+          <dt>Plan</dt>
+          <dd data-field="plan">{plan}</dd>
+        </div>
+        <div>
+          <dt>Seats</dt>
+          <dd data-field="seatCap">{tenant.seatCap}</dd>
+        </div>
+        {tenant.trialEndsAt && (
+          <div>
+            <dt>Trial ends</dt>
+            <dd data-field="trialEndsAt">{formatDate(tenant.trialEndsAt)}</dd>
+          </div>
+        )}
+        <div>
+          <dt>Your role</dt>
+          <dd data-field="role">{role}</dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
