@@ -157,6 +157,26 @@ describe('web app', () => {
     assert.equal(await tenantCount(), 0);
   });
 
+  it('tenant home: waits for a membership that is provisioned after sign-in, without a reload', async () => {
+    const carol = await auth.createUser({ email: 'carol@hooli.test', password: PASSWORD });
+    await page.goto(`${web.origin}/app`);
+    await signIn('carol@hooli.test');
+    await page.getByText('Setting up your organisation…').waitFor();
+    await screenshot('app-setting-up');
+
+    await provisionTenant(deps, {
+      idempotencyKey: `self_serve:${carol.uid}`,
+      source: 'self_serve',
+      owner: { uid: carol.uid, email: 'carol@hooli.test', displayName: 'Carol' },
+      companyName: 'Hooli',
+      plan: 'starter',
+      requestedBy: carol.uid,
+    });
+    await page.getByRole('heading', { name: 'Hooli' }).waitFor();
+    assert.equal(await page.getByText('Setting up your organisation…').count(), 0);
+    assert.equal(await page.locator('[data-field=plan]').textContent(), 'Starter');
+  });
+
   it('sales admin page: provisions a tenant with the contract values, once, and lists it', async () => {
     const sales = await auth.createUser({ email: 'sally@platform.test', password: PASSWORD, displayName: 'Sally Sales' });
     await auth.setCustomUserClaims(sales.uid, { platform: 'sales' });

@@ -158,16 +158,16 @@ function ProvisionForm() {
           </select>
         </label>
         <label>
-          Seat cap <span className="optional">optional</span>
+          <span>Seat cap <span className="optional">optional</span></span>
           <input name="seatCap" type="number" min={1} step={1} inputMode="numeric" placeholder={`plan default: ${PLANS[plan].seatCap}`} value={seatCap} onChange={(e) => setSeatCap(e.target.value)} />
         </label>
         <label>
-          Go-live date <span className="optional">optional</span>
+          <span>Go-live date <span className="optional">optional</span></span>
           <input name="goLiveAt" type="date" value={goLiveAt} onChange={(e) => setGoLiveAt(e.target.value)} />
           <span className="hint">Trial until this date, then active. Empty: active today.</span>
         </label>
         <label>
-          Subdomain <span className="optional">optional</span>
+          <span>Subdomain <span className="optional">optional</span></span>
           <input name="subdomain" autoCapitalize="none" spellCheck={false} placeholder="derived from the company name" value={subdomain} onChange={(e) => setSubdomain(e.target.value)} />
         </label>
         <label>

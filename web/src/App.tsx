@@ -4,8 +4,18 @@ import { Link, usePathname } from './navigation';
 import { SignupPage } from './SignupPage';
 import { TenantHome } from './TenantHome';
 
+const NAV = [
+  ['/', 'Sign up'],
+  ['/app', 'Your organisation'],
+  ['/admin', 'Sales admin'],
+] as const;
+
+function normalise(pathname: string): string {
+  return pathname.replace(/\/+$/, '') || '/';
+}
+
 function pageFor(pathname: string): ReactNode {
-  const path = pathname.replace(/\/+$/, '') || '/';
+  const path = normalise(pathname);
   if (path === '/') return <SignupPage />;
   if (path === '/app') return <TenantHome />;
   if (path === '/admin') return <AdminPage />;
@@ -23,6 +33,7 @@ function pageFor(pathname: string): ReactNode {
 
 export function App() {
   const pathname = usePathname();
+  const path = normalise(pathname);
   return (
     <>
       <header className="topbar">
@@ -30,9 +41,11 @@ export function App() {
           <span className="brand">Tenancy</span>
         </Link>
         <nav>
-          <Link to="/">Sign up</Link>
-          <Link to="/app">Your organisation</Link>
-          <Link to="/admin">Sales admin</Link>
+          {NAV.map(([to, label]) => (
+            <Link key={to} to={to} current={to === path}>
+              {label}
+            </Link>
+          ))}
         </nav>
       </header>
       {pageFor(pathname)}

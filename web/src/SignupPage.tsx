@@ -120,7 +120,7 @@ export function SignupPage() {
             ))}
           </div>
           <label>
-            Subdomain <span className="optional">optional</span>
+            <span>Subdomain <span className="optional">optional</span></span>
             <input name="slug" autoCapitalize="none" spellCheck={false} placeholder="derived from the company name" value={slug} onChange={(e) => setSlug(e.target.value)} aria-invalid={invalid('slug')} />
             <span className="hint">3 to 40 lowercase letters, digits and hyphens.</span>
           </label>
@@ -132,7 +132,7 @@ export function SignupPage() {
             {failure.code === 'auth/email-already-in-use' && (
               <>
                 {' '}
-                <Link to="/app">Sign in</Link>
+                <Link to="/app">Go to sign in</Link>
               </>
             )}
           </p>

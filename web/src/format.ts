@@ -19,7 +19,7 @@ export function formatStatus(status: string | undefined): string {
 }
 
 const AUTH_MESSAGES: Record<string, string> = {
-  'auth/email-already-in-use': 'An account with this email already exists. Sign in on the organisation page instead, or use another email.',
+  'auth/email-already-in-use': 'An account with this email already exists: sign in to reach your organisation, or sign up with another email.',
   'auth/invalid-email': 'That email address is not valid.',
   'auth/weak-password': 'Choose a password of at least 6 characters.',
   'auth/invalid-credential': 'Wrong email or password.',

@@ -16,14 +16,14 @@ export function usePathname(): string {
   return pathname;
 }
 
-export function Link({ to, children }: { to: string; children: ReactNode }) {
+export function Link({ to, current, children }: { to: string; current?: boolean; children: ReactNode }) {
   const follow = (event: MouseEvent<HTMLAnchorElement>) => {
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
     event.preventDefault();
     navigate(to);
   };
   return (
-    <a href={to} onClick={follow}>
+    <a href={to} onClick={follow} aria-current={current ? 'page' : undefined}>
       {children}
     </a>
   );

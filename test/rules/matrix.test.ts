@@ -1,0 +1,248 @@
+// Every principal x tenant status x collection x operation, expected allow or deny computed by
+// canAccess of functions/src/domain/policy.ts (never re-derived here), asserted on the real rules engine.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
+import {
+  collection,
+  deleteDoc,
+  doc,
+  getDoc,
+  getDocs,
+  serverTimestamp,
+  setDoc,
+  updateDoc,
+  type Firestore,
+} from 'firebase/firestore';
+import {
+  canAccess,
+  OPERATIONS,
+  POLICY_COLLECTIONS,
+  type Operation,
+  type PolicyCollection,
+  type Principal,
+} from '../../functions/src/domain/policy';
+import { PLATFORM_ROLES, TENANT_ROLES, TENANT_STATUSES, type TenantStatus } from '../../functions/src/domain/status';
+import { invite, membership, record, rulesTestEnvironment, seed, type SeedTenant } from '../helpers/rules';
+
+interface MatrixPrincipal extends Principal {
+  name: string;
+}
+
+const PRINCIPALS: MatrixPrincipal[] = [
+  { name: 'unauthenticated', uid: null },
+  { name: 'signed-in non-member', uid: 'u-outsider' },
+  ...TENANT_ROLES.map((role) => ({ name: role, uid: `u-${role}`, tenantRole: role })),
+  ...PLATFORM_ROLES.map((role) => ({ name: role, uid: `u-${role}`, platformRole: role })),
+];
+
+/** Every status; past_due twice, since its writes stop at the first failed payment retry. */
+const STATES: Array<{ name: string; status: TenantStatus; failedPaymentRetries: number }> = TENANT_STATUSES.flatMap((status) =>
+  status === 'past_due'
+    ? [
+        { name: 'past_due (no failed retry)', status, failedPaymentRetries: 0 },
+        { name: 'past_due (1 failed retry)', status, failedPaymentRetries: 1 },
+      ]
+    : [{ name: status, status, failedPaymentRetries: 0 }],
+);
+
+const tenantIdOf = (state: (typeof STATES)[number]) => `t-${state.status}-${state.failedPaymentRetries}`;
+const authorOf = (p: MatrixPrincipal) => p.uid ?? 'anonymous';
+/** Per-principal documents that a delete case removes, so deletes never change what other cases see. */
+const deletable = (p: MatrixPrincipal) => `del-${p.name.replace(/[^a-z_-]+/g, '-')}`;
+const OWNER_UID = 'u-owner';
+
+interface Case {
+  principal: MatrixPrincipal;
+  state: (typeof STATES)[number];
+  collection: PolicyCollection;
+  operation: Operation;
+  expected: boolean;
+}
+
+/** What each case does, and the context canAccess needs to know about its target document. */
+const TARGET_IS_OWN: Record<PolicyCollection, Partial<Record<Operation, boolean>>> = {
+  tenant: {},
+  members: {},
+  invites: {},
+  // Writes go to the caller's own records (create sets createdBy to the caller); reads to someone else's.
+  records: { create: true, update: true, delete: true },
+  // Jobs are requested by 'u-requester', a uid no matrix principal has (the requester path has its own test).
+  provisioningJobs: {},
+  mail: {},
+};
+
+const CASES: Case[] = [];
+for (const state of STATES) {
+  for (const principal of PRINCIPALS) {
+    for (const collectionName of POLICY_COLLECTIONS) {
+      for (const operation of OPERATIONS) {
+        const expected = canAccess(principal, state.status, collectionName, operation, {
+          failedPaymentRetries: state.failedPaymentRetries,
+          ownDocument: TARGET_IS_OWN[collectionName][operation] === true,
+          tenantOwner: principal.uid === OWNER_UID,
+        });
+        CASES.push({ principal, state, collection: collectionName, operation, expected });
+      }
+    }
+  }
+}
+
+let sequence = 0;
+const fresh = () => `new-${++sequence}`;
+
+function perform(db: Firestore, c: Case): Promise<unknown> {
+  const tenant = `tenants/${tenantIdOf(c.state)}`;
+  const mine = deletable(c.principal);
+  const author = authorOf(c.principal);
+  const byOperation = (paths: { one: string; all: string; update: Record<string, unknown>; create: Record<string, unknown>; remove: string }) => {
+    switch (c.operation) {
+      case 'get':
+        return getDoc(doc(db, paths.one));
+      case 'list':
+        return getDocs(collection(db, paths.all));
+      case 'create':
+        return setDoc(doc(db, `${paths.all}/${fresh()}`), paths.create);
+      case 'update':
+        return updateDoc(doc(db, paths.one), paths.update);
+      case 'delete':
+        return deleteDoc(doc(db, paths.remove));
+    }
+  };
+  switch (c.collection) {
+    case 'tenant':
+      if (c.operation === 'create') return setDoc(doc(db, `tenants/${fresh()}`), { name: 'New tenant', status: 'active' });
+      return byOperation({ one: tenant, all: 'tenants', create: {}, update: { name: `Renamed ${sequence++}` }, remove: tenant });
+    case 'members': {
+      const uid = fresh();
+      return byOperation({
+        one: `${tenant}/members/u-subject`,
+        all: `${tenant}/members`,
+        // Alternates a non-owner's role: no rule depends on which of the two it holds.
+        update: { role: sequence++ % 2 ? 'member' : 'viewer' },
+        create: { ...membership(uid, 'viewer'), joinedAt: serverTimestamp() },
+        remove: `${tenant}/members/${mine}`,
+      });
+    }
+    case 'invites':
+      return byOperation({
+        one: `${tenant}/invites/inv-1`,
+        all: `${tenant}/invites`,
+        update: { status: 'revoked' },
+        create: invite('someone@acme.test'),
+        remove: `${tenant}/invites/${mine}`,
+      });
+    case 'records':
+      if (c.operation === 'update') {
+        return updateDoc(doc(db, `${tenant}/records/own-${mine}`), { title: `Edited ${sequence++}`, updatedAt: serverTimestamp() });
+      }
+      return byOperation({
+        one: `${tenant}/records/shared`,
+        all: `${tenant}/records`,
+        update: {},
+        create: { title: 'New', body: '', createdBy: author, createdAt: serverTimestamp(), updatedAt: serverTimestamp() },
+        remove: `${tenant}/records/${mine}`,
+      });
+    case 'provisioningJobs':
+      return byOperation({
+        one: `provisioningJobs/job-${tenantIdOf(c.state)}`,
+        all: 'provisioningJobs',
+        update: { status: 'completed' },
+        create: { tenantId: tenantIdOf(c.state), requestedBy: author, status: 'pending' },
+        remove: `provisioningJobs/job-${tenantIdOf(c.state)}-${mine}`,
+      });
+    case 'mail':
+      return byOperation({
+        one: 'mail/m-1',
+        all: 'mail',
+        update: { to: 'x@acme.test' },
+        create: { to: 'x@acme.test', message: { subject: 'Hi', text: 'Hi' } },
+        remove: `mail/${tenantIdOf(c.state)}-${mine}`,
+      });
+  }
+}
+
+let env: RulesTestEnvironment;
+const dbs = new Map<string, Firestore>();
+let ran = 0;
+
+before(async () => {
+  env = await rulesTestEnvironment();
+  await env.clearFirestore();
+  const tenants: SeedTenant[] = [];
+  const topLevel: Record<string, Record<string, unknown>> = { 'mail/m-1': { to: 'a@acme.test', message: { subject: 'Hi', text: 'Hi' } } };
+  for (const state of STATES) {
+    const tenantId = tenantIdOf(state);
+    const docs: Record<string, Record<string, unknown>> = { 'invites/inv-1': invite(), 'records/shared': record('u-author') };
+    for (const p of PRINCIPALS) {
+      const mine = deletable(p);
+      docs[`members/${mine}`] = membership(mine, 'viewer');
+      docs[`invites/${mine}`] = invite(`${mine}@acme.test`);
+      docs[`records/${mine}`] = record(authorOf(p));
+      docs[`records/own-${mine}`] = record(authorOf(p));
+      topLevel[`provisioningJobs/job-${tenantId}-${mine}`] = { tenantId, requestedBy: 'u-requester', status: 'completed' };
+      topLevel[`mail/${tenantId}-${mine}`] = { to: 'a@acme.test', message: { subject: 'Hi', text: 'Hi' } };
+    }
+    topLevel[`provisioningJobs/job-${tenantId}`] = { tenantId, requestedBy: 'u-requester', status: 'completed' };
+    tenants.push({
+      tenantId,
+      status: state.status,
+      failedPaymentRetries: state.failedPaymentRetries,
+      ownerUid: OWNER_UID,
+      members: { ...Object.fromEntries(TENANT_ROLES.map((role) => [`u-${role}`, role])), 'u-subject': 'member' },
+      docs,
+    });
+  }
+  await seed(env, tenants, topLevel);
+  for (const p of PRINCIPALS) {
+    const context = p.uid === null ? env.unauthenticatedContext() : env.authenticatedContext(p.uid, p.platformRole ? { platform: p.platformRole } : {});
+    dbs.set(p.name, context.firestore() as unknown as Firestore);
+  }
+});
+
+after(async () => {
+  await env?.cleanup();
+});
+
+describe('the matrix is complete', () => {
+  it('has one case per principal x tenant status x collection x operation', () => {
+    const expectedCount = PRINCIPALS.length * STATES.length * POLICY_COLLECTIONS.length * OPERATIONS.length;
+    console.log(
+      `rules matrix: ${CASES.length} cases = ${PRINCIPALS.length} principals x ${STATES.length} tenant states ` +
+        `(${TENANT_STATUSES.length} statuses, past_due with and without a failed retry) x ${POLICY_COLLECTIONS.length} collections x ${OPERATIONS.length} operations; ` +
+        `${CASES.filter((c) => c.expected).length} allowed, ${CASES.filter((c) => !c.expected).length} denied`,
+    );
+    assert.equal(CASES.length, expectedCount);
+    assert.equal(new Set(CASES.map((c) => `${c.principal.name}|${c.state.name}|${c.collection}|${c.operation}`)).size, expectedCount);
+    assert.deepEqual(new Set(STATES.map((s) => s.status)), new Set(TENANT_STATUSES));
+  });
+
+  it('every collection and operation that is allowed somewhere is also denied somewhere', () => {
+    for (const collectionName of POLICY_COLLECTIONS) {
+      for (const operation of OPERATIONS) {
+        const outcomes = new Set(CASES.filter((c) => c.collection === collectionName && c.operation === operation).map((c) => c.expected));
+        if (outcomes.has(true)) assert.ok(outcomes.has(false), `${collectionName}.${operation} is allowed to everyone`);
+      }
+    }
+  });
+});
+
+for (const state of STATES) {
+  describe(`tenant ${state.name}`, () => {
+    for (const c of CASES.filter((x) => x.state === state)) {
+      it(`${c.principal.name} ${c.expected ? 'may' : 'may not'} ${c.operation} ${c.collection}`, async () => {
+        const db = dbs.get(c.principal.name);
+        assert.ok(db);
+        if (c.expected) await assertSucceeds(perform(db, c));
+        else await assertFails(perform(db, c));
+        ran++;
+      });
+    }
+  });
+}
+
+describe('the matrix ran', () => {
+  it('ran every case', () => {
+    assert.equal(ran, CASES.length);
+  });
+});
