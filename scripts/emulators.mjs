@@ -129,6 +129,26 @@ function killGroup(child) {
   setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 15_000).unref();
 }
 
+/** The local fake Stripe (tools/fake-stripe), started beside the emulators; resolves with its URL. */
+function startFakeStripe(port) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'fake-stripe', 'cli.ts'), '--port', String(port)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.on('exit', () => child.kill('SIGTERM'));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the fake Stripe did not start within 20 s')), 20_000);
+    child.stdout.on('data', (chunk) => {
+      const match = /listening on (\S+)/.exec(chunk.toString());
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the fake Stripe exited with code ${code}`)));
+  });
+}
+
 async function main() {
   const mode = process.argv[2];
   if (!['start', 'test', 'bench'].includes(mode)) fail('usage: node scripts/emulators.mjs start|test|bench');
@@ -141,13 +161,19 @@ async function main() {
     env = {};
   }
 
+  // Without a real key the functions talk to the local fake Stripe (STRIPE_API_BASE); see README.
+  if (!process.env.STRIPE_API_BASE && !process.env.STRIPE_SECRET_KEY) {
+    env.STRIPE_API_BASE = await startFakeStripe(mode === 'start' ? 12111 : await freePort());
+    env.STRIPE_SECRET_KEY = 'sk_test_local_placeholder';
+  }
+
   if (mode === 'start') {
     const code = await run(['emulators:start', '--project', 'demo-tenancy', '--only', 'auth,firestore,functions,hosting'], env, {
       onReady: () => {
         const seed = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'seed-demo.ts')], {
           cwd: root,
           stdio: 'inherit',
-          env: { ...process.env, GCLOUD_PROJECT: 'demo-tenancy', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080', FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' },
+          env: { ...process.env, ...env, GCLOUD_PROJECT: 'demo-tenancy', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080', FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' },
         });
         seed.on('exit', (seedCode) => { if (seedCode !== 0) console.error('✖ Seeding demo data failed (see above); the emulators keep running.'); });
       },

@@ -1,6 +1,8 @@
 // Demo data for `npm start`: platform staff, a sample tenant with one member of every role, and a few records.
 import { firebase, refs } from '../functions/src/adapters/firestore';
+import { stripeClient } from '../functions/src/adapters/stripe';
 import { provisionTenant } from '../functions/src/provisioning/provisionTenant';
+import { runProvisioningJob } from '../functions/src/provisioning/saga';
 import { TENANT_ROLES } from '../functions/src/domain/status';
 
 const PASSWORD = 'demo-password';
@@ -19,7 +21,8 @@ async function ensureAccount(email: string, displayName: string, claims?: Record
 }
 
 async function main() {
-  const deps = firebase();
+  // The saga runs here, in-process against the local fake Stripe, so the demo tenant is ready when this prints.
+  const deps = { ...firebase(), startSaga: (jobId: string) => runProvisioningJob({ db: firebase().db, stripe: stripeClient() }, jobId).then(() => {}) };
   const staffUids = [];
   for (const staff of STAFF) staffUids.push(await ensureAccount(staff.email, staff.displayName, { platform: staff.platform }));
 

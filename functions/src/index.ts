@@ -1,2 +1,4 @@
 export { onUserCreated } from './triggers/auth';
 export { provisionTenant, submitSignup } from './triggers/callable';
+export { sweepStuckProvisioning } from './triggers/scheduled';
+export { runProvisioningSteps } from './triggers/tasks';

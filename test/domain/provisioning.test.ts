@@ -8,7 +8,7 @@ import {
   jobIdFor,
   openingTerms,
   ProvisioningRequestSchema,
-  replayOrRefuse,
+  decideOnExistingJob,
   slugCandidates,
   type ProvisioningRequest,
 } from '../../functions/src/domain/provisioning';
@@ -102,10 +102,23 @@ describe('idempotency', () => {
 
   it('replays the stored result for the same request and refuses a different one', () => {
     const result = { tenantId: 't1', status: 'trial' as const, jobId: 'j1' };
-    assert.deepEqual(replayOrRefuse({ fingerprint: fingerprintOf(base), result }, base), result);
+    const job = { fingerprint: fingerprintOf(base), result, status: 'completed' as const, attempt: 1 };
+    assert.deepEqual(decideOnExistingJob(job, base), { replay: result });
+    assert.deepEqual(decideOnExistingJob({ ...job, status: 'running' }, base), { replay: result });
     assert.throws(
-      () => replayOrRefuse({ fingerprint: fingerprintOf(base), result }, { ...base, companyName: 'Other' }),
+      () => decideOnExistingJob(job, { ...base, companyName: 'Other' }),
       (e: DomainError) => e.code === 'already-exists' && e.details?.field === 'idempotencyKey',
+    );
+  });
+
+  it('starts a clean new attempt after a rollback, but not over an unfinished undo', () => {
+    const result = { tenantId: 't1', status: 'trial' as const, jobId: 'j1' };
+    const job = { fingerprint: fingerprintOf(base), result, attempt: 2 };
+    assert.deepEqual(decideOnExistingJob({ ...job, status: 'rolled_back' }, base), { retry: 3 });
+    assert.deepEqual(decideOnExistingJob({ ...job, status: 'failed', undoErrors: [] }, base), { retry: 3 });
+    assert.throws(
+      () => decideOnExistingJob({ ...job, status: 'failed', undoErrors: [{ step: 'x' }] }, base),
+      (e: DomainError) => e.code === 'failed-precondition',
     );
   });
 });

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { provisionTenant } from '../../functions/src/provisioning/provisionTenant';
-import { auth, clearEmulators, db, deps } from '../helpers/emulators';
+import { auth, clearEmulators, db, signedInClient } from '../helpers/emulators';
 import { launchBrowser, screenshotDir, serveWebApp } from './webApp';
 
+// The password signedInClient() gives the accounts it creates, so the browser can sign in as them too.
 const PASSWORD = 'password-123';
 
 let browser: Browser;
@@ -107,15 +107,16 @@ describe('web app', () => {
   });
 
   it('self-serve signup: a taken subdomain is reported by name, and the fixed resubmit reuses the account', async () => {
-    await provisionTenant(deps, {
+    // Another company holds the subdomain, provisioned by sales through the public callable.
+    const sales = await signedInClient('seed-sales@platform.test', { platform: 'sales' });
+    await sales.call('provisionTenant', {
       idempotencyKey: 'e2e-seed-taken-subdomain',
-      source: 'sales',
-      owner: { email: 'someone@initech.test', displayName: 'Someone Else' },
       companyName: 'Initech',
-      slug: 'initech',
       plan: 'team',
-      requestedBy: 'e2e-test',
+      admin: { email: 'someone@initech.test', displayName: 'Someone Else' },
+      subdomain: 'initech',
     });
+    await sales.close();
 
     await page.goto(`${web.origin}/`);
     await fillSignup({ name: 'Bill Lumbergh', email: 'bill@initrode.test', company: 'Initrode', plan: 'Starter', slug: 'initech' });
@@ -158,20 +159,15 @@ describe('web app', () => {
   });
 
   it('tenant home: waits for a membership that is provisioned after sign-in, without a reload', async () => {
-    const carol = await auth.createUser({ email: 'carol@hooli.test', password: PASSWORD });
+    // An account whose signup form has not arrived yet: the page waits for the membership.
+    const carol = await signedInClient('carol@hooli.test');
     await page.goto(`${web.origin}/app`);
     await signIn('carol@hooli.test');
     await page.getByText('Setting up your organisation…').waitFor();
     await screenshot('app-setting-up');
 
-    await provisionTenant(deps, {
-      idempotencyKey: `self_serve:${carol.uid}`,
-      source: 'self_serve',
-      owner: { uid: carol.uid, email: 'carol@hooli.test', displayName: 'Carol' },
-      companyName: 'Hooli',
-      plan: 'starter',
-      requestedBy: carol.uid,
-    });
+    await carol.call('submitSignup', { companyName: 'Hooli', ownerName: 'Carol', plan: 'starter' });
+    await carol.close();
     await page.getByRole('heading', { name: 'Hooli' }).waitFor();
     assert.equal(await page.getByText('Setting up your organisation…').count(), 0);
     assert.equal(await page.locator('[data-field=plan]').textContent(), 'Starter');

@@ -53,7 +53,7 @@ describe('provisioning routine', () => {
     const member = (await db.doc(`tenants/${result.tenantId}/members/owner-1`).get()).data()!;
     assert.deepEqual([member.role, member.email, member.uid], ['owner', 'ada@acme.test', 'owner-1']);
     const job = (await db.doc(`provisioningJobs/${result.jobId}`).get()).data()!;
-    assert.deepEqual([job.idempotencyKey, job.tenantId, job.status], ['signup-0001', result.tenantId, 'completed']);
+    assert.deepEqual([job.idempotencyKey, job.tenantId, job.status, job.attempt], ['signup-0001', result.tenantId, 'pending', 1]);
   });
 
   it('replays the first result for the same key, one call after another', async () => {

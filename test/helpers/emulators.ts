@@ -20,7 +20,8 @@ const hub = required('FIREBASE_EMULATOR_HUB');
 const adminApp = getApps()[0] ?? initializeAdminApp({ projectId });
 export const db: Firestore = getFirestore(adminApp);
 export const auth = getAuth(adminApp);
-export const deps = { db, auth };
+/** For tests of the routine alone: the saga is not started (its own tests drive it). */
+export const deps = { db, auth, startSaga: async () => {} };
 
 export async function clearEmulators(): Promise<void> {
   const cleared = await Promise.all([
@@ -104,6 +105,14 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Waits until a provisioning job's saga has finished, one way or the other. */
+export async function settledJob(jobId: string): Promise<FirebaseFirestore.DocumentData> {
+  return eventually(async () => {
+    const job = (await db.doc(`provisioningJobs/${jobId}`).get()).data();
+    return job && ['completed', 'rolled_back', 'failed'].includes(job.status) ? job : null;
+  }, `job ${jobId} to settle`);
 }
 
 export async function countDocs(collectionPath: string): Promise<number> {

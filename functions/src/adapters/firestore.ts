@@ -11,6 +11,7 @@ export const COLLECTIONS = {
   provisioningJobs: 'provisioningJobs',
   signups: 'signups',
   mail: 'mail',
+  auditLog: 'auditLog',
 } as const;
 
 export function refs(db: Firestore) {
@@ -28,6 +29,13 @@ export function refs(db: Firestore) {
 
 /** The default app, initialised once per process (functions runtime, scripts and tests alike). */
 export function firebase() {
-  const app = getApps()[0] ?? initializeApp();
+  const app = getApps()[0] ?? initializeApp(emulatorOptions());
   return { db: getFirestore(app), auth: getAuth(app) };
+}
+
+/** On the emulators, a service account id keeps task-queue enqueues off the cloud metadata server. */
+function emulatorOptions() {
+  const project = process.env.GCLOUD_PROJECT;
+  const onEmulators = process.env.FUNCTIONS_EMULATOR === 'true' || Boolean(process.env.FIREBASE_EMULATOR_HUB);
+  return onEmulators && project ? { projectId: project, serviceAccountId: `firebase-adminsdk@${project}.iam.gserviceaccount.com` } : undefined;
 }

@@ -1,8 +1,8 @@
 /** The plan catalog: data, so a product edits one table to change its offer. */
 export const PLANS = {
-  starter: { label: 'Starter', trialDays: 14, seatCap: 5, pendingInviteLimit: 10, selfServe: true },
-  team: { label: 'Team', trialDays: 14, seatCap: 25, pendingInviteLimit: 50, selfServe: true },
-  enterprise: { label: 'Enterprise', trialDays: 30, seatCap: 250, pendingInviteLimit: 500, selfServe: false },
+  starter: { label: 'Starter', stripePriceId: 'price_starter_monthly', trialDays: 14, seatCap: 5, pendingInviteLimit: 10, selfServe: true },
+  team: { label: 'Team', stripePriceId: 'price_team_monthly', trialDays: 14, seatCap: 25, pendingInviteLimit: 50, selfServe: true },
+  enterprise: { label: 'Enterprise', stripePriceId: 'price_enterprise_annual', trialDays: 30, seatCap: 250, pendingInviteLimit: 500, selfServe: false },
 } as const;
 
 export type PlanId = keyof typeof PLANS;

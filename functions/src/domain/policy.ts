@@ -68,7 +68,7 @@ export const POLICY: Record<PolicyCollection, CollectionPolicy> = {
     operations: {
       get: { roles: ALL_ROLES, staff: ['super_admin'], self: true },
       list: { roles: ALL_ROLES, staff: ['super_admin'], self: true },
-      // Within ASSIGNABLE_ROLES, never the owner's membership, never a self-raise (see roleChangeAllowed).
+      // Within ASSIGNABLE_ROLES, never the owner's membership, never a self-raise (membershipChangeAllowed).
       create: { roles: { owner: 'any', admin: 'any' } },
       update: { roles: { owner: 'any', admin: 'any' } },
       delete: { roles: { owner: 'any', admin: 'any' } },
@@ -190,7 +190,7 @@ export function statusAllowsWrite(status: TenantStatus, failedPaymentRetries = 0
 /**
  * May `principal` perform `operation` on a document of `collection` of a tenant in `status`?
  * Document-shape checks (record validation, the tenant's client fields, role changes) come on top:
- * see TENANT_CLIENT_FIELDS and roleChangeAllowed.
+ * see TENANT_CLIENT_FIELDS and membershipChangeAllowed.
  */
 export function canAccess(
   principal: Principal,
@@ -222,15 +222,17 @@ export function canAccess(
 }
 
 /**
- * May a caller with `actor` role (already allowed to write members) give `newRole` to the membership
- * `target` (null: a new membership)? Never the owner's membership, never `owner`, never a self-raise.
+ * May a caller with `actor` role (one that canAccess lets write members) give `newRole` to the
+ * membership `target` (`target.role` null: a new membership), or remove it (`newRole` null)?
+ * Never the owner's membership, never to `owner`, never a self-raise.
  */
-export function roleChangeAllowed(
+export function membershipChangeAllowed(
   actor: { uid: string; role: TenantRole },
   target: { uid: string; role: TenantRole | null },
-  newRole: TenantRole,
+  newRole: TenantRole | null,
 ): boolean {
   if (target.role === 'owner') return false;
+  if (newRole === null) return target.role !== null;
   if (!ASSIGNABLE_ROLES[actor.role].includes(newRole)) return false;
   if (actor.uid === target.uid && target.role !== null && roleRank(newRole) < roleRank(target.role)) return false;
   return true;

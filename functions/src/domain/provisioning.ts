@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError } from './errors';
 import { MAX_SEAT_CAP, PLANS, PLAN_IDS, type PlanId } from './plans';
-import type { TenantSource, TenantStatus } from './status';
+import type { JobStatus, TenantSource, TenantStatus } from './status';
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
 const SLUG_MAX = 40;
@@ -147,6 +147,8 @@ export interface NewTenant {
   billingEmail: string;
   failedPaymentRetries: number;
   provisioningJobId: string;
+  /** The external steps: `ready` once billing and seed data exist, `rolled_back` when undone. */
+  provisioningState: 'in_progress' | 'ready' | 'rolled_back';
   createdAt: Date;
   updatedAt: Date;
 }
@@ -179,7 +181,7 @@ export interface OwnerIdentity {
 /** Every document the provisioning transaction creates, computed without I/O. */
 export function planTenant(
   request: ProvisioningRequest,
-  ids: { tenantId: string; jobId: string; slug: string },
+  ids: { tenantId: string; jobId: string; slug: string; attempt: number },
   owner: OwnerIdentity,
   now: Date,
 ) {
@@ -197,6 +199,7 @@ export function planTenant(
     billingEmail: owner.email,
     failedPaymentRetries: 0,
     provisioningJobId: ids.jobId,
+    provisioningState: 'in_progress',
     createdAt: now,
     updatedAt: now,
   };
@@ -209,27 +212,58 @@ export function planTenant(
     job: {
       idempotencyKey: request.idempotencyKey,
       fingerprint: fingerprintOf(request),
-      tenantId: ids.tenantId,
       source: request.source,
       requestedBy: request.requestedBy,
-      // The external steps (billing, seed data, mail) are a later saga that hangs off this job.
-      status: 'completed' as const,
-      completedSteps: [] as string[],
-      error: null,
-      result,
       createdAt: now,
-      updatedAt: now,
+      ...freshAttempt(ids.attempt, result, now),
     },
     result,
   };
 }
 
-/** A job found under the key: the same request replays its result, another request is refused. */
-export function replayOrRefuse(job: { fingerprint: string; result: ProvisioningResult }, request: ProvisioningRequest): ProvisioningResult {
-  if (job.fingerprint === fingerprintOf(request)) return job.result;
-  throw new DomainError(
-    'already-exists',
-    `idempotencyKey: '${request.idempotencyKey}' was already used for a different provisioning request; send a new key for a new request`,
-    { field: 'idempotencyKey' },
-  );
+/** The job fields that start an attempt of the saga (the first, or a clean one after a rollback). */
+export function freshAttempt(attempt: number, result: ProvisioningResult, now: Date) {
+  return {
+    attempt,
+    tenantId: result.tenantId,
+    result,
+    status: 'pending' as const,
+    completedSteps: [],
+    undoneSteps: [],
+    undoErrors: [],
+    inFlightStep: null,
+    error: null,
+    retryAction: null,
+    leaseOwner: null,
+    leaseUntil: null,
+    updatedAt: now,
+  };
+}
+
+export interface ExistingJob {
+  fingerprint: string;
+  result: ProvisioningResult;
+  status: JobStatus;
+  attempt: number;
+  undoErrors?: unknown[];
+}
+
+/**
+ * A job found under the key. The same request replays its result, or, when the earlier attempt
+ * was rolled back cleanly, starts a new attempt; a different request under the key is refused.
+ */
+export function decideOnExistingJob(job: ExistingJob, request: ProvisioningRequest): { replay: ProvisioningResult } | { retry: number } {
+  if (job.fingerprint !== fingerprintOf(request)) {
+    throw new DomainError(
+      'already-exists',
+      `idempotencyKey: '${request.idempotencyKey}' was already used for a different provisioning request; send a new key for a new request`,
+      { field: 'idempotencyKey' },
+    );
+  }
+  const rolledBack = job.status === 'rolled_back' || (job.status === 'failed' && !job.undoErrors?.length);
+  if (rolledBack) return { retry: job.attempt + 1 };
+  if (job.status === 'failed') {
+    throw new DomainError('failed-precondition', 'The last attempt of this provisioning could not be fully undone; an operator must finish it before a retry');
+  }
+  return { replay: job.result };
 }

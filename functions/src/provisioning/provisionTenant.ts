@@ -1,19 +1,29 @@
 import type { Auth } from 'firebase-admin/auth';
 import type { Firestore } from 'firebase-admin/firestore';
+import { logger } from 'firebase-functions';
 import { ensureUser } from '../adapters/auth';
 import { refs } from '../adapters/firestore';
 import {
   chooseSlug,
+  decideOnExistingJob,
+  freshAttempt,
   jobIdFor,
   planTenant,
   ProvisioningRequestSchema,
-  replayOrRefuse,
   slugCandidates,
+  type ExistingJob,
   type OwnerIdentity,
   type ProvisioningRequest,
   type ProvisioningResult,
 } from '../domain/provisioning';
 import { parseOrThrow } from '../domain/validation';
+
+export interface ProvisioningDeps {
+  db: Firestore;
+  auth: Auth;
+  /** Hands a committed job to the saga worker (a task queue in production). */
+  startSaga: (jobId: string) => Promise<void>;
+}
 
 /** Enough for 50 concurrent duplicates of one key: the losers retry once the winner commits. */
 const MAX_TRANSACTION_ATTEMPTS = 25;
@@ -22,25 +32,22 @@ const MAX_TRANSACTION_ATTEMPTS = 25;
  * The provisioning routine both entry points call. One transaction creates the tenant, its slug
  * reservation, the owner's membership, the first history entry and the job keyed by the
  * idempotency key; the same key replays the first result, a reused key with other input is refused.
+ * The external steps then run as a saga on the job, off the caller's request.
  */
-export async function provisionTenant(
-  deps: { db: Firestore; auth: Auth },
-  input: unknown,
-  now: Date = new Date(),
-): Promise<ProvisioningResult> {
+export async function provisionTenant(deps: ProvisioningDeps, input: unknown, now: Date = new Date()): Promise<ProvisioningResult> {
   const request = parseOrThrow(ProvisioningRequestSchema, input);
   const owner = request.owner.uid
     ? { uid: request.owner.uid, email: request.owner.email, displayName: request.owner.displayName }
     : await findOrCreateOwner(deps, request);
-  return runProvisioningTransaction(deps.db, request, owner, now);
+  const { result, started } = await runProvisioningTransaction(deps.db, request, owner, now);
+  if (started) {
+    // If this hand-off is lost, sweepStuckProvisioning finds the pending job and starts it.
+    await deps.startSaga(result.jobId).catch((error) => logger.error('could not start the provisioning saga', { jobId: result.jobId, error: String(error) }));
+  }
+  return result;
 }
 
-async function runProvisioningTransaction(
-  db: Firestore,
-  request: ProvisioningRequest,
-  owner: OwnerIdentity,
-  now: Date,
-): Promise<ProvisioningResult> {
+async function runProvisioningTransaction(db: Firestore, request: ProvisioningRequest, owner: OwnerIdentity, now: Date) {
   const ref = refs(db);
   const jobId = jobIdFor(request.idempotencyKey);
   const tenantId = ref.newTenantId();
@@ -49,15 +56,21 @@ async function runProvisioningTransaction(
     async (tx) => {
       // One round trip for every read the decision needs.
       const [job, ...slugs] = await tx.getAll(ref.job(jobId), ...candidates.map(ref.slug));
-      if (job.exists) return replayOrRefuse(job.data() as Parameters<typeof replayOrRefuse>[0], request);
+      let attempt = 1;
+      if (job.exists) {
+        const decision = decideOnExistingJob(job.data() as ExistingJob, request);
+        if ('replay' in decision) return { result: decision.replay, started: false };
+        attempt = decision.retry;
+      }
       const slug = chooseSlug(request, candidates, slugs.map((s) => s.exists));
-      const docs = planTenant(request, { tenantId, jobId, slug }, owner, now);
+      const docs = planTenant(request, { tenantId, jobId, slug, attempt }, owner, now);
       tx.create(ref.tenant(tenantId), docs.tenant);
       tx.create(ref.slug(slug), docs.slug);
       tx.create(ref.member(tenantId, owner.uid), docs.owner);
       tx.create(ref.newHistoryEntry(tenantId), docs.history);
-      tx.create(ref.job(jobId), docs.job);
-      return docs.result;
+      if (job.exists) tx.update(ref.job(jobId), freshAttempt(attempt, docs.result, now));
+      else tx.create(ref.job(jobId), docs.job);
+      return { result: docs.result, started: true };
     },
     { maxAttempts: MAX_TRANSACTION_ATTEMPTS },
   );
@@ -67,13 +80,10 @@ async function runProvisioningTransaction(
  * A named owner without an Auth account gets one. Before creating it, the key and slug are
  * checked so that a request the transaction would refuse creates no account.
  */
-async function findOrCreateOwner(deps: { db: Firestore; auth: Auth }, request: ProvisioningRequest) {
+async function findOrCreateOwner(deps: Pick<ProvisioningDeps, 'db' | 'auth'>, request: ProvisioningRequest) {
   const ref = refs(deps.db);
-  const [job, ...slugs] = await deps.db.getAll(
-    ref.job(jobIdFor(request.idempotencyKey)),
-    ...(request.slug ? [ref.slug(request.slug)] : []),
-  );
-  if (job.exists) replayOrRefuse(job.data() as Parameters<typeof replayOrRefuse>[0], request);
-  else if (request.slug) chooseSlug(request, [request.slug], slugs.map((s) => s.exists));
+  const [job, ...slugs] = await deps.db.getAll(ref.job(jobIdFor(request.idempotencyKey)), ...(request.slug ? [ref.slug(request.slug)] : []));
+  const replaying = job.exists && 'replay' in decideOnExistingJob(job.data() as ExistingJob, request);
+  if (!replaying && request.slug) chooseSlug(request, [request.slug], slugs.map((s) => s.exists));
   return ensureUser(deps.auth, request.owner.email, request.owner.displayName);
 }

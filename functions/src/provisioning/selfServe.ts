@@ -1,13 +1,12 @@
-import type { Auth } from 'firebase-admin/auth';
-import type { DocumentReference, DocumentSnapshot, Firestore } from 'firebase-admin/firestore';
+import type { DocumentReference, DocumentSnapshot } from 'firebase-admin/firestore';
 import { refs } from '../adapters/firestore';
 import { DomainError } from '../domain/errors';
 import type { ProvisioningResult } from '../domain/provisioning';
 import { selfServeRequest, SignupFormSchema, type StoredSignup } from '../domain/signup';
 import { parseOrThrow } from '../domain/validation';
-import { provisionTenant } from './provisionTenant';
+import { provisionTenant, type ProvisioningDeps } from './provisionTenant';
 
-type Deps = { db: Firestore; auth: Auth };
+type Deps = ProvisioningDeps;
 
 /**
  * Provisions the self-serve tenant of `uid` once its signup form is stored; without a form (an

@@ -1,5 +1,5 @@
 import { HttpsError, onCall, type CallableRequest } from 'firebase-functions/v2/https';
-import { firebase } from '../adapters/firestore';
+import { provisioningDeps } from './deps';
 import { PLATFORM_ROLES, type PlatformRole } from '../domain/status';
 import { salesRequest, SalesProvisioningSchema } from '../domain/signup';
 import { parseOrThrow } from '../domain/validation';
@@ -28,7 +28,7 @@ export const provisionTenant = onCall(async (request) => {
   const staffUid = requirePlatformStaff(request);
   try {
     const input = parseOrThrow(SalesProvisioningSchema, request.data);
-    return await provision(firebase(), salesRequest(input, staffUid));
+    return await provision(provisioningDeps(), salesRequest(input, staffUid));
   } catch (error) {
     throw toHttpsError(error, 'provisionTenant');
   }
@@ -38,7 +38,7 @@ export const provisionTenant = onCall(async (request) => {
 export const submitSignup = onCall(async (request) => {
   const uid = requireUid(request);
   try {
-    return await storeSignupAndProvision(firebase(), { uid, email: request.auth?.token.email }, request.data);
+    return await storeSignupAndProvision(provisioningDeps(), { uid, email: request.auth?.token.email }, request.data);
   } catch (error) {
     throw toHttpsError(error, 'submitSignup');
   }

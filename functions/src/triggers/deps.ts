@@ -1,0 +1,9 @@
+import { firebase } from '../adapters/firestore';
+import { stripeClient } from '../adapters/stripe';
+import { enqueueProvisioning } from '../adapters/tasks';
+import type { ProvisioningDeps } from '../provisioning/provisionTenant';
+import type { SagaDeps } from '../provisioning/saga';
+
+/** Production wiring: the triggers' only source of dependencies. */
+export const provisioningDeps = (): ProvisioningDeps => ({ ...firebase(), startSaga: enqueueProvisioning });
+export const sagaDeps = (): SagaDeps => ({ db: firebase().db, stripe: stripeClient() });

@@ -1,0 +1,8 @@
+import { onSchedule } from 'firebase-functions/v2/scheduler';
+import { sweepStuckProvisioning as sweep } from '../provisioning/sweep';
+import { provisioningDeps, sagaDeps } from './deps';
+
+/** Resumes or undoes provisioning jobs that stopped making progress. */
+export const sweepStuckProvisioning = onSchedule('every 5 minutes', async () => {
+  await sweep({ ...sagaDeps(), startSaga: provisioningDeps().startSaga }, new Date());
+});
