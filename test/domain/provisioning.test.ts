@@ -92,6 +92,17 @@ describe('opening terms', () => {
   });
 });
 
+describe('dates Stripe would refuse', () => {
+  it('refuses a go-live or trial end more than two years ahead, and accepts one inside', () => {
+    const sales: ProvisioningRequest = { ...base, source: 'sales', plan: 'enterprise' };
+    const inside = new Date(now.getTime() + 700 * 86_400_000);
+    const beyond = new Date(now.getTime() + 731 * 86_400_000);
+    assert.equal(openingTerms({ ...sales, goLiveAt: inside }, now).status, 'trial');
+    assert.throws(() => openingTerms({ ...sales, goLiveAt: beyond }, now), (e: DomainError) => e.code === 'invalid-argument' && /goLiveAt: at most 730 days/.test(e.message));
+    assert.throws(() => openingTerms({ ...base, trialEndsAt: beyond }, now), (e: DomainError) => /trialEndsAt/.test(e.message));
+  });
+});
+
 describe('idempotency', () => {
   it('maps a key to one job id and a request to one fingerprint, whoever asks', () => {
     assert.equal(jobIdFor('k-1234567'), jobIdFor('k-1234567'));

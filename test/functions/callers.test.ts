@@ -17,9 +17,16 @@ import {
   db,
   deps,
   eventually,
+  settledJob,
   signedInClient,
   type Caller,
 } from '../helpers/emulators';
+
+/** The fake Stripe that the test run started for the Functions emulator (scripts/emulators.mjs). */
+async function fakeStripeState(): Promise<{ customers: Array<{ id: string; metadata: Record<string, string> }>; subscriptions: unknown[] }> {
+  const response = await fetch(`${process.env.STRIPE_API_BASE}/_fake/state`);
+  return response.json() as never;
+}
 
 const open: Caller[] = [];
 async function client(email: string, claims: Record<string, unknown> = {}) {
@@ -37,19 +44,24 @@ async function rejectsWith(promise: Promise<unknown>, code: string, message?: Re
   });
 }
 
+/** A go-live half a year ahead: within Stripe's two-year limit for a trial end, whatever the date. */
+const goLive = new Date(Date.now() + 182 * 86_400_000).toISOString().slice(0, 10);
 const deal = (overrides: Record<string, unknown> = {}) => ({
   idempotencyKey: crypto.randomUUID(),
   companyName: 'Globex Corporation',
   plan: 'enterprise',
   seatCap: 120,
-  goLiveAt: '2031-03-01',
+  goLiveAt: goLive,
   admin: { email: 'hank@globex.test', displayName: 'Hank Scorpio' },
   subdomain: 'globex',
   ...overrides,
 });
 
 describe('provisionTenant callable (sales-assisted)', () => {
-  beforeEach(clearEmulators);
+  beforeEach(async () => {
+    await clearEmulators();
+    await fetch(`${process.env.STRIPE_API_BASE}/_fake/reset`, { method: 'POST' });
+  });
 
   it('answers unauthenticated without a signed-in user, and writes nothing', async () => {
     const anonymous = await client('');
@@ -84,6 +96,7 @@ describe('provisionTenant callable (sales-assisted)', () => {
     ['fractional seats', { seatCap: 1.5 }, /seatCap: a whole number/],
     ['seats as text', { seatCap: 'ten' }, /seatCap/],
     ['go-live that is not a date', { goLiveAt: 'next spring' }, /goLiveAt: an ISO date/],
+    ['go-live beyond Stripe\'s two-year trial limit', { goLiveAt: '2099-01-01' }, /goLiveAt: at most 730 days ahead/],
     ['admin email that is not one', { admin: { email: 'hank', displayName: 'Hank' } }, /admin\.email: a valid email address/],
     ['admin without a name', { admin: { email: 'hank@globex.test', displayName: '' } }, /admin\.displayName/],
     ['reserved subdomain', { subdomain: 'www' }, /subdomain: is reserved/],
@@ -116,8 +129,8 @@ describe('provisionTenant callable (sales-assisted)', () => {
     assert.equal(tenant.slug, 'globex');
     assert.equal(tenant.source, 'sales');
     assert.equal(tenant.status, 'trial');
-    assert.equal(tenant.goLiveAt.toDate().toISOString(), '2031-03-01T00:00:00.000Z');
-    assert.equal(tenant.trialEndsAt.toDate().toISOString(), '2031-03-01T00:00:00.000Z');
+    assert.equal(tenant.goLiveAt.toDate().toISOString(), `${goLive}T00:00:00.000Z`);
+    assert.equal(tenant.trialEndsAt.toDate().toISOString(), `${goLive}T00:00:00.000Z`);
     const admin = await auth.getUserByEmail('hank@globex.test');
     assert.equal(admin.displayName, 'Hank Scorpio');
     assert.equal(tenant.ownerUid, admin.uid);
@@ -146,12 +159,20 @@ describe('provisionTenant callable (sales-assisted)', () => {
     assert.equal(await countGroup('members'), 1);
     assert.equal(await countDocs('provisioningJobs'), 1);
     assert.deepEqual(await authUserEmails(), ['hank@globex.test', 'sales@vendor.test']);
+    // The saga ran on the real task queue in the Functions emulator: one Stripe customer, one subscription.
+    const job = await settledJob(results[0].jobId);
+    assert.equal(job.status, 'completed');
+    const stripe = await fakeStripeState();
+    assert.deepEqual(stripe.customers.map((c) => c.metadata.tenantId), [results[0].tenantId]);
+    assert.equal(stripe.subscriptions.length, 1);
+    const tenant = (await db.doc(`tenants/${results[0].tenantId}`).get()).data()!;
+    assert.deepEqual([tenant.provisioningState, tenant.stripeCustomerId], ['ready', stripe.customers[0].id]);
   });
 
   it('refuses a reused key with other values as already-exists, writing nothing', async () => {
     const staff = await client('sales@vendor.test', { platform: 'sales' });
     const form = deal();
-    await staff.call('provisionTenant', form);
+    await settledJob((await staff.call<ProvisioningResult>('provisionTenant', form)).jobId);
     const before = await allDocumentPaths();
     await rejectsWith(staff.call('provisionTenant', { ...form, seatCap: 500 }), 'already-exists', /idempotencyKey/);
     assert.deepEqual(await allDocumentPaths(), before);
@@ -159,7 +180,7 @@ describe('provisionTenant callable (sales-assisted)', () => {
 
   it('refuses a subdomain held by another tenant as already-exists, creating no account', async () => {
     const staff = await client('sales@vendor.test', { platform: 'sales' });
-    await staff.call('provisionTenant', deal());
+    await settledJob((await staff.call<ProvisioningResult>('provisionTenant', deal())).jobId);
     const before = await allDocumentPaths();
     const other = deal({ companyName: 'Globex Two', admin: { email: 'mindy@globex2.test', displayName: 'Mindy' } });
     await rejectsWith(staff.call('provisionTenant', other), 'already-exists', /slug: 'globex' is already taken/);

@@ -159,6 +159,15 @@ describe('provisioning saga', () => {
     assert.match(record.retryAction, /undo/);
   });
 
+  it('knows a create that Stripe refused made nothing, and rolls back cleanly', async () => {
+    const { jobId, tenantId } = await provisionTenant(deps, request());
+    // A client error Stripe stores under the key: every replay, the undo's included, answers the same.
+    fake.failNext({ method: 'POST', path: '/v1/subscriptions', status: 400, code: 'resource_missing', store: true });
+    assert.equal(await runProvisioningJob(saga, jobId, fast), 'rolled_back');
+    await assertRolledBack(jobId, tenantId);
+    assert.equal(fake.state().subscriptions.length, 0);
+  });
+
   it('records a failed undo for operators and refuses a retry of the key until it is finished', async () => {
     const { jobId } = await provisionTenant(deps, request());
     fake.failNext({ method: 'DELETE', path: '/v1/customers', status: 500 });

@@ -20,10 +20,24 @@ const hub = required('FIREBASE_EMULATOR_HUB');
 const adminApp = getApps()[0] ?? initializeAdminApp({ projectId });
 export const db: Firestore = getFirestore(adminApp);
 export const auth = getAuth(adminApp);
-/** For tests of the routine alone: the saga is not started (its own tests drive it). */
-export const deps = { db, auth, startSaga: async () => {} };
+/** For tests of the routine alone: the saga is not started (its own tests drive it), and the job says so. */
+export const deps = {
+  db,
+  auth,
+  startSaga: async (jobId: string) => void (await db.doc(`provisioningJobs/${jobId}`).update({ sagaHeldByTest: true })),
+};
+
+/** Lets sagas started by the previous test finish, so that they cannot write into the next one. */
+async function quiesce(): Promise<void> {
+  const running = async () => {
+    const unsettled = await db.collection('provisioningJobs').where('status', 'in', ['pending', 'running', 'compensating']).get();
+    return unsettled.docs.filter((job) => !job.get('sagaHeldByTest')).length === 0;
+  };
+  await eventually(running, 'sagas on the task queue to finish', 60_000);
+}
 
 export async function clearEmulators(): Promise<void> {
+  await quiesce();
   const cleared = await Promise.all([
     fetch(`http://${firestoreHost}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: 'DELETE' }),
     fetch(`http://${authHost}/emulator/v1/projects/${projectId}/accounts`, { method: 'DELETE' }),

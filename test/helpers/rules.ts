@@ -1,7 +1,7 @@
 // Security-rules tests: a test environment on the emulator that `npm test` started, and seed data.
 import { readFileSync } from 'node:fs';
 import { initializeTestEnvironment, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
-import { doc, writeBatch, type Firestore } from 'firebase/firestore';
+import { doc, setLogLevel, writeBatch, type Firestore } from 'firebase/firestore';
 import type { NewTenant } from '../../functions/src/domain/provisioning';
 import type { TenantRole, TenantStatus } from '../../functions/src/domain/status';
 
@@ -9,6 +9,8 @@ export async function rulesTestEnvironment(): Promise<RulesTestEnvironment> {
   const hostPort = process.env.FIRESTORE_EMULATOR_HOST;
   const projectId = process.env.GCLOUD_PROJECT;
   if (!hostPort || !projectId) throw new Error('FIRESTORE_EMULATOR_HOST and GCLOUD_PROJECT are not set: run the tests with `npm test`');
+  // Denied writes are what these tests expect; the SDK would log each one as a stream error.
+  setLogLevel('silent');
   const at = hostPort.lastIndexOf(':');
   return initializeTestEnvironment({
     projectId,
@@ -37,6 +39,7 @@ export function tenantFixture(tenantId: string, overrides: Partial<NewTenant> = 
     billingEmail: 'billing@acme.test',
     failedPaymentRetries: 0,
     provisioningJobId: `job-${tenantId}`,
+    provisioningState: 'ready',
     createdAt: epoch,
     updatedAt: epoch,
     ...overrides,

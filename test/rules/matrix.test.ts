@@ -37,7 +37,12 @@ const PRINCIPALS: MatrixPrincipal[] = [
 ];
 
 /** Every status; past_due twice, since its writes stop at the first failed payment retry. */
-const STATES: Array<{ name: string; status: TenantStatus; failedPaymentRetries: number }> = TENANT_STATUSES.flatMap((status) =>
+interface TenantState {
+  name: string;
+  status: TenantStatus;
+  failedPaymentRetries: number;
+}
+const STATES: TenantState[] = TENANT_STATUSES.flatMap((status): TenantState[] =>
   status === 'past_due'
     ? [
         { name: 'past_due (no failed retry)', status, failedPaymentRetries: 0 },
@@ -46,7 +51,7 @@ const STATES: Array<{ name: string; status: TenantStatus; failedPaymentRetries: 
     : [{ name: status, status, failedPaymentRetries: 0 }],
 );
 
-const tenantIdOf = (state: (typeof STATES)[number]) => `t-${state.status}-${state.failedPaymentRetries}`;
+const tenantIdOf = (state: TenantState) => `t-${state.status}-${state.failedPaymentRetries}`;
 const authorOf = (p: MatrixPrincipal) => p.uid ?? 'anonymous';
 /** Per-principal documents that a delete case removes, so deletes never change what other cases see. */
 const deletable = (p: MatrixPrincipal) => `del-${p.name.replace(/[^a-z_-]+/g, '-')}`;
@@ -54,7 +59,7 @@ const OWNER_UID = 'u-owner';
 
 interface Case {
   principal: MatrixPrincipal;
-  state: (typeof STATES)[number];
+  state: TenantState;
   collection: PolicyCollection;
   operation: Operation;
   expected: boolean;
@@ -95,6 +100,7 @@ function perform(db: Firestore, c: Case): Promise<unknown> {
   const tenant = `tenants/${tenantIdOf(c.state)}`;
   const mine = deletable(c.principal);
   const author = authorOf(c.principal);
+  const newId = fresh();
   const byOperation = (paths: { one: string; all: string; update: Record<string, unknown>; create: Record<string, unknown>; remove: string }) => {
     switch (c.operation) {
       case 'get':
@@ -102,7 +108,7 @@ function perform(db: Firestore, c: Case): Promise<unknown> {
       case 'list':
         return getDocs(collection(db, paths.all));
       case 'create':
-        return setDoc(doc(db, `${paths.all}/${fresh()}`), paths.create);
+        return setDoc(doc(db, `${paths.all}/${newId}`), paths.create);
       case 'update':
         return updateDoc(doc(db, paths.one), paths.update);
       case 'delete':
@@ -111,19 +117,16 @@ function perform(db: Firestore, c: Case): Promise<unknown> {
   };
   switch (c.collection) {
     case 'tenant':
-      if (c.operation === 'create') return setDoc(doc(db, `tenants/${fresh()}`), { name: 'New tenant', status: 'active' });
-      return byOperation({ one: tenant, all: 'tenants', create: {}, update: { name: `Renamed ${sequence++}` }, remove: tenant });
-    case 'members': {
-      const uid = fresh();
+      return byOperation({ one: tenant, all: 'tenants', create: { name: 'New tenant', status: 'active' }, update: { name: `Renamed ${sequence++}` }, remove: tenant });
+    case 'members':
       return byOperation({
         one: `${tenant}/members/u-subject`,
         all: `${tenant}/members`,
         // Alternates a non-owner's role: no rule depends on which of the two it holds.
         update: { role: sequence++ % 2 ? 'member' : 'viewer' },
-        create: { ...membership(uid, 'viewer'), joinedAt: serverTimestamp() },
+        create: { ...membership(newId, 'viewer'), joinedAt: serverTimestamp() },
         remove: `${tenant}/members/${mine}`,
       });
-    }
     case 'invites':
       return byOperation({
         one: `${tenant}/invites/inv-1`,

@@ -22,3 +22,17 @@ export function stripeClient(env: NodeJS.ProcessEnv = process.env): Stripe {
 export function isMissing(error: unknown): boolean {
   return error instanceof Stripe.errors.StripeError && error.code === 'resource_missing';
 }
+
+/**
+ * Replays a create under its idempotency key to learn what it made. Stripe replays a stored
+ * client error (4xx) too: then the create made nothing, and there is nothing to undo.
+ */
+export async function madeByCreate<T extends { id: string }>(create: () => Promise<T>): Promise<string | null> {
+  try {
+    return (await create()).id;
+  } catch (error) {
+    const status = error instanceof Stripe.errors.StripeError ? error.statusCode ?? 0 : 0;
+    if (status >= 400 && status < 500 && status !== 409 && status !== 429) return null;
+    throw error;
+  }
+}

@@ -6,6 +6,8 @@ import type { JobStatus, TenantSource, TenantStatus } from './status';
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
 const SLUG_MAX = 40;
+/** Stripe refuses a subscription trial_end more than two years ahead. */
+export const MAX_TRIAL_AHEAD_DAYS = 730;
 /** Subdomains the product itself needs; a tenant can never hold them. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
   'admin', 'api', 'app', 'auth', 'billing', 'docs', 'help', 'login', 'mail', 'signup', 'status', 'support', 'www',
@@ -160,6 +162,12 @@ export interface NewTenant {
 export function openingTerms(request: ProvisioningRequest, now: Date): Pick<NewTenant, 'status' | 'trialEndsAt' | 'goLiveAt' | 'seatCap'> {
   const plan = PLANS[request.plan];
   const seatCap = request.seatCap ?? plan.seatCap;
+  const latest = now.getTime() + MAX_TRIAL_AHEAD_DAYS * 86_400_000;
+  for (const field of ['goLiveAt', 'trialEndsAt'] as const) {
+    if ((request[field]?.getTime() ?? 0) > latest) {
+      throw new DomainError('invalid-argument', `${field}: at most ${MAX_TRIAL_AHEAD_DAYS} days ahead (Stripe's limit for a trial end)`, { field });
+    }
+  }
   if (request.source === 'sales') {
     const goLiveAt = request.goLiveAt ?? now;
     const live = goLiveAt.getTime() <= now.getTime();

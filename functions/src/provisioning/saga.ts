@@ -105,7 +105,7 @@ export async function runProvisioningJob(deps: SagaDeps, jobId: string, options:
         await checkpoint({ error: failure });
         throw error;
       }
-      logger.warn('provisioning step failed; compensating', { jobId, ...failure });
+      logger.warn('provisioning step failed; compensating', { jobId, step: failure.step, reason: failure.message });
       return compensate(ctx, { ...job, inFlightStep: step.name }, opts, checkpoint, failure);
     }
   }
@@ -133,7 +133,7 @@ async function compensate(
       if (error instanceof WorkerCrash || error instanceof LostLease) throw error;
       const undoError = { step: name, message: messageOf(error) };
       undoErrors.push(undoError);
-      logger.error('provisioning undo failed; an operator must finish it', { jobId: ctx.jobId, ...undoError });
+      logger.error('provisioning undo failed; an operator must finish it', { jobId: ctx.jobId, step: undoError.step, reason: undoError.message });
     }
   };
   for (const step of [...started].reverse()) {

@@ -1,7 +1,7 @@
 import type { Firestore } from 'firebase-admin/firestore';
 import type Stripe from 'stripe';
 import { COLLECTIONS, refs } from '../adapters/firestore';
-import { isMissing } from '../adapters/stripe';
+import { isMissing, madeByCreate } from '../adapters/stripe';
 import { PLANS, type PlanId } from '../domain/plans';
 
 export type StepOutput = Record<string, string | number | boolean | null>;
@@ -68,7 +68,8 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
     },
     async undo(ctx, output) {
       // Without a recorded id, the same idempotency key replays the create and tells us the id.
-      const customerId = output?.customerId ? String(output.customerId) : (await createCustomer(ctx)).id;
+      const customerId = output?.customerId ? String(output.customerId) : await madeByCreate(() => createCustomer(ctx));
+      if (!customerId) return;
       await ctx.stripe.customers.del(customerId).catch((error) => {
         if (!isMissing(error)) throw error;
       });
@@ -82,7 +83,8 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
     },
     async undo(ctx, output) {
       if (!output?.subscriptionId && !ctx.outputs.createStripeCustomer) return;
-      const subscriptionId = output?.subscriptionId ? String(output.subscriptionId) : (await createSubscription(ctx)).id;
+      const subscriptionId = output?.subscriptionId ? String(output.subscriptionId) : await madeByCreate(() => createSubscription(ctx));
+      if (!subscriptionId) return;
       const subscription = await ctx.stripe.subscriptions.retrieve(subscriptionId);
       if (subscription.status !== 'canceled') await ctx.stripe.subscriptions.cancel(subscriptionId);
     },

@@ -1,0 +1,272 @@
+// What clients may write inside documents they can reach: the tenant's server-owned fields (only a
+// rename is theirs), the shape of records, and how memberships and roles may change.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
+import { deleteDoc, deleteField, doc, serverTimestamp, setDoc, Timestamp, updateDoc, type Firestore } from 'firebase/firestore';
+import { canAccess, membershipChangeAllowed, TENANT_CLIENT_FIELDS, type Principal } from '../../functions/src/domain/policy';
+import type { NewTenant } from '../../functions/src/domain/provisioning';
+import { PLATFORM_ROLES, TENANT_ROLES, type TenantRole } from '../../functions/src/domain/status';
+import { membership, record, rulesTestEnvironment, seed, tenantFixture } from '../helpers/rules';
+
+let env: RulesTestEnvironment;
+const T = 'tenant-fields';
+const dbOf = (p: Principal) =>
+  (p.uid === null ? env.unauthenticatedContext() : env.authenticatedContext(p.uid, p.platformRole ? { platform: p.platformRole } : {})).firestore() as unknown as Firestore;
+
+const ROLE_PRINCIPALS = TENANT_ROLES.map((role) => ({ name: role, uid: `u-${role}`, tenantRole: role }) as const);
+const STAFF_PRINCIPALS = PLATFORM_ROLES.map((role) => ({ name: role, uid: `u-${role}`, platformRole: role }) as const);
+
+before(async () => {
+  env = await rulesTestEnvironment();
+  await env.clearFirestore();
+  await seed(env, [
+    {
+      tenantId: T,
+      status: 'active',
+      members: { ...Object.fromEntries(TENANT_ROLES.map((role) => [`u-${role}`, role])), 'u-member2': 'member' },
+      docs: { 'records/by-member': record('u-member'), 'records/by-member2': record('u-member2') },
+    },
+  ]);
+});
+
+after(async () => {
+  await env?.cleanup();
+});
+
+describe('tenant document: server-owned fields', () => {
+  const later = Timestamp.fromDate(new Date('2027-06-01T00:00:00Z'));
+  // A changed value for every field of the tenant but the client's; typed so a new NewTenant field must be listed.
+  const ATTACKS: Record<Exclude<keyof NewTenant, (typeof TENANT_CLIENT_FIELDS)[number]>, unknown> = {
+    slug: 'taken-over',
+    plan: 'enterprise',
+    status: 'trial',
+    seatCap: 10_000,
+    pendingInviteLimit: 10_000,
+    trialEndsAt: later,
+    goLiveAt: later,
+    ownerUid: 'u-admin',
+    source: 'sales',
+    stripeCustomerId: 'cus_attacker',
+    stripeSubscriptionId: 'sub_attacker',
+    billingEmail: 'attacker@evil.test',
+    failedPaymentRetries: 0.5,
+    provisioningJobId: 'job-other',
+    provisioningState: 'rolled_back',
+    createdAt: later,
+    updatedAt: later,
+  };
+
+  it('covers every server-owned field of the contract', () => {
+    const required = [
+      'status', 'plan', 'seatCap', 'trialEndsAt', 'goLiveAt', 'ownerUid', 'source', 'billingEmail', 'failedPaymentRetries',
+      'stripeCustomerId', 'stripeSubscriptionId', 'pendingInviteLimit', 'provisioningJobId', 'slug', 'createdAt',
+      'provisioningState',
+    ];
+    const attacked = Object.keys(ATTACKS);
+    for (const field of required) assert.ok(attacked.includes(field), field);
+    assert.deepEqual(new Set([...attacked, ...TENANT_CLIENT_FIELDS]), new Set(Object.keys(tenantFixture(T))));
+  });
+
+  for (const principal of [...ROLE_PRINCIPALS, ...STAFF_PRINCIPALS]) {
+    for (const [field, value] of Object.entries(ATTACKS)) {
+      it(`${principal.name} may not change ${field}`, async () => {
+        await assertFails(updateDoc(doc(dbOf(principal), `tenants/${T}`), { [field]: value }));
+      });
+    }
+    const mayRename = canAccess(principal, 'active', 'tenant', 'update');
+    it(`${principal.name} ${mayRename ? 'may' : 'may not'} rename the tenant`, async () => {
+      const rename = updateDoc(doc(dbOf(principal), `tenants/${T}`), { name: `Renamed by ${principal.name}` });
+      if (mayRename) await assertSucceeds(rename);
+      else await assertFails(rename);
+    });
+    it(`${principal.name} may not change status together with the name`, async () => {
+      await assertFails(updateDoc(doc(dbOf(principal), `tenants/${T}`), { name: 'Renamed again', status: 'active', plan: 'enterprise' }));
+    });
+  }
+
+  it('the owner may not delete the name or add a field', async () => {
+    const db = dbOf(ROLE_PRINCIPALS[0]);
+    await assertFails(updateDoc(doc(db, `tenants/${T}`), { name: deleteField() }));
+    await assertFails(updateDoc(doc(db, `tenants/${T}`), { discount: 100 }));
+    await assertSucceeds(updateDoc(doc(db, `tenants/${T}`), { name: 'Acme Corp' }));
+  });
+
+  for (const [label, name] of [
+    ['1 character', 'A'],
+    ['101 characters', 'A'.repeat(101)],
+    ['blank', '  '],
+    ['surrounded by spaces', ' Acme '],
+    ['a number', 42],
+  ] as const) {
+    it(`a name that is ${label} is refused; 2 and 100 characters are allowed`, async () => {
+      const db = dbOf(ROLE_PRINCIPALS[1]);
+      await assertFails(updateDoc(doc(db, `tenants/${T}`), { name }));
+      await assertSucceeds(updateDoc(doc(db, `tenants/${T}`), { name: 'AB' }));
+      await assertSucceeds(updateDoc(doc(db, `tenants/${T}`), { name: 'A'.repeat(100) }));
+    });
+  }
+
+  it('no role may create or delete a tenant', async () => {
+    for (const principal of [...ROLE_PRINCIPALS, ...STAFF_PRINCIPALS]) {
+      await assertFails(setDoc(doc(dbOf(principal), `tenants/new-by-${principal.name}`), tenantFixture('new')));
+      await assertFails(deleteDoc(doc(dbOf(principal), `tenants/${T}`)));
+    }
+  });
+});
+
+describe('records: validated documents', () => {
+  const member = ROLE_PRINCIPALS.find((p) => p.name === 'member')!;
+  const manager = ROLE_PRINCIPALS.find((p) => p.name === 'manager')!;
+  let n = 0;
+  const newPath = () => `tenants/${T}/records/r-${++n}`;
+  const good = (createdBy = 'u-member') => ({ title: 'Title', body: 'Body', createdBy, createdAt: serverTimestamp(), updatedAt: serverTimestamp() });
+
+  it('a member creates a valid record of their own, with titles of 1 and 200 and a body of 10000 characters', async () => {
+    await assertSucceeds(setDoc(doc(dbOf(member), newPath()), good()));
+    await assertSucceeds(setDoc(doc(dbOf(member), newPath()), { ...good(), title: 'T' }));
+    await assertSucceeds(setDoc(doc(dbOf(member), newPath()), { ...good(), title: 'T'.repeat(200), body: 'b'.repeat(10_000) }));
+    await assertSucceeds(setDoc(doc(dbOf(member), newPath()), { ...good(), body: '' }));
+  });
+
+  const { title: _t, ...noTitle } = good();
+  const { body: _b, ...noBody } = good();
+  const { updatedAt: _u, ...noUpdatedAt } = good();
+  const BAD: Array<[string, Record<string, unknown>]> = [
+    ['without a title', noTitle],
+    ['with an empty title', { ...good(), title: '' }],
+    ['with a 201-character title', { ...good(), title: 'T'.repeat(201) }],
+    ['with a title that is not a string', { ...good(), title: 7 }],
+    ['without a body', noBody],
+    ['with a 10001-character body', { ...good(), body: 'b'.repeat(10_001) }],
+    ['with a body that is not a string', { ...good(), body: ['x'] }],
+    ['with another key', { ...good(), priority: 1 }],
+    ["with someone else's uid as createdBy", good('u-member2')],
+    ['with createdAt set by the client clock', { ...good(), createdAt: Timestamp.fromDate(new Date('2020-01-01T00:00:00Z')) }],
+    ['with createdAt that is not a timestamp', { ...good(), createdAt: 'yesterday' }],
+    ['without updatedAt', noUpdatedAt],
+  ];
+  for (const [label, data] of BAD) {
+    it(`a record ${label} is refused, a valid one beside it is allowed`, async () => {
+      await assertFails(setDoc(doc(dbOf(member), newPath()), data));
+      await assertSucceeds(setDoc(doc(dbOf(member), newPath()), good()));
+    });
+  }
+
+  it('a member updates their own record, not one by another member', async () => {
+    await assertSucceeds(updateDoc(doc(dbOf(member), `tenants/${T}/records/by-member`), { title: 'Mine', updatedAt: serverTimestamp() }));
+    await assertFails(updateDoc(doc(dbOf(member), `tenants/${T}/records/by-member2`), { title: 'Theirs', updatedAt: serverTimestamp() }));
+  });
+
+  it('a manager updates a record by someone else; createdBy and createdAt stay as they were', async () => {
+    const path = `tenants/${T}/records/by-member2`;
+    await assertSucceeds(updateDoc(doc(dbOf(manager), path), { title: 'Edited', updatedAt: serverTimestamp() }));
+    await assertFails(updateDoc(doc(dbOf(manager), path), { createdBy: 'u-manager', updatedAt: serverTimestamp() }));
+    await assertFails(updateDoc(doc(dbOf(manager), path), { createdAt: serverTimestamp(), updatedAt: serverTimestamp() }));
+  });
+
+  it('an update must set updatedAt to the request time, and may not add keys or break the shape', async () => {
+    const path = `tenants/${T}/records/by-member`;
+    await assertFails(updateDoc(doc(dbOf(member), path), { title: 'No time' }));
+    await assertFails(updateDoc(doc(dbOf(member), path), { title: 'Old time', updatedAt: Timestamp.fromDate(new Date('2020-01-01T00:00:00Z')) }));
+    await assertFails(updateDoc(doc(dbOf(member), path), { extra: true, updatedAt: serverTimestamp() }));
+    await assertFails(updateDoc(doc(dbOf(member), path), { title: '', updatedAt: serverTimestamp() }));
+    await assertSucceeds(updateDoc(doc(dbOf(member), path), { title: 'Fine', updatedAt: serverTimestamp() }));
+  });
+
+  it('a member may not delete even their own record; a manager may delete any', async () => {
+    await assertFails(deleteDoc(doc(dbOf(member), `tenants/${T}/records/by-member`)));
+    await assertSucceeds(deleteDoc(doc(dbOf(manager), `tenants/${T}/records/by-member`)));
+  });
+});
+
+describe('memberships: who may give which role', () => {
+  const OTHER: Record<Exclude<TenantRole, 'owner'>, string> = { admin: 'o-admin', manager: 'o-manager', member: 'o-member', viewer: 'o-viewer' };
+  const SEEDED: Record<string, TenantRole> = Object.fromEntries([
+    ...TENANT_ROLES.map((role) => [`u-${role}`, role] as const),
+    ...(Object.entries(OTHER) as Array<[TenantRole, string]>).map(([role, uid]) => [uid, role] as const),
+  ]);
+  const restore = (uid: string) =>
+    env.withSecurityRulesDisabled(async (context) => {
+      await setDoc(doc(context.firestore() as unknown as Firestore, `tenants/${T}/members/${uid}`), membership(uid, SEEDED[uid]));
+    });
+  before(async () => {
+    await seed(env, [{ tenantId: T, status: 'active', members: SEEDED }]);
+  });
+
+  for (const actor of ROLE_PRINCIPALS) {
+    const targets = [
+      { label: 'their own role', uid: actor.uid },
+      { label: "the owner's role", uid: 'u-owner' },
+      ...Object.entries(OTHER).map(([role, uid]) => ({ label: `another ${role}'s role`, uid })),
+    ].filter((t, i, all) => all.findIndex((u) => u.uid === t.uid) === i);
+    for (const target of targets) {
+      for (const newRole of TENANT_ROLES) {
+        const expected =
+          canAccess(actor, 'active', 'members', 'update') &&
+          membershipChangeAllowed({ uid: actor.uid, role: actor.tenantRole }, { uid: target.uid, role: SEEDED[target.uid] }, newRole);
+        it(`${actor.name} ${expected ? 'may' : 'may not'} change ${target.label} (${SEEDED[target.uid]}) to ${newRole}`, async () => {
+          const change = updateDoc(doc(dbOf(actor), `tenants/${T}/members/${target.uid}`), { role: newRole });
+          if (expected) {
+            await assertSucceeds(change);
+            await restore(target.uid);
+          } else {
+            await assertFails(change);
+          }
+        });
+      }
+    }
+    for (const target of [{ label: "the owner's membership", uid: 'u-owner' }, { label: "a viewer's membership", uid: OTHER.viewer }]) {
+      const expected =
+        canAccess(actor, 'active', 'members', 'delete') &&
+        membershipChangeAllowed({ uid: actor.uid, role: actor.tenantRole }, { uid: target.uid, role: SEEDED[target.uid] }, null);
+      it(`${actor.name} ${expected ? 'may' : 'may not'} delete ${target.label}`, async () => {
+        const removal = deleteDoc(doc(dbOf(actor), `tenants/${T}/members/${target.uid}`));
+        if (expected) {
+          await assertSucceeds(removal);
+          await restore(target.uid);
+        } else {
+          await assertFails(removal);
+        }
+      });
+    }
+  }
+
+  const outsider = { name: 'signed-in non-member', uid: 'u-outsider', tenantRole: null };
+  for (const actor of [...ROLE_PRINCIPALS, outsider]) {
+    for (const newRole of TENANT_ROLES) {
+      const expected =
+        actor.tenantRole !== null &&
+        canAccess(actor, 'active', 'members', 'create') &&
+        membershipChangeAllowed({ uid: actor.uid, role: actor.tenantRole }, { uid: 'n-new', role: null }, newRole);
+      it(`${actor.name} ${expected ? 'may' : 'may not'} create a membership with role ${newRole}`, async () => {
+        const uid = `n-${actor.name.replace(/\W+/g, '-')}-${newRole}`;
+        const creation = setDoc(doc(dbOf(actor), `tenants/${T}/members/${uid}`), { ...membership(uid, newRole), joinedAt: serverTimestamp() });
+        if (expected) await assertSucceeds(creation);
+        else await assertFails(creation);
+      });
+    }
+  }
+
+  it('nobody makes themselves a member, let alone the owner, of a tenant', async () => {
+    for (const role of TENANT_ROLES) {
+      await assertFails(setDoc(doc(dbOf(outsider), `tenants/${T}/members/u-outsider`), { ...membership('u-outsider', role), joinedAt: serverTimestamp() }));
+    }
+  });
+
+  it('a membership must name its own uid and carry only the membership fields', async () => {
+    const owner = ROLE_PRINCIPALS[0];
+    const path = `tenants/${T}/members/n-shape`;
+    await assertFails(setDoc(doc(dbOf(owner), path), { ...membership('someone-else', 'member'), joinedAt: serverTimestamp() }));
+    await assertFails(setDoc(doc(dbOf(owner), path), { ...membership('n-shape', 'member'), joinedAt: serverTimestamp(), seatCap: 1000 }));
+    await assertFails(setDoc(doc(dbOf(owner), path), { ...membership('n-shape', 'member'), joinedAt: serverTimestamp(), role: 'superuser' }));
+    await assertSucceeds(setDoc(doc(dbOf(owner), path), { ...membership('n-shape', 'member'), joinedAt: serverTimestamp() }));
+  });
+
+  it('an admin may change only the role of a membership, not its email or uid', async () => {
+    const admin = ROLE_PRINCIPALS[1];
+    await assertFails(updateDoc(doc(dbOf(admin), `tenants/${T}/members/${OTHER.member}`), { email: 'hijack@evil.test' }));
+    await assertFails(updateDoc(doc(dbOf(admin), `tenants/${T}/members/${OTHER.member}`), { uid: 'u-admin' }));
+    await assertSucceeds(updateDoc(doc(dbOf(admin), `tenants/${T}/members/${OTHER.member}`), { role: 'member' }));
+  });
+});
