@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../functions/src/domain/errors';
 import {
+  checkDates,
   chooseSlug,
   deriveSlug,
   fingerprintOf,
@@ -97,9 +98,10 @@ describe('dates Stripe would refuse', () => {
     const sales: ProvisioningRequest = { ...base, source: 'sales', plan: 'enterprise' };
     const inside = new Date(now.getTime() + 700 * 86_400_000);
     const beyond = new Date(now.getTime() + 731 * 86_400_000);
-    assert.equal(openingTerms({ ...sales, goLiveAt: inside }, now).status, 'trial');
-    assert.throws(() => openingTerms({ ...sales, goLiveAt: beyond }, now), (e: DomainError) => e.code === 'invalid-argument' && /goLiveAt: at most 730 days/.test(e.message));
-    assert.throws(() => openingTerms({ ...base, trialEndsAt: beyond }, now), (e: DomainError) => /trialEndsAt/.test(e.message));
+    assert.doesNotThrow(() => checkDates({ ...sales, goLiveAt: inside }, now));
+    assert.throws(() => checkDates({ ...sales, goLiveAt: beyond }, now), (e: DomainError) => e.code === 'invalid-argument' && /goLiveAt: at most 730 days/.test(e.message));
+    assert.throws(() => checkDates({ ...base, trialEndsAt: beyond }, now), (e: DomainError) => /trialEndsAt: at most/.test(e.message));
+    assert.throws(() => checkDates({ ...base, trialEndsAt: new Date(now.getTime() - 1) }, now), (e: DomainError) => /trialEndsAt: must be in the future/.test(e.message));
   });
 });
 

@@ -155,6 +155,19 @@ export interface NewTenant {
   updatedAt: Date;
 }
 
+/** The checks that depend on the clock, made before anything is written (an owner account included). */
+export function checkDates(request: ProvisioningRequest, now: Date): void {
+  const latest = now.getTime() + MAX_TRIAL_AHEAD_DAYS * 86_400_000;
+  for (const field of ['goLiveAt', 'trialEndsAt'] as const) {
+    if ((request[field]?.getTime() ?? 0) > latest) {
+      throw new DomainError('invalid-argument', `${field}: at most ${MAX_TRIAL_AHEAD_DAYS} days ahead (Stripe's limit for a trial end)`, { field });
+    }
+  }
+  if (request.trialEndsAt && request.trialEndsAt.getTime() <= now.getTime()) {
+    throw new DomainError('invalid-argument', 'trialEndsAt: must be in the future', { field: 'trialEndsAt' });
+  }
+}
+
 /**
  * The tenant's opening terms. Self-serve starts a trial of the plan's length. Sales starts
  * `active` once the go-live date has come; before it, the tenant runs a trial that ends at go-live.
@@ -162,21 +175,12 @@ export interface NewTenant {
 export function openingTerms(request: ProvisioningRequest, now: Date): Pick<NewTenant, 'status' | 'trialEndsAt' | 'goLiveAt' | 'seatCap'> {
   const plan = PLANS[request.plan];
   const seatCap = request.seatCap ?? plan.seatCap;
-  const latest = now.getTime() + MAX_TRIAL_AHEAD_DAYS * 86_400_000;
-  for (const field of ['goLiveAt', 'trialEndsAt'] as const) {
-    if ((request[field]?.getTime() ?? 0) > latest) {
-      throw new DomainError('invalid-argument', `${field}: at most ${MAX_TRIAL_AHEAD_DAYS} days ahead (Stripe's limit for a trial end)`, { field });
-    }
-  }
   if (request.source === 'sales') {
     const goLiveAt = request.goLiveAt ?? now;
     const live = goLiveAt.getTime() <= now.getTime();
     return { status: live ? 'active' : 'trial', trialEndsAt: live ? null : goLiveAt, goLiveAt, seatCap };
   }
   const trialEndsAt = request.trialEndsAt ?? new Date(now.getTime() + plan.trialDays * 86_400_000);
-  if (trialEndsAt.getTime() <= now.getTime()) {
-    throw new DomainError('invalid-argument', 'trialEndsAt: must be in the future', { field: 'trialEndsAt' });
-  }
   return { status: 'trial', trialEndsAt, goLiveAt: null, seatCap };
 }
 

@@ -4,6 +4,7 @@ import { logger } from 'firebase-functions';
 import { ensureUser } from '../adapters/auth';
 import { refs } from '../adapters/firestore';
 import {
+  checkDates,
   chooseSlug,
   decideOnExistingJob,
   freshAttempt,
@@ -36,6 +37,7 @@ const MAX_TRANSACTION_ATTEMPTS = 25;
  */
 export async function provisionTenant(deps: ProvisioningDeps, input: unknown, now: Date = new Date()): Promise<ProvisioningResult> {
   const request = parseOrThrow(ProvisioningRequestSchema, input);
+  checkDates(request, now);
   const owner = request.owner.uid
     ? { uid: request.owner.uid, email: request.owner.email, displayName: request.owner.displayName }
     : await findOrCreateOwner(deps, request);
