@@ -98,6 +98,9 @@ describe('web app', () => {
       members.docs.map((m) => [m.id, m.get('role')]),
       [[ada.uid, 'owner']],
     );
+    // The page moved on only once the saga had finished: billing and sample data exist.
+    assert.equal(tenant.provisioningState, 'ready');
+    assert.equal((await db.doc(`provisioningJobs/${tenant.provisioningJobId}`).get()).get('status'), 'completed');
 
     // Signing out and back in finds the same organisation through the membership lookup.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -200,6 +203,12 @@ describe('web app', () => {
     assert.match((await result.locator('[data-field=jobId]').textContent()) ?? '', /^job_/);
     // A success resets the form for the next customer.
     assert.equal(await form.getByLabel('Company name').inputValue(), '');
+    // The saga's progress follows live on the job document, step by step, to the end.
+    await result.locator('[data-testid=job-progress][data-status=completed]').waitFor();
+    assert.deepEqual(
+      await result.locator('[data-step]').evaluateAll((steps) => steps.map((s) => (s as HTMLElement).dataset.state)),
+      ['done', 'done', 'done', 'done', 'done', 'done'],
+    );
 
     const tenants = await tenantsNamed('Umbrella Corporation');
     assert.equal(tenants.length, 1);
@@ -223,6 +232,34 @@ describe('web app', () => {
     assert.deepEqual(cells.slice(0, 5), ['Umbrella Corporation', 'umbrella', 'Enterprise', 'trial', '120']);
     assert.equal(cells[6], 'sales');
     await screenshot('admin-provisioned');
+  });
+
+  it('self-serve signup: a Stripe outage rolls back, shows why, and "Try again" provisions cleanly', async () => {
+    // Every attempt to create the subscription fails (more times than the saga retries a step).
+    const injected = await fetch(`${process.env.STRIPE_API_BASE}/_fake/failures`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'POST', path: '/v1/subscriptions', status: 503, times: 3, message: 'Stripe is unavailable' }),
+    });
+    assert.equal(injected.status, 200);
+    await page.goto(`${web.origin}/`);
+    await fillSignup({ name: 'Grace Hopper', email: 'grace@cobol.test', company: 'Cobol Systems', plan: 'Starter' });
+    await page.getByRole('button', { name: 'Create organisation' }).click();
+
+    const progress = page.locator('[data-testid=job-progress][data-status=rolled_back]');
+    await progress.waitFor();
+    assert.match((await progress.getByRole('alert').textContent()) ?? '', /Create Stripe subscription failed: Stripe is unavailable\. Everything was undone/);
+    assert.equal(await progress.locator('[data-step=createStripeCustomer]').getAttribute('data-state'), 'undone');
+    await screenshot('signup-rolled-back');
+    const [failed] = await tenantsNamed('Cobol Systems');
+    assert.equal(failed.get('status'), 'failed');
+    assert.equal((await failed.ref.collection('members').get()).size, 0);
+
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.waitForURL(`${web.origin}/app`);
+    await page.getByRole('region', { name: 'Cobol Systems' }).waitFor();
+    const tenants = (await tenantsNamed('Cobol Systems')).map((t) => [t.get('status'), t.get('provisioningState')]).sort();
+    assert.deepEqual(tenants, [['failed', 'rolled_back'], ['trial', 'ready']]);
   });
 
   it('sales admin page: a signed-in person without a platform role sees no form', async () => {

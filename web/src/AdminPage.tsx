@@ -5,6 +5,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { PLAN_IDS, PLANS, type PlanId } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
 import { errorMessage, formatDate, formatDateTime, formatStatus } from './format';
+import { JobProgress } from './JobProgress';
 import { SignInForm } from './SignInForm';
 import { useCurrentUser } from './useCurrentUser';
 
@@ -197,7 +198,7 @@ function ProvisionForm() {
       </form>
       {result && (
         <div className="alert success" role="status" data-testid="provision-result">
-          <strong>Tenant provisioned.</strong>
+          <strong>Tenant created.</strong>
           <dl className="inline-facts">
             <dt>Tenant id</dt>
             <dd data-field="tenantId">{result.tenantId}</dd>
@@ -206,6 +207,7 @@ function ProvisionForm() {
             <dt>Job id</dt>
             <dd data-field="jobId">{result.jobId}</dd>
           </dl>
+          <JobProgress jobId={result.jobId} />
         </div>
       )}
     </section>

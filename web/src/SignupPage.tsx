@@ -1,9 +1,10 @@
 import { createUserWithEmailAndPassword, signOut } from 'firebase/auth';
 import { httpsCallable } from 'firebase/functions';
-import { useRef, useState, type FormEvent } from 'react';
+import { useCallback, useRef, useState, type FormEvent } from 'react';
 import { PLANS, SELF_SERVE_PLAN_IDS, type PlanId } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
 import { errorMessage } from './format';
+import { JobProgress, type JobOutcome } from './JobProgress';
 import { Link, navigate } from './navigation';
 import { useCurrentUser } from './useCurrentUser';
 
@@ -44,6 +45,9 @@ export function SignupPage() {
   const [slug, setSlug] = useState('');
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
+  // The provisioning job of the last accepted form: its progress shows until the tenant is ready.
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [jobOutcome, setJobOutcome] = useState<JobOutcome | null>(null);
   // A ref, not state: it blocks a second submit before React has re-rendered the disabled button.
   const inFlight = useRef(false);
 
@@ -53,19 +57,29 @@ export function SignupPage() {
     inFlight.current = true;
     setBusy(true);
     setFailure(null);
+    setJobId(null);
+    setJobOutcome(null);
     try {
       const { auth, functions } = firebase();
       // Signed in already (an earlier attempt created the account): only the signup form is resent.
       if (!auth.currentUser) await createUserWithEmailAndPassword(auth, email.trim(), password);
       const input: SignupInput = { companyName, ownerName, plan, ...(slug.trim() ? { slug: slug.trim() } : {}) };
-      await httpsCallable<SignupInput, ProvisioningResult>(functions, 'submitSignup')(input);
-      navigate('/app');
+      const { data } = await httpsCallable<SignupInput, ProvisioningResult>(functions, 'submitSignup')(input);
+      setJobId(data.jobId);
     } catch (error) {
       setFailure(failureOf(error));
       inFlight.current = false;
       setBusy(false);
     }
   }
+
+  // Ready: on to the app. Rolled back: the same form again starts a clean attempt.
+  const settled = useCallback((outcome: JobOutcome) => {
+    if (outcome === 'completed') return navigate('/app');
+    setJobOutcome(outcome);
+    inFlight.current = false;
+    setBusy(false);
+  }, []);
 
   const invalid = (field: string) => (failure?.field === field ? true : undefined);
 
@@ -137,8 +151,9 @@ export function SignupPage() {
             )}
           </p>
         )}
+        {jobId && <JobProgress jobId={jobId} onSettled={settled} />}
         <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Creating your organisation…' : 'Create organisation'}
+          {busy ? 'Creating your organisation…' : jobOutcome ? 'Try again' : 'Create organisation'}
         </button>
         <p className="muted small">
           Already have an account? <Link to="/app">Sign in</Link>

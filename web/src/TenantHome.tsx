@@ -4,6 +4,7 @@ import { collectionGroup, doc, onSnapshot, query, where, type DocumentData } fro
 import { useEffect, useState } from 'react';
 import { PLANS } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
+import { JobProgress } from './JobProgress';
 import { errorMessage, formatDate, formatStatus } from './format';
 import { SignInForm } from './SignInForm';
 import { useCurrentUser } from './useCurrentUser';
@@ -116,6 +117,7 @@ function TenantCard({ tenantId, role }: Membership) {
           <dd data-field="role">{role}</dd>
         </div>
       </dl>
+      {tenant.provisioningState !== 'ready' && tenant.provisioningJobId && <JobProgress jobId={tenant.provisioningJobId} />}
     </section>
   );
 }

@@ -205,7 +205,11 @@ function injectFault(faults: Fault[] | undefined, step: string, at: Fault['at'])
 }
 
 /** Takes the job for this worker unless it is finished or another live worker holds it. */
-async function claimJob(db: Firestore, jobId: string, opts: { workerId: string; leaseMs: number; now: () => Date; abandonReason?: string }): Promise<JobDoc | RunOutcome> {
+async function claimJob(
+  db: Firestore,
+  jobId: string,
+  opts: { steps: ProvisioningStep[]; workerId: string; leaseMs: number; now: () => Date; abandonReason?: string },
+): Promise<JobDoc | RunOutcome> {
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(refs(db).job(jobId));
     if (!snap.exists) return 'missing' as const;
@@ -216,6 +220,8 @@ async function claimJob(db: Firestore, jobId: string, opts: { workerId: string; 
     if (leased && !opts.abandonReason) return 'leased' as const;
     tx.update(snap.ref, {
       status: job.status === 'pending' ? 'running' : job.status,
+      // What the saga will do, so a client can draw the whole checklist from the job alone.
+      plannedSteps: opts.steps.map((s) => s.name),
       leaseOwner: opts.workerId,
       leaseUntil: Timestamp.fromMillis(now.getTime() + opts.leaseMs),
       updatedAt: now,
