@@ -4,6 +4,7 @@ import { logger } from 'firebase-functions';
 import type Stripe from 'stripe';
 import { refs } from '../adapters/firestore';
 import type { JobStatus } from '../domain/status';
+import { applyTransition, isRefusal } from '../lifecycle/transition';
 import { PROVISIONING_STEPS, type ProvisioningStep, type StepContext, type StepOutput } from './steps';
 
 export interface SagaDeps {
@@ -14,7 +15,8 @@ export interface SagaDeps {
 /** Test and bench hook: make a step fail, or its worker die, before or after it does its work. */
 export interface Fault {
   step: string;
-  at: 'before' | 'after';
+  /** Around the step's work, or (crash only) at the start of its undo. */
+  at: 'before' | 'after' | 'undo';
   kind: 'fail' | 'crash';
   /** How many times it fires; every time when unset. */
   times?: number;
@@ -127,7 +129,10 @@ async function compensate(
   const undoOne = async (name: string, undo: () => Promise<void>) => {
     if (undone.has(name)) return;
     try {
-      await undo();
+      await withRetries(opts, () => {
+        injectFault(opts.faults, name, 'undo');
+        return undo();
+      });
       await checkpoint({ undoneSteps: FieldValue.arrayUnion(name) });
     } catch (error) {
       if (error instanceof WorkerCrash || error instanceof LostLease) throw error;
@@ -158,42 +163,50 @@ async function compensate(
   return status;
 }
 
-/** The undo of the provisioning transaction: membership removed, slug released, tenant `failed`. */
+/**
+ * The undo of the provisioning transaction: tenant `failed` through the lifecycle's one transition,
+ * with the slug released and the owner's membership removed in the same transaction.
+ */
 async function releaseTenant(ctx: StepContext, reason: string) {
   const ref = refs(ctx.db);
-  await ctx.db.runTransaction(async (tx) => {
-    const tenant = await tx.get(ref.tenant(ctx.tenantId));
-    if (!tenant.exists) return;
-    const slugRef = ref.slug(String(tenant.get('slug')));
-    const slug = await tx.get(slugRef);
-    if (slug.exists && slug.get('tenantId') === ctx.tenantId) tx.delete(slugRef);
-    tx.delete(ref.member(ctx.tenantId, ctx.tenant.ownerUid));
-    if (tenant.get('status') !== 'failed') {
-      tx.update(tenant.ref, { status: 'failed', provisioningState: 'rolled_back', updatedAt: ctx.now });
-      tx.create(ref.newHistoryEntry(ctx.tenantId), {
-        from: tenant.get('status'),
-        to: 'failed',
-        cause: 'provisioning_rolled_back',
-        reason,
-        actor: `provisioning:${ctx.jobId}`,
-        at: ctx.now,
-      });
-    }
-  });
+  try {
+    await applyTransition(ctx.db, ctx.tenantId, 'provisioning_rolled_back', {
+      actor: `provisioning:${ctx.jobId}`,
+      now: ctx.now,
+      reason,
+      alsoInTransaction: async (tx, tenant) => {
+        const slugRef = ref.slug(String(tenant.get('slug')));
+        const slug = await tx.get(slugRef);
+        if (slug.exists && slug.get('tenantId') === ctx.tenantId) tx.delete(slugRef);
+        tx.delete(ref.member(ctx.tenantId, ctx.tenant.ownerUid));
+      },
+    });
+  } catch (error) {
+    // Already `failed` (released by an earlier run of this undo) or gone: nothing is left to release.
+    if (!isRefusal(error)) throw error;
+  }
 }
 
-async function runWithRetries(step: ProvisioningStep, ctx: StepContext, opts: SagaOptions & { stepAttempts: number; backoffMs: number }) {
+/** Transient failures (a Stripe 5xx, a contended write) get a few tries with backoff, undos as much as steps. */
+async function withRetries<T>(opts: SagaOptions, work: () => Promise<T>): Promise<T> {
+  const attempts = opts.stepAttempts ?? 3;
   for (let attempt = 1; ; attempt++) {
     try {
-      injectFault(opts.faults, step.name, 'before');
-      const output = await step.run(ctx);
-      injectFault(opts.faults, step.name, 'after');
-      return output;
+      return await work();
     } catch (error) {
-      if (error instanceof WorkerCrash || attempt >= opts.stepAttempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, opts.backoffMs * 2 ** (attempt - 1)));
+      if (error instanceof WorkerCrash || error instanceof LostLease || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, (opts.backoffMs ?? 200) * 2 ** (attempt - 1)));
     }
   }
+}
+
+function runWithRetries(step: ProvisioningStep, ctx: StepContext, opts: SagaOptions) {
+  return withRetries(opts, async () => {
+    injectFault(opts.faults, step.name, 'before');
+    const output = await step.run(ctx);
+    injectFault(opts.faults, step.name, 'after');
+    return output;
+  });
 }
 
 function injectFault(faults: Fault[] | undefined, step: string, at: Fault['at']) {
