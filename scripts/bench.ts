@@ -12,6 +12,7 @@ import { runProvisioningJob, WorkerCrash, type Fault } from '../functions/src/pr
 import { PROVISIONING_STEPS } from '../functions/src/provisioning/steps';
 import { startFakeStripe } from '../tools/fake-stripe/server';
 import { scanOrphans } from '../tools/orphan-scan';
+import { benchLifecycle } from './bench-lifecycle';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const WARMUP = 20;
@@ -188,6 +189,7 @@ async function main() {
   sections.push(['Provisioning transaction (issue 2)', await provisioningTransaction()]);
   sections.push(['Request to ready tenant (issue 3)', await requestToReady(stripe)]);
   sections.push(['Fault injection (issue 3)', await faultInjection(stripe, fake)]);
+  sections.push(['Lifecycle sweep (issue 4)', (await benchLifecycle(db)).replace(/^## .*\n\n/, '')]);
   await fake.close();
 
   const header = `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, Firestore emulator.`;

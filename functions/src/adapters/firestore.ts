@@ -12,6 +12,7 @@ export const COLLECTIONS = {
   signups: 'signups',
   mail: 'mail',
   auditLog: 'auditLog',
+  stripeEvents: 'stripeEvents',
 } as const;
 
 export function refs(db: Firestore) {

@@ -18,6 +18,11 @@ export function stripeClient(env: NodeJS.ProcessEnv = process.env): Stripe {
   });
 }
 
+/** The webhook signing secret: `functions/.env.local` on the emulators, a Firebase secret in production. */
+export function stripeWebhookSecret(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.STRIPE_WEBHOOK_SECRET || undefined;
+}
+
 /** Stripe answers 404 resource_missing for what is already gone: an undo treats that as done. */
 export function isMissing(error: unknown): boolean {
   return error instanceof Stripe.errors.StripeError && error.code === 'resource_missing';

@@ -1,0 +1,122 @@
+// changeTenantStatus, called the way the admin page calls it: the real web SDK through the Functions
+// emulator. Who may take which action, what is validated, and that a refusal writes nothing.
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import type { FunctionsError } from 'firebase/functions';
+import { allDocumentPaths, anonymousClient, clearEmulators, signedInClient, type Caller } from '../helpers/emulators';
+import { DAY, history, seedTenant, tenant } from './fixtures';
+
+const open: Caller[] = [];
+async function client(email: string, claims: Record<string, unknown> = {}) {
+  const caller = email ? await signedInClient(email, claims) : await anonymousClient();
+  open.push(caller);
+  return caller;
+}
+after(async () => Promise.all(open.map((c) => c.close())));
+
+async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp) {
+  await assert.rejects(promise, (error: FunctionsError) => {
+    assert.equal(error.code, `functions/${code}`, error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
+
+/** The tenant documents and their data: a refused call must leave both exactly as they were. */
+async function snapshot() {
+  return { paths: await allDocumentPaths(), t1: await tenant('t1') };
+}
+
+const inDays = (days: number) => new Date(Date.now() + days * DAY).toISOString();
+type Result = { tenantId: string; from: string; to: string; historyId: string };
+
+describe('changeTenantStatus callable', () => {
+  beforeEach(async () => {
+    await clearEmulators();
+    await seedTenant('t1', { status: 'active' });
+  });
+
+  it('answers unauthenticated without a signed-in user, and writes nothing', async () => {
+    const before = await snapshot();
+    await rejectsWith((await client('')).call('changeTenantStatus', { tenantId: 't1', action: 'suspend', reason: 'abuse report' }), 'unauthenticated');
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  it('answers permission-denied to a user without a platform role, or with a tenant role as claim', async () => {
+    const before = await snapshot();
+    for (const [email, claims] of [['someone@acme.test', {}], ['faker@acme.test', { platform: 'owner' }]] as const) {
+      const caller = await client(email, claims);
+      await rejectsWith(caller.call('changeTenantStatus', { tenantId: 't1', action: 'suspend', reason: 'abuse report' }), 'permission-denied', /platform staff/);
+    }
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  it('lets super_admin suspend, recording the staff uid and reason in the history', async () => {
+    const admin = await client('super@platform.test', { platform: 'super_admin' });
+    const result = await admin.call<Result>('changeTenantStatus', { tenantId: 't1', action: 'suspend', reason: 'chargeback under review' });
+    assert.deepEqual([result.from, result.to], ['active', 'suspended']);
+    assert.equal((await tenant('t1')).status, 'suspended');
+    const entries = await history('t1');
+    assert.deepEqual(entries.map(({ from, to, cause, actor, reason }) => ({ from, to, cause, actor, reason })), [
+      { from: 'active', to: 'suspended', cause: 'suspend', actor: admin.uid, reason: 'chargeback under review' },
+    ]);
+    await admin.call('changeTenantStatus', { tenantId: 't1', action: 'activate', reason: 'resolved' });
+    await admin.call('changeTenantStatus', { tenantId: 't1', action: 'cancel', reason: 'customer asked' });
+    assert.equal((await tenant('t1')).status, 'cancelled');
+  });
+
+  it('lets sales extend a trial, and refuses sales every other action with permission-denied, writing nothing', async () => {
+    await seedTenant('t2', { status: 'trial_expired', trialEndsAt: new Date(Date.now() - DAY) });
+    const sales = await client('sales@platform.test', { platform: 'sales' });
+    const before = await snapshot();
+    for (const action of ['suspend', 'cancel', 'activate'] as const) {
+      await rejectsWith(sales.call('changeTenantStatus', { tenantId: 't1', action, reason: 'because' }), 'permission-denied', /super_admin/);
+    }
+    assert.deepEqual(await snapshot(), before);
+    const until = inDays(10);
+    const result = await sales.call<Result>('changeTenantStatus', { tenantId: 't2', action: 'extend_trial', trialEndsAt: until, reason: 'pilot runs longer' });
+    assert.deepEqual([result.from, result.to], ['trial_expired', 'trial']);
+    const t2 = await tenant('t2');
+    assert.deepEqual([t2.status, t2.trialEndsAt.toDate().toISOString()], ['trial', until]);
+    assert.equal((await history('t2'))[0].actor, sales.uid);
+  });
+
+  it('answers invalid-argument, naming the field, for bad input, and writes nothing', async () => {
+    const admin = await client('super@platform.test', { platform: 'super_admin' });
+    const before = await snapshot();
+    const cases: Array<[unknown, RegExp]> = [
+      [{ tenantId: 't1', action: 'suspend' }, /reason/],
+      [{ tenantId: 't1', action: 'suspend', reason: 'x' }, /reason: at least 3/],
+      [{ tenantId: 't1', action: 'delete', reason: 'because' }, /action: one of extend_trial, activate, suspend, cancel/],
+      [{ tenantId: 'a/b', action: 'suspend', reason: 'because' }, /tenantId/],
+      [{ tenantId: 't1', action: 'extend_trial', reason: 'because' }, /trialEndsAt: is required/],
+      [{ tenantId: 't1', action: 'suspend', reason: 'because', trialEndsAt: inDays(5) }, /trialEndsAt: is only for extend_trial/],
+      [{ tenantId: 't1', action: 'extend_trial', reason: 'because', trialEndsAt: 'next week' }, /trialEndsAt: a date/],
+      [{ tenantId: 't1', action: 'extend_trial', reason: 'because', trialEndsAt: inDays(-1) }, /trialEndsAt: must be in the future/],
+      [{ tenantId: 't1', action: 'extend_trial', reason: 'because', trialEndsAt: inDays(800) }, /trialEndsAt: at most 730 days/],
+      [{ tenantId: 't1', action: 'suspend', reason: 'because', status: 'active' }, /request|status/],
+      ['suspend t1', /request/],
+    ];
+    for (const [data, message] of cases) await rejectsWith(admin.call('changeTenantStatus', data), 'invalid-argument', message);
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  it('answers failed-precondition, naming status and action, for a change the lifecycle does not allow, and writes nothing', async () => {
+    const admin = await client('super@platform.test', { platform: 'super_admin' });
+    const before = await snapshot();
+    await rejectsWith(
+      admin.call('changeTenantStatus', { tenantId: 't1', action: 'extend_trial', trialEndsAt: inDays(5), reason: 'goodwill' }),
+      'failed-precondition',
+      /'active'.*'extend_trial'/,
+    );
+    await rejectsWith(admin.call('changeTenantStatus', { tenantId: 't1', action: 'activate', reason: 'already is' }), 'failed-precondition', /'active'.*'activate'/);
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  it('answers not-found for a tenant that does not exist, and creates none', async () => {
+    const admin = await client('super@platform.test', { platform: 'super_admin' });
+    const before = await snapshot();
+    await rejectsWith(admin.call('changeTenantStatus', { tenantId: 'ghost', action: 'suspend', reason: 'because' }), 'not-found', /ghost/);
+    assert.deepEqual(await snapshot(), before);
+  });
+});
