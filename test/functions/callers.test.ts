@@ -1,14 +1,12 @@
 // The two entry points, called the way production calls them: the callables through the Functions
 // emulator with the real web SDK, the Auth trigger through the Auth emulator.
 import assert from 'node:assert/strict';
-import { after, beforeEach, describe, it } from 'node:test';
-import type { FunctionsError } from 'firebase/functions';
+import { beforeEach, describe, it } from 'node:test';
 import { provisionSelfServe, submitSignup } from '../../functions/src/provisioning/selfServe';
 import { DomainError } from '../../functions/src/domain/errors';
 import type { ProvisioningResult } from '../../functions/src/domain/provisioning';
 import {
   allDocumentPaths,
-  anonymousClient,
   auth,
   authUserEmails,
   clearEmulators,
@@ -18,30 +16,13 @@ import {
   deps,
   eventually,
   settledJob,
-  signedInClient,
-  type Caller,
 } from '../helpers/emulators';
+import { client, rejectsWith } from '../helpers/callables';
 
 /** The fake Stripe that the test run started for the Functions emulator (scripts/emulators.mjs). */
 async function fakeStripeState(): Promise<{ customers: Array<{ id: string; metadata: Record<string, string> }>; subscriptions: unknown[] }> {
   const response = await fetch(`${process.env.STRIPE_API_BASE}/_fake/state`);
   return response.json() as never;
-}
-
-const open: Caller[] = [];
-async function client(email: string, claims: Record<string, unknown> = {}) {
-  const caller = email ? await signedInClient(email, claims) : await anonymousClient();
-  open.push(caller);
-  return caller;
-}
-after(async () => Promise.all(open.map((c) => c.close())));
-
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp) {
-  await assert.rejects(promise, (error: FunctionsError) => {
-    assert.equal(error.code, `functions/${code}`, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
 }
 
 /** A go-live half a year ahead: within Stripe's two-year limit for a trial end, whatever the date. */

@@ -1,26 +1,10 @@
 // changeTenantStatus, called the way the admin page calls it: the real web SDK through the Functions
 // emulator. Who may take which action, what is validated, and that a refusal writes nothing.
 import assert from 'node:assert/strict';
-import { after, beforeEach, describe, it } from 'node:test';
-import type { FunctionsError } from 'firebase/functions';
-import { allDocumentPaths, anonymousClient, clearEmulators, signedInClient, type Caller } from '../helpers/emulators';
+import { beforeEach, describe, it } from 'node:test';
+import { client, rejectsWith } from '../helpers/callables';
+import { allDocumentPaths, clearEmulators } from '../helpers/emulators';
 import { DAY, history, seedTenant, tenant } from './fixtures';
-
-const open: Caller[] = [];
-async function client(email: string, claims: Record<string, unknown> = {}) {
-  const caller = email ? await signedInClient(email, claims) : await anonymousClient();
-  open.push(caller);
-  return caller;
-}
-after(async () => Promise.all(open.map((c) => c.close())));
-
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp) {
-  await assert.rejects(promise, (error: FunctionsError) => {
-    assert.equal(error.code, `functions/${code}`, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
 
 /** The tenant documents and their data: a refused call must leave both exactly as they were. */
 async function snapshot() {

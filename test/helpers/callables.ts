@@ -1,0 +1,24 @@
+// Web-SDK callers for callable tests: signed-in or anonymous clients, closed after the file, and
+// the assertion that a call was refused with a given code.
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
+import type { FunctionsError } from 'firebase/functions';
+import { anonymousClient, signedInClient, type Caller } from './emulators';
+
+const open: Caller[] = [];
+after(async () => Promise.all(open.map((c) => c.close())));
+
+/** A client signed in as `email` (created with `claims` if new), or an anonymous one for ''. */
+export async function client(email: string, claims: Record<string, unknown> = {}): Promise<Caller> {
+  const caller = email ? await signedInClient(email, claims) : await anonymousClient();
+  open.push(caller);
+  return caller;
+}
+
+export async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: FunctionsError) => {
+    assert.equal(error.code, `functions/${code}`, error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
