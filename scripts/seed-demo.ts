@@ -49,6 +49,19 @@ async function main() {
   }
   await batch.commit();
 
+  // A self-serve tenant in its trial, for `npm run lifecycle -- --at <a date past its end>`.
+  const trialOwner = { email: 'trial@initech.test', displayName: 'Peter Trial' };
+  const trialUid = await ensureAccount(trialOwner.email, trialOwner.displayName);
+  const trial = await provisionTenant(deps, {
+    idempotencyKey: 'demo-seed-initech-trial',
+    source: 'self_serve',
+    owner: { uid: trialUid, ...trialOwner },
+    companyName: 'Initech',
+    plan: 'starter',
+    requestedBy: trialUid,
+  });
+  const trialEndsAt = (await ref.tenant(trial.tenantId).get()).get('trialEndsAt').toDate().toISOString().slice(0, 10);
+
   const web = 'http://127.0.0.1:5000';
   console.log(`
 ┌──────────────────────────────────────────────────────────────────────────────
@@ -61,6 +74,9 @@ async function main() {
 │ Demo accounts (password for all: ${PASSWORD})
 ${STAFF.map((s) => `│   ${s.email.padEnd(20)} platform ${s.platform}`).join('\n')}
 ${people.map((p) => `│   ${p.email.padEnd(20)} ${p.role} of ${TENANT.companyName} (tenant ${tenantId}, ${status})`).join('\n')}
+│   ${trialOwner.email.padEnd(20)} owner of Initech (self-serve, trial until ${trialEndsAt})
+│
+│ Advance time: npm run lifecycle -- --at <date>   (e.g. a day after ${trialEndsAt})
 │
 │ Stop with Ctrl+C.
 └──────────────────────────────────────────────────────────────────────────────`);
