@@ -113,6 +113,8 @@ export async function benchLifecycle(db: Firestore): Promise<string> {
     '| --- | ---: | ---: |',
     `| sweep time, ${last.tenants} / ${first.tenants} tenants | ${(last.ms / first.ms).toFixed(2)} | ≤ 1.2 |`,
     `| documents read, ${last.tenants} / ${first.tenants} tenants | ${(last.reads / first.reads).toFixed(2)} | ≤ 1.2 |`,
+    // The emulator's unindexed query is the one part that scales with all tenants; the rest is the sweep's own work.
+    `| sweep time less the emulator's due query, ${last.tenants} / ${first.tenants} tenants | ${((last.ms - last.queryMs) / (first.ms - first.queryMs)).toFixed(2)} | ≤ 1.2 |`,
   ];
   return [
     '## Lifecycle sweep (expireTrials)',
