@@ -19,8 +19,6 @@ export const HANDLED_EVENT_TYPES = [
 ] as const;
 type HandledType = (typeof HANDLED_EVENT_TYPES)[number];
 
-/** One record per event id, written in the same transaction as the event's effect: the dedupe. */
-
 export type WebhookOutcome =
   | 'applied'
   | 'no_change'
@@ -97,6 +95,7 @@ export async function handleStripeEvent(db: Firestore, event: Stripe.Event, now:
   if (!isHandled(event.type)) return { outcome: 'ignored_type' };
   const object = event.data.object as unknown as Obj;
   if (!object || typeof object !== 'object') throw new Error(`event ${event.id} (${event.type}) has no data.object`);
+  // One record per event id, written in the same transaction as the event's effect: the dedupe.
   const eventRef = db.collection(COLLECTIONS.stripeEvents).doc(event.id);
   const tenantId = await findTenantId(db, event.type, object);
   const record = (tx: Transaction, result: EventResult) =>
