@@ -1,7 +1,7 @@
 import { Timestamp, type DocumentData, type DocumentSnapshot, type Firestore, type Transaction } from 'firebase-admin/firestore';
 import { COLLECTIONS } from '../adapters/firestore';
 import { mailIds } from '../domain/lifecycle';
-import { escapeHtml } from './transition';
+import { escapeHtml, type OutgoingMail } from '../domain/mail';
 
 /** One reminder document per (tenant, trial end): the sweep and Stripe's trial_will_end write the same one. */
 export const reminderRef = (db: Firestore, tenantId: string, trialEndsAtMs: number) =>
@@ -18,7 +18,7 @@ export function queueReminderInTransaction(tx: Transaction, tenant: DocumentSnap
   return 'queued';
 }
 
-function trialReminderMail(tenantId: string, tenant: DocumentData, trialEndsAt: Date) {
+function trialReminderMail(tenantId: string, tenant: DocumentData, trialEndsAt: Date): OutgoingMail {
   const name = String(tenant.name ?? 'your organisation');
   const day = trialEndsAt.toISOString().slice(0, 10);
   return {

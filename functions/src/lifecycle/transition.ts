@@ -2,6 +2,7 @@ import type { DocumentData, DocumentSnapshot, Firestore, Timestamp, Transaction 
 import { COLLECTIONS, refs } from '../adapters/firestore';
 import { DomainError } from '../domain/errors';
 import { mailIds, transition, type LifecycleEvent } from '../domain/lifecycle';
+import { escapeHtml, type OutgoingMail } from '../domain/mail';
 import type { TenantStatus } from '../domain/status';
 
 export interface TransitionOptions {
@@ -127,7 +128,7 @@ export function transitionInTransaction(
   return { tenantId: tenant.id, event, from, to, historyId: history.id, mailIds: queued };
 }
 
-function trialExpiredMail(tenantId: string, tenant: DocumentData) {
+function trialExpiredMail(tenantId: string, tenant: DocumentData): OutgoingMail {
   const name = String(tenant.name ?? 'your organisation');
   return {
     to: tenant.billingEmail,
@@ -143,8 +144,4 @@ function trialExpiredMail(tenantId: string, tenant: DocumentData) {
 /** A refusal that means "this tenant is not (or no longer) due": a sweep counts it as skipped. */
 export function isRefusal(error: unknown): error is DomainError {
   return error instanceof DomainError && (error.code === 'failed-precondition' || error.code === 'not-found');
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -2,6 +2,7 @@ import type { Firestore } from 'firebase-admin/firestore';
 import type Stripe from 'stripe';
 import { COLLECTIONS, refs } from '../adapters/firestore';
 import { isMissing, madeByCreate } from '../adapters/stripe';
+import { escapeHtml, type OutgoingMail } from '../domain/mail';
 import { PLANS, type PlanId } from '../domain/plans';
 
 export type StepOutput = Record<string, string | number | boolean | null>;
@@ -134,7 +135,7 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
     async run(ctx) {
       // The Trigger Email extension sends what lands in mail/; the fixed id makes a retry a no-op.
       const id = `welcome-${ctx.tenantId}`;
-      await ctx.db.collection(COLLECTIONS.mail).doc(id).set({
+      const welcome: OutgoingMail = {
         to: ctx.tenant.billingEmail,
         tenantId: ctx.tenantId,
         message: {
@@ -142,7 +143,8 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
           text: `Your organisation ${ctx.tenant.name} is ready. Sign in to invite your team.`,
           html: `<p>Your organisation <strong>${escapeHtml(ctx.tenant.name)}</strong> is ready. Sign in to invite your team.</p>`,
         },
-      });
+      };
+      await ctx.db.collection(COLLECTIONS.mail).doc(id).set(welcome);
       return { mailId: id };
     },
   },
@@ -162,7 +164,3 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
     },
   },
 ];
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
