@@ -1,13 +1,14 @@
 import { getIdTokenResult, signOut, type User } from 'firebase/auth';
 import { collection, limit, onSnapshot, orderBy, query, type DocumentData } from 'firebase/firestore';
 import { httpsCallable } from 'firebase/functions';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { PLAN_IDS, PLANS, type PlanId } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
 import { errorMessage, formatDate, formatDateTime, formatStatus } from './format';
 import { JobProgress } from './JobProgress';
 import { SignInForm } from './SignInForm';
 import { useCurrentUser } from './useCurrentUser';
+import { useSubmitOnce } from './useSubmitOnce';
 
 const STAFF_ROLES = ['super_admin', 'sales'];
 
@@ -93,11 +94,9 @@ function ProvisionForm() {
   const [adminName, setAdminName] = useState('');
   const [adminEmail, setAdminEmail] = useState('');
   const [subdomain, setSubdomain] = useState('');
-  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<ProvisioningResult | null>(null);
-  // Blocks a second submit before React re-renders the disabled button.
-  const inFlight = useRef(false);
+  const { busy, submitWith } = useSubmitOnce();
 
   function reset() {
     setKey(crypto.randomUUID());
@@ -111,11 +110,7 @@ function ProvisionForm() {
     setError(null);
   }
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setBusy(true);
+  const submit = submitWith(async () => {
     setError(null);
     setResult(null);
     // The key stays until a success: a retry of this submission is replayed, never provisioned twice.
@@ -134,11 +129,8 @@ function ProvisionForm() {
       reset();
     } catch (failure) {
       setError(errorMessage(failure));
-    } finally {
-      inFlight.current = false;
-      setBusy(false);
     }
-  }
+  });
 
   return (
     <section className="card">

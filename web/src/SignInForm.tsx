@@ -1,30 +1,23 @@
 import { signInWithEmailAndPassword } from 'firebase/auth';
-import { useRef, useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { firebase } from './firebase';
 import { errorMessage } from './format';
+import { useSubmitOnce } from './useSubmitOnce';
 
 export function SignInForm({ title, intro }: { title: string; intro: string }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const inFlight = useRef(false);
+  const { busy, submitWith } = useSubmitOnce();
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setBusy(true);
+  const submit = submitWith(async () => {
     setError(null);
     try {
       await signInWithEmailAndPassword(firebase().auth, email.trim(), password);
     } catch (failure) {
       setError(errorMessage(failure));
-    } finally {
-      inFlight.current = false;
-      setBusy(false);
     }
-  }
+  });
 
   return (
     <main className="page narrow">

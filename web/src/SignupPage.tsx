@@ -1,12 +1,13 @@
 import { createUserWithEmailAndPassword, signOut } from 'firebase/auth';
 import { httpsCallable } from 'firebase/functions';
-import { useCallback, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useState } from 'react';
 import { PLANS, SELF_SERVE_PLAN_IDS, type PlanId } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
 import { errorMessage } from './format';
 import { JobProgress, type JobOutcome } from './JobProgress';
 import { Link, navigate } from './navigation';
 import { useCurrentUser } from './useCurrentUser';
+import { useSubmitOnce } from './useSubmitOnce';
 
 /** The input of the `submitSignup` callable (SignupFormSchema in functions/src/domain/signup.ts). */
 interface SignupInput {
@@ -43,19 +44,14 @@ export function SignupPage() {
   const [companyName, setCompanyName] = useState('');
   const [plan, setPlan] = useState<PlanId>('starter');
   const [slug, setSlug] = useState('');
-  const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
   // The provisioning job of the last accepted form: its progress shows until the tenant is ready.
   const [jobId, setJobId] = useState<string | null>(null);
   const [jobOutcome, setJobOutcome] = useState<JobOutcome | null>(null);
-  // A ref, not state: it blocks a second submit before React has re-rendered the disabled button.
-  const inFlight = useRef(false);
+  const { busy, submitWith, release } = useSubmitOnce();
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setBusy(true);
+  // Busy until provisioning settles (see `settled`), so the form cannot be sent again meanwhile.
+  const submit = submitWith(async () => {
     setFailure(null);
     setJobId(null);
     setJobOutcome(null);
@@ -66,20 +62,18 @@ export function SignupPage() {
       const input: SignupInput = { companyName, ownerName, plan, ...(slug.trim() ? { slug: slug.trim() } : {}) };
       const { data } = await httpsCallable<SignupInput, ProvisioningResult>(functions, 'submitSignup')(input);
       setJobId(data.jobId);
+      return 'hold';
     } catch (error) {
       setFailure(failureOf(error));
-      inFlight.current = false;
-      setBusy(false);
     }
-  }
+  });
 
   // Ready: on to the app. Rolled back: the same form again starts a clean attempt.
   const settled = useCallback((outcome: JobOutcome) => {
     if (outcome === 'completed') return navigate('/app');
     setJobOutcome(outcome);
-    inFlight.current = false;
-    setBusy(false);
-  }, []);
+    release();
+  }, [release]);
 
   const invalid = (field: string) => (failure?.field === field ? true : undefined);
 
