@@ -6,8 +6,7 @@ import { PLAN_IDS, PLANS, type PlanId } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
 import { errorMessage, formatDate, formatDateTime, formatStatus } from './format';
 import { JobProgress } from './JobProgress';
-import { SignInForm } from './SignInForm';
-import { useCurrentUser } from './useCurrentUser';
+import { SignedIn } from './SignInForm';
 import { useSubmitOnce } from './useSubmitOnce';
 
 const STAFF_ROLES = ['super_admin', 'sales'];
@@ -29,10 +28,11 @@ interface ProvisioningResult {
 }
 
 export function AdminPage() {
-  const user = useCurrentUser();
-  if (user === undefined) return <main className="page narrow"><p className="muted">Loading…</p></main>;
-  if (!user) return <SignInForm title="Sales admin" intro="Sign in with your platform staff account." />;
-  return <StaffOnly user={user} />;
+  return (
+    <SignedIn title="Sales admin" intro="Sign in with your platform staff account.">
+      {(user) => <StaffOnly user={user} />}
+    </SignedIn>
+  );
 }
 
 function StaffOnly({ user }: { user: User }) {

@@ -1,8 +1,17 @@
-import { signInWithEmailAndPassword } from 'firebase/auth';
-import { useState } from 'react';
+import { signInWithEmailAndPassword, type User } from 'firebase/auth';
+import { useState, type ReactNode } from 'react';
 import { firebase } from './firebase';
 import { errorMessage } from './format';
+import { useCurrentUser } from './useCurrentUser';
 import { useSubmitOnce } from './useSubmitOnce';
+
+/** Renders `children` for the signed-in user, a sign-in form for everyone else. */
+export function SignedIn({ title, intro, children }: { title: string; intro: string; children: (user: User) => ReactNode }) {
+  const user = useCurrentUser();
+  if (user === undefined) return <main className="page narrow"><p className="muted">Loading…</p></main>;
+  if (!user) return <SignInForm title={title} intro={intro} />;
+  return children(user);
+}
 
 export function SignInForm({ title, intro }: { title: string; intro: string }) {
   const [email, setEmail] = useState('');

@@ -6,8 +6,7 @@ import { PLANS } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
 import { JobProgress } from './JobProgress';
 import { errorMessage, formatDate, formatStatus } from './format';
-import { SignInForm } from './SignInForm';
-import { useCurrentUser } from './useCurrentUser';
+import { SignedIn } from './SignInForm';
 
 interface Membership {
   tenantId: string;
@@ -15,10 +14,11 @@ interface Membership {
 }
 
 export function TenantHome() {
-  const user = useCurrentUser();
-  if (user === undefined) return <main className="page narrow"><p className="muted">Loading…</p></main>;
-  if (!user) return <SignInForm title="Sign in to your organisation" intro="Use the email and password you signed up with." />;
-  return <Memberships user={user} />;
+  return (
+    <SignedIn title="Sign in to your organisation" intro="Use the email and password you signed up with.">
+      {(user) => <Memberships user={user} />}
+    </SignedIn>
+  );
 }
 
 function Memberships({ user }: { user: User }) {
