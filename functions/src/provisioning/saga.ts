@@ -46,6 +46,22 @@ interface CompletedStep {
   ms: number;
 }
 
+/**
+ * One try of a step or of an undo, appended to the job's `timeline` as it ends (kept across attempts),
+ * so the admin console can draw every try, failure and undo of every attempt from the job alone.
+ */
+export interface TimelineEntry {
+  attempt: number;
+  kind: 'step' | 'undo';
+  step: string;
+  /** 1 for the first try of this step by this worker, 2 for its first retry, ... */
+  try: number;
+  startedAt: Timestamp;
+  ms: number;
+  ok: boolean;
+  error?: string;
+}
+
 interface JobDoc {
   status: JobStatus;
   attempt: number;
@@ -92,12 +108,17 @@ export async function runProvisioningJob(deps: SagaDeps, jobId: string, options:
   for (const step of opts.steps) {
     if (step.name in ctx.outputs) continue;
     const startedAt = opts.now();
-    await checkpoint({ inFlightStep: step.name });
+    await checkpoint({ inFlightStep: step.name, inFlightSince: startedAt });
     try {
-      const output = await runWithRetries(step, ctx, opts);
+      const { result: output, ended } = await runWithRetries(step, ctx, opts, checkpoint);
       ctx.outputs[step.name] = output;
       const entry: CompletedStep = { name: step.name, output, startedAt: Timestamp.fromDate(startedAt), ms: Date.now() - startedAt.getTime() };
-      await checkpoint({ completedSteps: FieldValue.arrayUnion(entry), inFlightStep: null });
+      await checkpoint({
+        completedSteps: FieldValue.arrayUnion(entry),
+        timeline: FieldValue.arrayUnion(timelineEntry(ctx.attempt, 'step', step.name, ended)),
+        inFlightStep: null,
+        inFlightSince: null,
+      });
     } catch (error) {
       if (error instanceof WorkerCrash || error instanceof LostLease) throw error;
       const failure = { step: step.name, message: messageOf(error) };
@@ -129,11 +150,15 @@ async function compensate(
   const undoOne = async (name: string, undo: () => Promise<void>) => {
     if (undone.has(name)) return;
     try {
-      await withRetries(opts, () => {
-        injectFault(opts.faults, name, 'undo');
-        return undo();
-      });
-      await checkpoint({ undoneSteps: FieldValue.arrayUnion(name) });
+      const { ended } = await withRetries(
+        opts,
+        () => {
+          injectFault(opts.faults, name, 'undo');
+          return undo();
+        },
+        recordFailedTries(checkpoint, ctx.attempt, 'undo', name),
+      );
+      await checkpoint({ undoneSteps: FieldValue.arrayUnion(name), timeline: FieldValue.arrayUnion(timelineEntry(ctx.attempt, 'undo', name, ended)) });
     } catch (error) {
       if (error instanceof WorkerCrash || error instanceof LostLease) throw error;
       const undoError = { step: name, message: messageOf(error) };
@@ -150,6 +175,7 @@ async function compensate(
     status,
     undoErrors,
     inFlightStep: null,
+    inFlightSince: null,
     leaseOwner: null,
     leaseUntil: null,
     completedAt: opts.now(),
@@ -187,26 +213,61 @@ async function releaseTenant(ctx: StepContext, reason: string) {
   }
 }
 
-/** Transient failures (a Stripe 5xx, a contended write) get a few tries with backoff, undos as much as steps. */
-async function withRetries<T>(opts: SagaOptions, work: () => Promise<T>): Promise<T> {
+type TryRecorder = (entry: { try: number; startedAt: Date; ok: boolean; error?: string }) => Promise<void>;
+
+/** A timeline entry for a try that just ended. */
+function timelineEntry(attempt: number, kind: TimelineEntry['kind'], step: string, ended: Parameters<TryRecorder>[0]): TimelineEntry {
+  return {
+    attempt,
+    kind,
+    step,
+    try: ended.try,
+    startedAt: Timestamp.fromDate(ended.startedAt),
+    ms: Date.now() - ended.startedAt.getTime(),
+    ok: ended.ok,
+    ...(ended.error ? { error: ended.error } : {}),
+  };
+}
+
+/**
+ * Failed tries are appended to the timeline at once (the worker may die before the next checkpoint);
+ * the successful one is returned, to ride on the checkpoint that records the step, costing no write.
+ */
+function recordFailedTries(checkpoint: (fields: Record<string, unknown>) => Promise<void>, attempt: number, kind: TimelineEntry['kind'], step: string): TryRecorder {
+  return async (ended) => checkpoint({ timeline: FieldValue.arrayUnion(timelineEntry(attempt, kind, step, ended)) });
+}
+
+/**
+ * Transient failures (a Stripe 5xx, a contended write) get a few tries with backoff, undos as much as steps.
+ * Returns the result and the successful try (a crash or a lost lease ends no try: the worker is gone).
+ */
+async function withRetries<T>(opts: SagaOptions, work: () => Promise<T>, recordFailure?: TryRecorder): Promise<{ result: T; ended: Parameters<TryRecorder>[0] }> {
   const attempts = opts.stepAttempts ?? 3;
   for (let attempt = 1; ; attempt++) {
+    const startedAt = new Date();
     try {
-      return await work();
+      const result = await work();
+      return { result, ended: { try: attempt, startedAt, ok: true } };
     } catch (error) {
-      if (error instanceof WorkerCrash || error instanceof LostLease || attempt >= attempts) throw error;
+      if (error instanceof WorkerCrash || error instanceof LostLease) throw error;
+      await recordFailure?.({ try: attempt, startedAt, ok: false, error: messageOf(error) });
+      if (attempt >= attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, (opts.backoffMs ?? 200) * 2 ** (attempt - 1)));
     }
   }
 }
 
-function runWithRetries(step: ProvisioningStep, ctx: StepContext, opts: SagaOptions) {
-  return withRetries(opts, async () => {
-    injectFault(opts.faults, step.name, 'before');
-    const output = await step.run(ctx);
-    injectFault(opts.faults, step.name, 'after');
-    return output;
-  });
+function runWithRetries(step: ProvisioningStep, ctx: StepContext, opts: SagaOptions, checkpoint: (fields: Record<string, unknown>) => Promise<void>) {
+  return withRetries(
+    opts,
+    async () => {
+      injectFault(opts.faults, step.name, 'before');
+      const output = await step.run(ctx);
+      injectFault(opts.faults, step.name, 'after');
+      return output;
+    },
+    recordFailedTries(checkpoint, ctx.attempt, 'step', step.name),
+  );
 }
 
 function injectFault(faults: Fault[] | undefined, step: string, at: Fault['at']) {
