@@ -11,3 +11,6 @@ export const PLAN_IDS = Object.keys(PLANS) as [PlanId, ...PlanId[]];
 export const SELF_SERVE_PLAN_IDS = PLAN_IDS.filter((id) => PLANS[id].selfServe);
 
 export const MAX_SEAT_CAP = 10_000;
+
+/** Stripe refuses a subscription trial_end more than two years ahead. (Here, not in provisioning.ts, so the web app can import it.) */
+export const MAX_TRIAL_AHEAD_DAYS = 730;

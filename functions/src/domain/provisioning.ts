@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { tenantSearchFields } from './console';
 import { DomainError } from './errors';
-import { MAX_SEAT_CAP, PLANS, PLAN_IDS, type PlanId } from './plans';
+import { MAX_SEAT_CAP, MAX_TRIAL_AHEAD_DAYS, PLANS, PLAN_IDS, type PlanId } from './plans';
 import type { JobStatus, TenantSource, TenantStatus } from './status';
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
 const SLUG_MAX = 40;
-/** Stripe refuses a subscription trial_end more than two years ahead. */
-export const MAX_TRIAL_AHEAD_DAYS = 730;
+export { MAX_TRIAL_AHEAD_DAYS } from './plans';
 /** Subdomains the product itself needs; a tenant can never hold them. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
   'admin', 'api', 'app', 'auth', 'billing', 'docs', 'help', 'login', 'mail', 'signup', 'status', 'support', 'www',
@@ -53,6 +53,8 @@ export const ProvisioningRequestSchema = z
     trialEndsAt: z.date().optional(),
     goLiveAt: z.date().optional(),
     requestedBy: z.string().min(1).max(128),
+    /** Why this attempt was started, when staff retry a failed provisioning: lands in the tenant's history. */
+    reason: z.string().trim().min(3).max(500).optional(),
   })
   .strict()
   .superRefine((request, ctx) => {
@@ -151,6 +153,9 @@ export interface NewTenant {
   provisioningJobId: string;
   /** The external steps: `ready` once billing and seed data exist, `rolled_back` when undone. */
   provisioningState: 'in_progress' | 'ready' | 'rolled_back';
+  /** For the admin console's tenants table (domain/console.ts); kept in step with `name` by indexTenantName. */
+  searchKeys: string[];
+  nameSort: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -212,6 +217,7 @@ export function planTenant(
     failedPaymentRetries: 0,
     provisioningJobId: ids.jobId,
     provisioningState: 'in_progress',
+    ...tenantSearchFields(request.companyName, ids.slug),
     createdAt: now,
     updatedAt: now,
   };
@@ -220,10 +226,12 @@ export function planTenant(
     tenant,
     slug: { tenantId: ids.tenantId, createdAt: now },
     owner: { uid: owner.uid, role: 'owner' as const, email: owner.email, displayName: owner.displayName, joinedAt: now },
-    history: { from: null, to: terms.status, cause: 'provisioned', actor: request.requestedBy, at: now },
+    history: { from: null, to: terms.status, cause: 'provisioned', actor: request.requestedBy, at: now, ...(request.reason ? { reason: request.reason } : {}) },
     job: {
       idempotencyKey: request.idempotencyKey,
       fingerprint: fingerprintOf(request),
+      // What was asked for, so staff can start a clean attempt of it later (retryProvisioning).
+      request: storedRequest(request),
       source: request.source,
       requestedBy: request.requestedBy,
       createdAt: now,
@@ -231,6 +239,13 @@ export function planTenant(
     },
     result,
   };
+}
+
+/** The request as the job keeps it: without the per-attempt reason or unset fields (Firestore refuses undefined). */
+export function storedRequest(request: ProvisioningRequest): Record<string, unknown> {
+  const { reason: _perAttempt, owner, ...asked } = request;
+  const defined = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  return { ...defined(asked), owner: defined(owner) };
 }
 
 /** The job fields that start an attempt of the saga (the first, or a clean one after a rollback). */

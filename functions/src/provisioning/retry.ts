@@ -1,0 +1,33 @@
+import { Timestamp } from 'firebase-admin/firestore';
+import { refs } from '../adapters/firestore';
+import { checkRetryable, PROVISIONING_ACTION_ROLES, requirePlatformRole, RetryProvisioningSchema } from '../domain/console';
+import { DomainError } from '../domain/errors';
+import type { ProvisioningResult } from '../domain/provisioning';
+import type { JobStatus } from '../domain/status';
+import { parseOrThrow } from '../domain/validation';
+import { provisionTenant, type ProvisioningDeps } from './provisionTenant';
+
+/**
+ * Platform staff start a clean attempt of a provisioning that rolled back: the request kept on the job,
+ * replayed under its own idempotency key (so the routine's transaction decides, and two clicks make one
+ * attempt), with the staff member as the actor and their reason in the new tenant's first history entry.
+ */
+export async function retryProvisioning(
+  deps: ProvisioningDeps,
+  staff: { uid: string; platformRole: unknown },
+  input: unknown,
+  now: Date = new Date(),
+): Promise<ProvisioningResult> {
+  const { jobId, reason } = parseOrThrow(RetryProvisioningSchema, input);
+  requirePlatformRole(staff.platformRole, PROVISIONING_ACTION_ROLES.retry, 'retry a provisioning');
+  const job = await refs(deps.db).job(jobId).get();
+  if (!job.exists) throw new DomainError('not-found', `Provisioning job ${jobId} does not exist`);
+  checkRetryable({ status: job.get('status') as JobStatus, undoErrors: job.get('undoErrors') });
+  const stored = job.get('request') as Record<string, unknown> | undefined;
+  if (!stored) {
+    throw new DomainError('failed-precondition', 'This job predates requests kept on the job: resubmit it from its form with the same idempotency key');
+  }
+  // Timestamps back to Dates: the routine validates exactly what a caller would send.
+  const asked = Object.fromEntries(Object.entries(stored).map(([key, value]) => [key, value instanceof Timestamp ? value.toDate() : value]));
+  return provisionTenant(deps, { ...asked, requestedBy: staff.uid, reason }, now);
+}
