@@ -52,6 +52,8 @@ interface CompletedStep {
  */
 export interface TimelineEntry {
   attempt: number;
+  /** The attempt's tenant: a clean attempt after a rollback provisions a new one. */
+  tenantId: string;
   kind: 'step' | 'undo';
   step: string;
   /** 1 for the first try of this step by this worker, 2 for its first retry, ... */
@@ -115,7 +117,7 @@ export async function runProvisioningJob(deps: SagaDeps, jobId: string, options:
       const entry: CompletedStep = { name: step.name, output, startedAt: Timestamp.fromDate(startedAt), ms: Date.now() - startedAt.getTime() };
       await checkpoint({
         completedSteps: FieldValue.arrayUnion(entry),
-        timeline: FieldValue.arrayUnion(timelineEntry(ctx.attempt, 'step', step.name, ended)),
+        timeline: FieldValue.arrayUnion(timelineEntry(ctx, 'step', step.name, ended)),
         inFlightStep: null,
         inFlightSince: null,
       });
@@ -156,9 +158,9 @@ async function compensate(
           injectFault(opts.faults, name, 'undo');
           return undo();
         },
-        recordFailedTries(checkpoint, ctx.attempt, 'undo', name),
+        recordFailedTries(checkpoint, ctx, 'undo', name),
       );
-      await checkpoint({ undoneSteps: FieldValue.arrayUnion(name), timeline: FieldValue.arrayUnion(timelineEntry(ctx.attempt, 'undo', name, ended)) });
+      await checkpoint({ undoneSteps: FieldValue.arrayUnion(name), timeline: FieldValue.arrayUnion(timelineEntry(ctx, 'undo', name, ended)) });
     } catch (error) {
       if (error instanceof WorkerCrash || error instanceof LostLease) throw error;
       const undoError = { step: name, message: messageOf(error) };
@@ -216,9 +218,10 @@ async function releaseTenant(ctx: StepContext, reason: string) {
 type TryRecorder = (entry: { try: number; startedAt: Date; ok: boolean; error?: string }) => Promise<void>;
 
 /** A timeline entry for a try that just ended. */
-function timelineEntry(attempt: number, kind: TimelineEntry['kind'], step: string, ended: Parameters<TryRecorder>[0]): TimelineEntry {
+function timelineEntry(ctx: StepContext, kind: TimelineEntry['kind'], step: string, ended: Parameters<TryRecorder>[0]): TimelineEntry {
   return {
-    attempt,
+    attempt: ctx.attempt,
+    tenantId: ctx.tenantId,
     kind,
     step,
     try: ended.try,
@@ -233,8 +236,8 @@ function timelineEntry(attempt: number, kind: TimelineEntry['kind'], step: strin
  * Failed tries are appended to the timeline at once (the worker may die before the next checkpoint);
  * the successful one is returned, to ride on the checkpoint that records the step, costing no write.
  */
-function recordFailedTries(checkpoint: (fields: Record<string, unknown>) => Promise<void>, attempt: number, kind: TimelineEntry['kind'], step: string): TryRecorder {
-  return async (ended) => checkpoint({ timeline: FieldValue.arrayUnion(timelineEntry(attempt, kind, step, ended)) });
+function recordFailedTries(checkpoint: (fields: Record<string, unknown>) => Promise<void>, ctx: StepContext, kind: TimelineEntry['kind'], step: string): TryRecorder {
+  return async (ended) => checkpoint({ timeline: FieldValue.arrayUnion(timelineEntry(ctx, kind, step, ended)) });
 }
 
 /**
@@ -266,7 +269,7 @@ function runWithRetries(step: ProvisioningStep, ctx: StepContext, opts: SagaOpti
       injectFault(opts.faults, step.name, 'after');
       return output;
     },
-    recordFailedTries(checkpoint, ctx.attempt, 'step', step.name),
+    recordFailedTries(checkpoint, ctx, 'step', step.name),
   );
 }
 
