@@ -194,7 +194,8 @@ async function compensate(ctx: StepContext, job: JobDoc, opts: Options, lease: L
     throw error;
   }
   if (undoErrors.length === 0) {
-    const started = opts.steps.filter((s) => s.name in ctx.outputs || s.name === job.inFlightStep);
+    // What may have made something: completed steps, the one in flight, and (staff re-run) those whose undo failed.
+    const started = opts.steps.filter((s) => s.name in ctx.outputs || s.name === job.inFlightStep || job.undoErrors?.some((e) => e.step === s.name));
     for (const step of [...started].reverse()) {
       if (step.undo) await undoOne(step.name, () => step.undo!(ctx, ctx.outputs[step.name]));
     }
