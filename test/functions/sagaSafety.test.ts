@@ -9,7 +9,7 @@ import { LostLease, runProvisioningJob, WorkerCrash, type SagaOptions } from '..
 import { MAX_RESUMES, sweepStuckProvisioning } from '../../functions/src/provisioning/sweep';
 import { startFakeStripe, type FakeStripe } from '../../tools/fake-stripe/server';
 import { scanOrphans } from '../../tools/orphan-scan';
-import { auth, clearEmulators, countDocs, db, deps } from '../helpers/emulators';
+import { auth, clearEmulators, countDocs, db, deps, eventually } from '../helpers/emulators';
 
 let fake: FakeStripe;
 let saga: { db: typeof db; auth: typeof auth; stripe: Stripe };
@@ -42,6 +42,11 @@ const tenant = async (tenantId: string) => (await db.doc(`tenants/${tenantId}`).
 const liveCustomers = () => fake.state().customers.filter((c) => !c.deleted);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000);
+/** Waits until the first worker is in `step`, then until its lease (if it stopped renewing) has lapsed. */
+async function whenLapsedIn(jobId: string, step: string, leaseMs: number) {
+  await eventually(async () => (await job(jobId)).inFlightStep === step, `the worker to reach ${step}`);
+  await sleep(leaseMs + 150);
+}
 
 describe('past the point of no return', () => {
   it('the sweeper rolls a job stuck after the welcome mail forward and raises an alert; it never compensates it', async () => {
@@ -120,7 +125,7 @@ describe('leases', () => {
   it('a step slower than the lease keeps it: a second worker meanwhile finds the job leased', async () => {
     const { jobId, tenantId } = await provision();
     const first = runProvisioningJob(saga, jobId, { ...fast, leaseMs: LEASE, faults: [{ step: 'createStripeCustomer', at: 'before', kind: 'slow', ms: 3 * LEASE }] });
-    await sleep(LEASE + 150);
+    await whenLapsedIn(jobId, 'createStripeCustomer', LEASE);
     expect(await runProvisioningJob(saga, jobId, { ...fast, leaseMs: LEASE })).toBe('leased');
     expect(await first).toBe('completed');
     expect(fake.state().customers).toHaveLength(1);
@@ -130,7 +135,7 @@ describe('leases', () => {
   it('a worker frozen past its lease writes nothing once it wakes: the tenant another worker closed stays closed and empty', async () => {
     const { jobId, tenantId } = await provision();
     const frozen = runProvisioningJob(saga, jobId, { ...fast, leaseMs: LEASE, faults: [{ step: 'seedSampleData', at: 'before', kind: 'stall', ms: 3 * LEASE }] });
-    await sleep(LEASE + 150);
+    await whenLapsedIn(jobId, 'seedSampleData', LEASE);
     // The job looks abandoned: a second worker takes it and rolls it back.
     expect(await runProvisioningJob(saga, jobId, { ...fast, leaseMs: LEASE, faults: [{ step: 'seedSampleData', at: 'before', kind: 'fail' }] })).toBe('rolled_back');
     await expect(frozen).rejects.toBeInstanceOf(LostLease);
@@ -143,7 +148,7 @@ describe('leases', () => {
   it('a worker frozen before opening the tenant cannot open it after losing the job', async () => {
     const { jobId, tenantId } = await provision();
     const frozen = runProvisioningJob(saga, jobId, { ...fast, leaseMs: LEASE, faults: [{ step: 'markTenantReady', at: 'before', kind: 'stall', ms: 3 * LEASE }] });
-    await sleep(LEASE + 150);
+    await whenLapsedIn(jobId, 'markTenantReady', LEASE);
     // The second worker fails at the same step: past the point of no return, it rolls forward and lets go.
     await expect(runProvisioningJob(saga, jobId, { ...fast, leaseMs: LEASE, faults: [{ step: 'markTenantReady', at: 'before', kind: 'fail' }] })).rejects.toThrow(/injected failure/);
     // A third worker holds the job when the frozen one wakes.
