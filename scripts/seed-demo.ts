@@ -15,14 +15,15 @@ const TENANT = { companyName: 'Acme Robotics', subdomain: 'acme' };
 async function ensureAccount(email: string, displayName: string, claims?: Record<string, string>) {
   const { auth } = firebase();
   const user = await auth.getUserByEmail(email).catch(() => auth.createUser({ email, displayName, password: PASSWORD }));
-  await auth.updateUser(user.uid, { password: PASSWORD, displayName });
+  // Demo addresses count as verified: their welcome mails say "sign in" rather than "confirm your email".
+  await auth.updateUser(user.uid, { password: PASSWORD, displayName, emailVerified: true });
   if (claims) await auth.setCustomUserClaims(user.uid, claims);
   return user.uid;
 }
 
 async function main() {
   // The saga runs here, in-process against the local fake Stripe, so the demo tenant is ready when this prints.
-  const deps = { ...firebase(), startSaga: (jobId: string) => runProvisioningJob({ db: firebase().db, stripe: stripeClient() }, jobId).then(() => {}) };
+  const deps = { ...firebase(), startSaga: (jobId: string) => runProvisioningJob({ ...firebase(), stripe: stripeClient() }, jobId).then(() => {}) };
   const staffUids = [];
   for (const staff of STAFF) staffUids.push(await ensureAccount(staff.email, staff.displayName, { platform: staff.platform }));
 

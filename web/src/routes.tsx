@@ -51,6 +51,8 @@ export const routes: RouteObject[] = [
               ...(LOCAL_TOOLS ? [{ path: 'clock', lazy: () => import('./admin/ClockRoute') }] : []),
             ],
           },
+          // Firebase Auth's email action links (password setup and reset, email verification).
+          { path: 'auth/action', lazy: () => import('./auth/AuthActionRoute') },
           { path: '*', Component: NotFound },
         ],
       },

@@ -15,6 +15,7 @@ export const COLLECTIONS = {
   stripeEvents: 'stripeEvents',
   /** The local emulators' clock (lifecycle/localClock.ts); never written in production. */
   localClock: 'localClock',
+  taskQueueProbes: 'taskQueueProbes',
 } as const;
 
 export function refs(db: Firestore) {

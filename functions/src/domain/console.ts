@@ -7,11 +7,13 @@ import { DomainError } from './errors';
 import type { JobStatus, PlatformRole } from './status';
 
 /** Staff actions on a provisioning job, and who may take them (the console shows each only to these roles). */
-export const PROVISIONING_ACTIONS = ['retry'] as const;
+export const PROVISIONING_ACTIONS = ['retry', 'finishRollback'] as const;
 export type ProvisioningAction = (typeof PROVISIONING_ACTIONS)[number];
 export const PROVISIONING_ACTION_ROLES: Record<ProvisioningAction, readonly PlatformRole[]> = {
   // Sales provisions tenants, so sales may start a clean attempt of one that rolled back.
   retry: ['super_admin', 'sales'],
+  // Re-running a failed undo touches Stripe and the tenant's remains: operators only (finishProvisioningRollback).
+  finishRollback: ['super_admin'],
 };
 
 /** The local clock moves every tenant's time: only super_admin, and only on the emulators. */

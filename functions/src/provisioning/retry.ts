@@ -1,4 +1,4 @@
-import { Timestamp } from 'firebase-admin/firestore';
+import { FieldValue, Timestamp } from 'firebase-admin/firestore';
 import { refs } from '../adapters/firestore';
 import { checkRetryable, PROVISIONING_ACTION_ROLES, requirePlatformRole, RetryProvisioningSchema } from '../domain/console';
 import { DomainError } from '../domain/errors';
@@ -29,5 +29,8 @@ export async function retryProvisioning(
   }
   // Timestamps back to Dates: the routine validates exactly what a caller would send.
   const asked = Object.fromEntries(Object.entries(stored).map(([key, value]) => [key, value instanceof Timestamp ? value.toDate() : value]));
-  return provisionTenant(deps, { ...asked, requestedBy: staff.uid, reason }, now);
+  const result = await provisionTenant(deps, { ...asked, requestedBy: staff.uid, reason }, now);
+  // Staff interventions stay on the job beside its timeline (an attempt's own fields are reset by the next one).
+  await job.ref.update({ operatorActions: FieldValue.arrayUnion({ action: 'retryProvisioning', by: staff.uid, at: now, reason, tenantId: result.tenantId }) });
+  return result;
 }

@@ -2,6 +2,7 @@ import { lazy, Suspense, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { PLAN_IDS, PLANS, type PlanId } from '../../../functions/src/domain/plans';
 import { formatStatus } from '../format';
+import { useDocument } from '../provisioning/useDocument';
 import { call } from '../functions';
 import { Field, focusFirstInvalid } from '../ui/Field';
 import { failureOf, type Failure } from '../ui/failure';
@@ -138,7 +139,9 @@ export function Component() {
             <dt>Tenant id</dt>
             <dd data-field="tenantId">{result.tenantId}</dd>
             <dt>Status</dt>
-            <dd data-field="status">{formatStatus(result.status)}</dd>
+            <dd data-field="status">
+              <LiveStatus tenantId={result.tenantId} initial={result.status} />
+            </dd>
             <dt>Job id</dt>
             <dd data-field="jobId">{result.jobId}</dd>
           </dl>
@@ -149,4 +152,10 @@ export function Component() {
       )}
     </section>
   );
+}
+
+/** The tenant's status as it changes: `provisioning` until the saga opens it (staff read tenants in every status). */
+function LiveStatus({ tenantId, initial }: { tenantId: string; initial: string }) {
+  const live = useDocument(`tenants/${tenantId}`);
+  return <>{formatStatus(live.state === 'ready' ? String(live.data.status) : initial)}</>;
 }

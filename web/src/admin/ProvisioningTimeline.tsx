@@ -39,6 +39,20 @@ export function ProvisioningTimeline({ job, tenantId }: { job: DocumentData; ten
           </div>
         )}
         {job.retryAction && <p className="muted">Next: {String(job.retryAction)}</p>}
+        {job.operatorActions?.length > 0 && (
+          <div>
+            <h3 className="small-heading">Staff actions on this job</h3>
+            <ul className="operator-actions">
+              {job.operatorActions.map((action: DocumentData, i: number) => (
+                <li key={i}>
+                  {new Date(action.at?.toMillis?.() ?? 0).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}:{' '}
+                  {action.action === 'retryProvisioning' ? 'retried' : 'finished the failed undo'} by <code>{String(action.by)}</code>
+                  {action.reason ? `: “${String(action.reason)}”` : ''}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
       </div>
       <ul className="legend" aria-label="Legend">
         <li><span className="swatch ok" aria-hidden="true" /> step done</li>

@@ -306,6 +306,13 @@ function ActionDialog({
       if (action.callable === 'retryProvisioning') {
         const result = await call<{ tenantId: string }>('retryProvisioning', { jobId: tenant.provisioningJobId, reason });
         onDone(result.tenantId);
+      } else if (action.callable === 'finishProvisioningRollback') {
+        const result = await call<{ status: string; undoErrors: Array<{ step: string; message: string }> }>('finishProvisioningRollback', {
+          jobId: tenant.provisioningJobId,
+          reason,
+        });
+        if (result.undoErrors.length) throw new Error(`The undo failed again: ${result.undoErrors.map((e) => `${e.step}: ${e.message}`).join('; ')}`);
+        onDone();
       } else {
         await call('changeTenantStatus', { tenantId, action: action.id, reason, ...(action.needsDate ? { trialEndsAt } : {}) });
         onDone();

@@ -3,7 +3,7 @@ import { PROVISIONING_ACTION_ROLES } from '../../../functions/src/domain/console
 import { LIFECYCLE, STAFF_ACTION_ROLES, type StaffAction } from '../../../functions/src/domain/lifecycle';
 import type { PlatformRole, TenantStatus } from '../../../functions/src/domain/status';
 
-export type ActionId = 'retry' | StaffAction;
+export type ActionId = 'retry' | 'finishRollback' | StaffAction;
 
 /** A staff action of the tenant detail page: who may take it (the server's own table), when it applies, what it calls. */
 export interface ActionSpec {
@@ -16,7 +16,7 @@ export interface ActionSpec {
   danger?: boolean;
   /** extend_trial asks for the new end. */
   needsDate?: boolean;
-  callable: 'retryProvisioning' | 'changeTenantStatus';
+  callable: 'retryProvisioning' | 'finishProvisioningRollback' | 'changeTenantStatus';
 }
 
 const statusAllows = (action: StaffAction) => (tenant: DocumentData) => LIFECYCLE[action].from.includes(tenant.status as TenantStatus);
@@ -35,6 +35,15 @@ export const ACTIONS: ActionSpec[] = [
     applies: (_tenant, job, tenantId) =>
       Boolean(job && job.tenantId === tenantId && (job.status === 'rolled_back' || (job.status === 'failed' && !job.undoErrors?.length))),
     callable: 'retryProvisioning',
+  },
+  {
+    id: 'finishRollback',
+    label: 'Finish the failed undo',
+    consequence:
+      'Runs the undo of this provisioning again, including the steps whose undo failed (see the timeline). Once nothing is left to undo, the provisioning can be retried.',
+    roles: PROVISIONING_ACTION_ROLES.finishRollback,
+    applies: (_tenant, job, tenantId) => Boolean(job && job.tenantId === tenantId && job.status === 'failed' && job.undoErrors?.length),
+    callable: 'finishProvisioningRollback',
   },
   statusAction('extend_trial', 'Extend the trial', 'The tenant goes back to (or stays in) its trial until the new end; writes are allowed again.'),
   statusAction('activate', 'Activate', 'The tenant becomes active, as if paid: writes allowed, failed payment retries cleared.'),

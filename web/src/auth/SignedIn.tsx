@@ -5,6 +5,7 @@ import { Field, focusFirstInvalid } from '../ui/Field';
 import { failureOf, type Failure } from '../ui/failure';
 import { Loading } from '../ui/states';
 import { useSubmitOnce } from '../useSubmitOnce';
+import { ForgotPassword } from './ForgotPassword';
 import { useCurrentUser } from './useCurrentUser';
 
 /** Renders `children` for the signed-in user, a sign-in form for everyone else. */
@@ -27,6 +28,7 @@ export function SignInForm({ title, intro }: { title: string; intro: string }) {
   const [failure, setFailure] = useState<Failure | null>(null);
   const { busy, submitWith } = useSubmitOnce();
   const form = useRef<HTMLFormElement>(null);
+  const [forgot, setForgot] = useState(false);
 
   const submit = submitWith(async () => {
     setFailure(null);
@@ -38,6 +40,7 @@ export function SignInForm({ title, intro }: { title: string; intro: string }) {
     }
   });
 
+  if (forgot) return <ForgotPassword initialEmail={email.trim()} onBack={() => setForgot(false)} />;
   return (
     <div className="page narrow">
       <form ref={form} className="card" onSubmit={submit} aria-labelledby="sign-in-title">
@@ -59,6 +62,11 @@ export function SignInForm({ title, intro }: { title: string; intro: string }) {
         <button type="submit" className="primary wide" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
+        <p className="muted small">
+          <button type="button" className="link" onClick={() => setForgot(true)}>
+            Forgot password?
+          </button>
+        </p>
       </form>
     </div>
   );

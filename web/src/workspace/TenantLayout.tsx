@@ -1,9 +1,10 @@
-import { collection, limit, onSnapshot, query, where, type DocumentData } from 'firebase/firestore';
-import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
-import { Link, NavLink, Outlet, useOutletContext, useParams } from 'react-router';
+import type { DocumentData } from 'firebase/firestore';
+import { lazy, Suspense, useCallback, type ReactNode } from 'react';
+import { Link, Navigate, NavLink, Outlet, useOutletContext, useParams } from 'react-router';
 import { PLANS, type PlanId } from '../../../functions/src/domain/plans';
 import type { TenantStatus } from '../../../functions/src/domain/status';
-import { firestore } from '../firestore';
+import type { JobOutcome } from '../provisioning/steps';
+import { useDocument } from '../provisioning/useDocument';
 import { useAppNow } from '../shell/useAppNow';
 import { Empty, ErrorAlert, Loading, StatusBadge } from '../ui/states';
 import type { Member } from './access';
@@ -53,10 +54,12 @@ export function Component() {
     return (
       <Frame>
         <Header entry={entry} entries={entries} />
-        <Unavailable entry={entry} uid={workspace.user.uid} />
+        <Unavailable entry={entry} lookAgain={workspace.lookAgain} />
       </Frame>
     );
   }
+  // Found by id while it could not be read; now that it can, its address is its slug.
+  if (key !== entry.key) return <Navigate to={`/app/${entry.key}`} replace />;
   const tenant = live.data;
   const member: Member = {
     uid: workspace.user.uid,
@@ -120,40 +123,33 @@ function Header({ entry, entries, tenant }: { entry: TenantEntry; entries: Tenan
 const article = (role: string) => (/^[aeiou]/.test(role) ? 'an' : 'a');
 
 /**
- * The rules hide the tenant from this member: it is being set up, failed, or is suspended or
- * cancelled (then only its owner sees its billing). A signup of theirs still running says which.
+ * The rules hide the tenant from this member: it is being set up (its owner follows the job named on
+ * their membership), or it is suspended or cancelled (then only its owner may open it, for billing).
  */
-function Unavailable({ entry, uid }: { entry: TenantEntry; uid: string }) {
-  const [job, setJob] = useState<{ id: string; data: DocumentData } | null | undefined>(undefined);
-  useEffect(() => {
-    const mine = query(collection(firestore(), 'provisioningJobs'), where('requestedBy', '==', uid), where('tenantId', '==', entry.tenantId), limit(1));
-    return onSnapshot(
-      mine,
-      (snapshot) => setJob(snapshot.empty ? null : { id: snapshot.docs[0].id, data: snapshot.docs[0].data() }),
-      () => setJob(null),
-    );
-  }, [uid, entry.tenantId]);
-  if (job === undefined) return <Loading />;
-  if (job && !['completed', 'rolled_back', 'failed'].includes(String(job.data.status))) {
+function Unavailable({ entry, lookAgain }: { entry: TenantEntry; lookAgain: (tenantId: string) => void }) {
+  const job = useDocument(entry.provisioningJobId ? `provisioningJobs/${entry.provisioningJobId}` : null);
+  const opened = useCallback((outcome: JobOutcome) => outcome === 'completed' && lookAgain(entry.tenantId), [entry.tenantId, lookAgain]);
+  if (job.state === 'loading') return <Loading />;
+  if (job.state === 'ready' && job.data.status !== 'rolled_back' && job.data.status !== 'failed') {
     return (
-      <section className="banner info" aria-label="Organisation status" data-status="provisioning">
+      <section className="banner info" aria-label="Organisation status" data-status="provisioning" data-testid="lifecycle-banner">
         <span className="spinner" aria-hidden="true" />
         <div>
           <p className="banner-title">We are setting up your organisation.</p>
-          <p>It opens as soon as billing and your sample data are ready; this page updates by itself.</p>
+          <p>It opens as soon as billing and your workspace are ready; this page updates by itself.</p>
           <Suspense fallback={<Loading />}>
-            <JobProgress jobId={job.id} />
+            <JobProgress jobId={entry.provisioningJobId!} onSettled={opened} />
           </Suspense>
         </div>
       </section>
     );
   }
   return (
-    <section className="banner error" aria-label="Organisation status" data-status="unavailable">
+    <section className="banner error" aria-label="Organisation status" data-status="unavailable" data-testid="lifecycle-banner">
       <div>
         <p className="banner-title">This organisation is not available to you right now.</p>
         <p>
-          It is being set up, or it is suspended or cancelled: then only its owner can open it, to see its billing. Ask the owner, or{' '}
+          It is suspended or cancelled, or still being set up. Then only its owner can open it, to see its billing. Ask the owner, or{' '}
           <Link to="/app">open another organisation</Link>.
         </p>
       </div>

@@ -1,6 +1,6 @@
 import type { User } from 'firebase/auth';
 import { collectionGroup, doc, onSnapshot, query, where, type DocumentData } from 'firebase/firestore';
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useOutletContext } from 'react-router';
 import type { TenantRole } from '../../../functions/src/domain/status';
 import { firestore } from '../firestore';
@@ -12,6 +12,8 @@ const DENIED_RETRY_MS = 5000;
 export interface TenantEntry {
   tenantId: string;
   role: TenantRole;
+  /** On the owner's membership: the job provisioning the tenant, readable while the tenant is not. */
+  provisioningJobId: string | null;
   /** The tenant document as the rules let this member see it: `denied` while its status hides it. */
   tenant: Live<DocumentData>;
   /** The URL segment: the slug when the tenant can be read, else its id. */
@@ -23,6 +25,8 @@ export interface Workspace {
   /** undefined while loading. */
   entries: TenantEntry[] | undefined;
   error: string | null;
+  /** Listen to a tenant again now (its provisioning completed), instead of at the next retry. */
+  lookAgain: (tenantId: string) => void;
 }
 
 /**
@@ -30,7 +34,8 @@ export interface Workspace {
  * tenant document (readable as the status table allows).
  */
 export function useWorkspaceData(user: User): Workspace {
-  const [memberships, setMemberships] = useState<Array<{ tenantId: string; role: TenantRole }> | undefined>(undefined);
+  const [memberships, setMemberships] = useState<Array<{ tenantId: string; role: TenantRole; provisioningJobId: string | null }> | undefined>(undefined);
+  const watchAgain = useRef<(tenantId: string) => void>(() => undefined);
   const [tenants, setTenants] = useState<Record<string, Live<DocumentData>>>({});
   const [error, setError] = useState<string | null>(null);
 
@@ -41,7 +46,11 @@ export function useWorkspaceData(user: User): Workspace {
       (snapshot) =>
         setMemberships(
           snapshot.docs
-            .map((member) => ({ tenantId: member.ref.parent.parent!.id, role: member.get('role') as TenantRole }))
+            .map((member) => ({
+              tenantId: member.ref.parent.parent!.id,
+              role: member.get('role') as TenantRole,
+              provisioningJobId: (member.get('provisioningJobId') as string | undefined) ?? null,
+            }))
             .sort((a, b) => a.tenantId.localeCompare(b.tenantId)),
         ),
       (failure) => setError(failure.message),
@@ -54,6 +63,7 @@ export function useWorkspaceData(user: User): Workspace {
     const stops = new Map<string, () => void>();
     const timers = new Set<ReturnType<typeof setTimeout>>();
     const watch = (tenantId: string) => {
+      stops.get(tenantId)?.();
       stops.set(
         tenantId,
         onSnapshot(
@@ -75,7 +85,9 @@ export function useWorkspaceData(user: User): Workspace {
       );
     };
     ids.split(',').forEach(watch);
+    watchAgain.current = (tenantId) => ids.split(',').includes(tenantId) && watch(tenantId);
     return () => {
+      watchAgain.current = () => undefined;
       stops.forEach((stop) => stop());
       timers.forEach(clearTimeout);
     };
@@ -83,13 +95,14 @@ export function useWorkspaceData(user: User): Workspace {
 
   const entries = useMemo(
     () =>
-      memberships?.map(({ tenantId, role }) => {
+      memberships?.map(({ tenantId, role, provisioningJobId }) => {
         const tenant = tenants[tenantId] ?? { state: 'loading' };
-        return { tenantId, role, tenant, key: tenant.state === 'ready' ? String(tenant.data.slug) : tenantId };
+        return { tenantId, role, provisioningJobId, tenant, key: tenant.state === 'ready' ? String(tenant.data.slug) : tenantId };
       }),
     [memberships, tenants],
   );
-  return { user, entries, error };
+  const lookAgain = useCallback((tenantId: string) => watchAgain.current(tenantId), []);
+  return { user, entries, error, lookAgain };
 }
 
 export const useWorkspace = () => useOutletContext<Workspace>();
