@@ -194,10 +194,11 @@ export function runDue(account: Account, clockId: string | null, until: number):
   for (;;) {
     const work = nextWork(account, clockId);
     if (!work || work.at > until) return steps;
-    // A step must change what is due; the same step three times in a row is a simulator bug.
-    repeats = work.what === last ? repeats + 1 : 0;
-    if (repeats > 2) throw new Error(`fake-stripe scheduler: '${work.what}' does not progress`);
-    last = work.what;
+    // A step must change what is due; the same step at the same instant three times is a simulator bug.
+    const key = `${work.what}@${work.at}`;
+    repeats = key === last ? repeats + 1 : 0;
+    if (repeats > 2) throw new Error(`fake-stripe scheduler: '${key}' does not progress`);
+    last = key;
     work.run({ account, now: work.at, origin: AUTOMATIC });
     steps += 1;
   }
