@@ -37,6 +37,9 @@ describe('send_invoice (STRIPE.md §6)', () => {
     const invoice = await latestInvoice(stripe, sub.id);
     expect(invoice).toMatchObject({ status: 'open', attempt_count: 0, attempted: false, next_payment_attempt: null });
     expect(invoice.hosted_invoice_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hosted\/invoices\/in_/);
+    const page = await fetch(invoice.hosted_invoice_url!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('$2,400.00'); // the Hosted Invoice Page shows the amount due
     expect((await eventsOf(stripe, 'invoice.sent')).map((e) => (e.data.object as Stripe.Invoice).id)).toEqual([invoice.id]);
     expect(await eventsOf(stripe, 'payment_intent.created')).toEqual([]);
   });
