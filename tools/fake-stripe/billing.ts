@@ -326,6 +326,7 @@ export function createInvoice(ctx: Ctx, spec: NewInvoice): InvoiceRec {
     retriesDone: 0,
     overdueHandled: false,
     overdueEventAt: null,
+    willBeDueSent: false,
     paymentIntent: null,
     firstOfIncomplete: false,
   });
