@@ -95,7 +95,7 @@ function subscriptionWork(sub: SubRec): Work[] {
     if (at !== null) works.push({ at, rank, seq: sub.seq, what: `${what} ${s.id}`, run });
   };
   const { end } = periodOf(s);
-  if (sub.meta.pendingUpdate) add(Number(s.pending_update?.expires_at ?? null), 3, 'pending update expiry', (ctx) => expirePendingUpdate(ctx, sub));
+  if (sub.meta.pendingUpdate && s.pending_update) add(Number(s.pending_update.expires_at), 3, 'pending update expiry', (ctx) => expirePendingUpdate(ctx, sub));
   switch (s.status) {
     case 'incomplete':
       add(sub.meta.incompleteExpiresAt, 3, 'incomplete expiry', (ctx) => expireIncomplete(ctx, sub));
