@@ -130,8 +130,8 @@ function killGroup(child) {
 }
 
 /** The local fake Stripe (tools/fake-stripe), started beside the emulators; resolves with its URL. */
-function startFakeStripe(port) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'fake-stripe', 'cli.ts'), '--port', String(port)], {
+function startFakeStripe(port, extraArgs = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'fake-stripe', 'cli.ts'), '--port', String(port), ...extraArgs], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -149,6 +149,14 @@ function startFakeStripe(port) {
   });
 }
 
+/** The stripeWebhook function under `npm start` (fixed ports, project demo-tenancy), with the secret it verifies. */
+function localWebhook() {
+  const secret = /^STRIPE_WEBHOOK_SECRET=(.+)$/m.exec(readFileSync(join(root, 'functions', '.env.local'), 'utf8'))?.[1]?.trim();
+  if (!secret) return [];
+  const { host, port } = JSON.parse(readFileSync(join(root, 'firebase.json'), 'utf8')).emulators.functions;
+  return ['--webhook-url', `http://${host}:${port}/demo-tenancy/us-central1/stripeWebhook`, '--webhook-secret', secret];
+}
+
 async function main() {
   const mode = process.argv[2];
   if (!['start', 'test', 'bench'].includes(mode)) fail('usage: node scripts/emulators.mjs start|test|bench');
@@ -163,8 +171,12 @@ async function main() {
 
   // Without a real key the functions talk to the local fake Stripe (STRIPE_API_BASE); see README.
   if (!process.env.STRIPE_API_BASE && !process.env.STRIPE_SECRET_KEY) {
-    env.STRIPE_API_BASE = await startFakeStripe(mode === 'start' ? 12111 : await freePort());
-    env.STRIPE_SECRET_KEY = 'sk_test_local_placeholder';
+    const key = 'sk_test_local_placeholder';
+    // npm start: every local customer joins one test clock (the admin console's clock control advances it),
+    // and Stripe's events reach the stripeWebhook function as they would in production.
+    const local = mode === 'start' ? ['--default-test-clock', '--account', key, ...localWebhook()] : [];
+    env.STRIPE_API_BASE = await startFakeStripe(mode === 'start' ? 12111 : await freePort(), local);
+    env.STRIPE_SECRET_KEY = key;
   }
 
   if (mode === 'start') {

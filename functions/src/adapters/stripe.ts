@@ -34,3 +34,28 @@ export function stripeWebhookSecret(env: NodeJS.ProcessEnv = process.env): strin
 export function isMissing(error: unknown): boolean {
   return error instanceof Stripe.errors.StripeError && error.code === 'resource_missing';
 }
+
+/** The name the local Stripe simulator gives the clock every local customer joins (tools/fake-stripe/testClocks.ts). */
+export const LOCAL_TEST_CLOCK_NAME = 'Local clock (every customer the app creates)';
+
+/**
+ * Moves the local Stripe test clock to `to` and waits until Stripe has run everything due by then
+ * (renewals, trial ends, retries, and the events they send). The local clock is the one named as the
+ * simulator names it, else the account's only clock; none: null. A clock already past `to` stays.
+ */
+export async function advanceLocalTestClock(stripe: Stripe, to: Date, waitMs = 60_000): Promise<{ testClockId: string } | null> {
+  const clocks = (await stripe.testHelpers.testClocks.list({ limit: 100 })).data;
+  const clock = clocks.find((c) => c.name === LOCAL_TEST_CLOCK_NAME) ?? (clocks.length === 1 ? clocks[0] : undefined);
+  if (!clock) return null;
+  const frozenTime = Math.floor(to.getTime() / 1000);
+  if (clock.frozen_time >= frozenTime) return { testClockId: clock.id };
+  await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: frozenTime });
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const current = await stripe.testHelpers.testClocks.retrieve(clock.id);
+    if (current.status === 'ready') return { testClockId: clock.id };
+    if (current.status === 'internal_failure') throw new Error(`Stripe test clock ${clock.id} failed to advance`);
+    if (Date.now() > deadline) throw new Error(`Stripe test clock ${clock.id} is still advancing after ${waitMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

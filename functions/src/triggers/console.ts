@@ -2,6 +2,7 @@ import { logger } from 'firebase-functions';
 import { onDocumentUpdated } from 'firebase-functions/v2/firestore';
 import { HttpsError, onCall, type CallableRequest } from 'firebase-functions/v2/https';
 import { firebase } from '../adapters/firestore';
+import { advanceLocalTestClock, stripeClient } from '../adapters/stripe';
 import { listTenantHistory as listHistory } from '../console/history';
 import { searchFieldsUpdate } from '../console/searchIndex';
 import { advanceLocalClock as advanceClock, readLocalClock as readClock } from '../lifecycle/localClock';
@@ -63,7 +64,8 @@ export const readLocalClock = onCall(async (request) => {
 export const advanceLocalClock = onCall(async (request) => {
   const staff = caller(request);
   try {
-    return await advanceClock({ db: firebase().db }, staff, request.data, onEmulators());
+    const stripe = stripeClient();
+    return await advanceClock({ db: firebase().db, advanceStripe: (to) => advanceLocalTestClock(stripe, to) }, staff, request.data, onEmulators());
   } catch (error) {
     throw toHttpsError(error, 'advanceLocalClock');
   }
