@@ -58,7 +58,8 @@ describe('web app', () => {
   beforeEach(async () => {
     await clearEmulators();
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    context.setDefaultTimeout(30_000);
+    // Generous: a cold Functions worker on a loaded 2-core machine; this waits for an outcome, it times nothing.
+    context.setDefaultTimeout(90_000);
     page = await context.newPage();
     pageErrors = [];
     page.on('pageerror', (error) => pageErrors.push(error));
