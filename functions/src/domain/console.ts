@@ -32,6 +32,8 @@ const TenantIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a tenant id (
 export const RetryProvisioningSchema = z
   .object({
     jobId: z.string().regex(/^job_[0-9a-f]{40}$/, 'a provisioning job id (job_ and 40 hex digits)'),
+    /** The attempt the caller saw fail: a second click, or a colleague's, finds it retried already and gets that retry's result. */
+    attempt: z.number({ message: 'the attempt number shown on the job' }).int('a whole number').min(1, 'at least 1'),
     reason: StaffReasonSchema,
   })
   .strict();

@@ -18,10 +18,12 @@ export async function retryProvisioning(
   input: unknown,
   now: Date = new Date(),
 ): Promise<ProvisioningResult> {
-  const { jobId, reason } = parseOrThrow(RetryProvisioningSchema, input);
+  const { jobId, attempt, reason } = parseOrThrow(RetryProvisioningSchema, input);
   requirePlatformRole(staff.platformRole, PROVISIONING_ACTION_ROLES.retry, 'retry a provisioning');
   const job = await refs(deps.db).job(jobId).get();
   if (!job.exists) throw new DomainError('not-found', `Provisioning job ${jobId} does not exist`);
+  // Already retried (a double click, a colleague): the answer is that retry's result, nothing new is started.
+  if (Number(job.get('attempt')) > attempt) return job.get('result') as ProvisioningResult;
   checkRetryable({ status: job.get('status') as JobStatus, undoErrors: job.get('undoErrors') });
   const stored = job.get('request') as Record<string, unknown> | undefined;
   if (!stored) {
@@ -30,7 +32,13 @@ export async function retryProvisioning(
   // Timestamps back to Dates: the routine validates exactly what a caller would send.
   const asked = Object.fromEntries(Object.entries(stored).map(([key, value]) => [key, value instanceof Timestamp ? value.toDate() : value]));
   const result = await provisionTenant(deps, { ...asked, requestedBy: staff.uid, reason }, now);
-  // Staff interventions stay on the job beside its timeline (an attempt's own fields are reset by the next one).
-  await job.ref.update({ operatorActions: FieldValue.arrayUnion({ action: 'retryProvisioning', by: staff.uid, at: now, reason, tenantId: result.tenantId }) });
+  // Staff interventions stay on the job beside its timeline (an attempt's own fields are reset by the next
+  // one), once per attempt started: of two retries at once, the one that lost got the winner's result.
+  await deps.db.runTransaction(async (tx) => {
+    const current = await tx.get(job.ref);
+    const actions = (current.get('operatorActions') ?? []) as Array<{ action: string; tenantId?: string }>;
+    if (actions.some((a) => a.action === 'retryProvisioning' && a.tenantId === result.tenantId)) return;
+    tx.update(job.ref, { operatorActions: FieldValue.arrayUnion({ action: 'retryProvisioning', by: staff.uid, at: now, reason, tenantId: result.tenantId }) });
+  });
   return result;
 }

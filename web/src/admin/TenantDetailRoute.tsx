@@ -304,7 +304,7 @@ function ActionDialog({
     setFailure(null);
     try {
       if (action.callable === 'retryProvisioning') {
-        const result = await call<{ tenantId: string }>('retryProvisioning', { jobId: tenant.provisioningJobId, reason });
+        const result = await call<{ tenantId: string }>('retryProvisioning', { jobId: tenant.provisioningJobId, attempt: job?.attempt ?? 1, reason });
         onDone(result.tenantId);
       } else if (action.callable === 'finishProvisioningRollback') {
         const result = await call<{ status: string; undoErrors: Array<{ step: string; message: string }> }>('finishProvisioningRollback', {
