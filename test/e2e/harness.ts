@@ -71,8 +71,13 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
  * elements and how to fix it, so a failure says what to change. Minor and moderate findings are not failures.
  */
 export async function expectAccessible(page: Page, state: string): Promise<void> {
-  // Animations settle first, so colours are checked as a person sees them.
-  await page.evaluate(() => document.getAnimations().forEach((animation) => animation.finish?.()));
+  // Animations settle first, so colours are checked as a person sees them (a spinner, which never ends, stops).
+  await page.evaluate(() =>
+    document.getAnimations().forEach((animation) => {
+      if (animation.effect?.getComputedTiming().endTime === Infinity) animation.cancel();
+      else animation.finish();
+    }),
+  );
   const { violations } = await new AxeBuilder({ page }).analyze();
   const blocking = violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')

@@ -43,9 +43,8 @@ export async function seedTenant(options: {
   const created = new Date(now - (options.createdDaysAgo ?? 1) * DAY);
   const tenant = db.doc(`tenants/${options.tenantId}`);
   const batch = db.batch();
-  batch.set(
-    tenant,
-    tenantFixture(options.tenantId, {
+  batch.set(tenant, {
+    ...tenantFixture(options.tenantId, {
       name: options.name,
       slug: options.slug ?? options.tenantId,
       status: options.status,
@@ -55,12 +54,12 @@ export async function seedTenant(options: {
       billingEmail: owner.email,
       trialEndsAt: options.trialEndsInDays === null ? null : new Date(now + (options.trialEndsInDays ?? 10) * DAY),
       failedPaymentRetries: options.failedPaymentRetries ?? 0,
-      stripeCustomerId: `cus_${options.tenantId}`,
-      stripeSubscriptionId: `sub_${options.tenantId}`,
       createdAt: created,
       updatedAt: created,
     }),
-  );
+    stripeCustomerId: `cus_${options.tenantId}`,
+    stripeSubscriptionId: `sub_${options.tenantId}`,
+  });
   for (const member of options.members) {
     const uid = uids[member.email];
     batch.set(tenant.collection('members').doc(uid), { uid, role: member.role, email: member.email, displayName: member.email.split('@')[0], joinedAt: created });

@@ -47,7 +47,7 @@ export function RootLayout() {
           {user && (
             <>
               <span className="muted small" data-testid="signed-in-as">
-                {user.email}
+                Signed in as {user.email}
               </span>
               <button type="button" className="small" onClick={() => signOut(firebase().auth)}>
                 Sign out

@@ -132,10 +132,10 @@ function Unavailable({ entry, lookAgain }: { entry: TenantEntry; lookAgain: (ten
   if (job.state === 'loading') return <Loading />;
   if (job.state === 'ready' && job.data.status !== 'rolled_back' && job.data.status !== 'failed') {
     return (
-      <section className="banner info" aria-label="Organisation status" data-status="provisioning" data-testid="lifecycle-banner">
+      <section className="banner info" aria-label="Organisation being set up" data-status="provisioning" data-testid="lifecycle-banner">
         <span className="spinner" aria-hidden="true" />
         <div>
-          <p className="banner-title">We are setting up your organisation.</p>
+          <p className="banner-title">Setting up your organisation…</p>
           <p>It opens as soon as billing and your workspace are ready; this page updates by itself.</p>
           <Suspense fallback={<Loading />}>
             <JobProgress jobId={entry.provisioningJobId!} onSettled={opened} />
