@@ -127,6 +127,8 @@ function ConfirmEmail({ oobCode, next }: { oobCode: string; next: string }) {
     const { auth } = firebase();
     applyActionCode(auth, oobCode)
       .then(async () => {
+        // A fresh page restores the session asynchronously: wait for it before asking who is signed in.
+        await auth.authStateReady();
         if (auth.currentUser) {
           await auth.currentUser.reload();
           await auth.currentUser.getIdToken(true);
