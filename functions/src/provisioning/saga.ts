@@ -130,15 +130,18 @@ export async function runProvisioningJob(deps: SagaDeps, jobId: string, options:
 }
 
 async function runSteps(ctx: StepContext, job: JobDoc, opts: Options, lease: Lease): Promise<RunOutcome> {
-  for (const step of opts.steps) {
-    if (step.name in ctx.outputs) continue;
+  const pending = opts.steps.filter((step) => !(step.name in ctx.outputs));
+  // The checkpoint that records a step also names the next one in flight: one write per step.
+  let announced: string | null = null;
+  for (const [i, step] of pending.entries()) {
     const startedAt = opts.now();
-    await lease.renew({ inFlightStep: step.name }, opts.now());
+    if (announced !== step.name) await lease.renew({ inFlightStep: step.name }, opts.now());
     try {
       const output = await runWithRetries(step, ctx, opts, lease);
       ctx.outputs[step.name] = output;
       const entry: CompletedStep = { name: step.name, output, startedAt: Timestamp.fromDate(startedAt), ms: Date.now() - startedAt.getTime() };
-      await lease.renew({ completedSteps: FieldValue.arrayUnion(entry), inFlightStep: null }, opts.now());
+      announced = pending[i + 1]?.name ?? null;
+      await lease.renew({ completedSteps: FieldValue.arrayUnion(entry), inFlightStep: announced }, opts.now());
     } catch (error) {
       if (error instanceof WorkerCrash || error instanceof LostLease) throw error;
       const failure = { step: step.name, message: messageOf(error) };
