@@ -70,6 +70,7 @@ async function main() {
 │   Signup page:        ${web}/
 │   Tenant app:         ${web}/app
 │   Sales admin page:   ${web}/admin
+│   Inbox (all mail):   ${process.env.MAIL_INBOX_URL ?? 'http://127.0.0.1:1080'}
 │   Emulator ports:     auth 9099 · firestore 8080 · functions 5001 · hosting 5000
 │
 │ Demo accounts (password for all: ${PASSWORD})
