@@ -194,6 +194,11 @@ async function faultInjection(stripe: Stripe, fake: Awaited<ReturnType<typeof st
     return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
   };
   const LEASE_MS = 300;
+  /** Once the first worker is in `step`: long enough for its lease to lapse if it stopped renewing it. */
+  const whenLapsedIn = async (jobId: string, stepName: string, leaseMs: number) => {
+    for (let i = 0; i < 400 && (await db.doc(`provisioningJobs/${jobId}`).get()).get('inFlightStep') !== stepName; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, leaseMs + 100));
+  };
   const resume = (jobId: string) => runProvisioningJob(saga, jobId, { backoffMs: 1 });
   const KINDS = ['fail-always', 'fail-once', 'crash', 'stripe-5xx', 'slow-step', 'stall', 'rename', 'sweep-after-mail'] as const;
   for (let i = 0; i < FAULT_RUNS; i++) {
@@ -206,14 +211,14 @@ async function faultInjection(stripe: Stripe, fake: Awaited<ReturnType<typeof st
     if (kind === 'slow-step') {
       // The step outlasts the lease twice over while its worker lives; a second worker arrives meanwhile.
       const first = runProvisioningJob(saga, jobId, { ...options, leaseMs: LEASE_MS, faults: [{ step: step.name, at, kind: 'slow', ms: 2 * LEASE_MS }] });
-      await new Promise((r) => setTimeout(r, LEASE_MS + 100));
+      await whenLapsedIn(jobId, step.name, LEASE_MS);
       const second = await runProvisioningJob(saga, jobId, { ...options, leaseMs: LEASE_MS });
       count(`slow-step (2 × lease) ${side}, second worker meanwhile: ${second}; first: ${await first}`);
     } else if (kind === 'stall') {
       // The whole worker freezes past its lease; a second worker takes over and finishes; the first wakes.
       const first = runProvisioningJob(saga, jobId, { ...options, leaseMs: LEASE_MS, faults: [{ step: step.name, at, kind: 'stall', ms: 2 * LEASE_MS }] })
         .catch((error) => (error instanceof LostLease ? 'lost its lease, wrote nothing' : `threw ${error}`));
-      await new Promise((r) => setTimeout(r, LEASE_MS + 100));
+      await whenLapsedIn(jobId, step.name, LEASE_MS);
       const second = await runProvisioningJob(saga, jobId, { ...options, leaseMs: LEASE_MS }).catch((error) => `threw ${error.constructor.name}`);
       let outcome = `${second}`;
       if (second !== 'completed' && second !== 'rolled_back') outcome = `${second} → ${await resume(jobId)}`;
@@ -235,7 +240,7 @@ async function faultInjection(stripe: Stripe, fake: Awaited<ReturnType<typeof st
       const faults: Fault[] =
         kind === 'fail-always' ? [{ step: step.name, at, kind: 'fail' }] : kind === 'fail-once' ? [{ step: step.name, at, kind: 'fail', times: 1 }] : kind === 'crash' ? [{ step: step.name, at, kind: 'crash' }] : [];
       if (kind === 'stripe-5xx') fake.failNext({ path: next(2) ? '/v1/customers' : '/v1/subscriptions', status: 500, times: 1 + next(3), when: next(2) ? 'after' : 'before' });
-      let outcome: string = await runProvisioningJob(saga, jobId, options).catch((error) => (error instanceof WorkerCrash ? 'worker died' : 'step failed past no return'));
+      let outcome: string = await runProvisioningJob(saga, jobId, { ...options, faults }).catch((error) => (error instanceof WorkerCrash ? 'worker died' : 'step failed past no return'));
       // A crashed worker, or a rolled-forward irreversible step: the queue's retry resumes it.
       if (outcome !== 'completed' && outcome !== 'rolled_back') outcome = `${outcome} → ${await resume(jobId)}`;
       await fetch(`${fake.url}/_fake/failures`, { method: 'DELETE' }); // each run's Stripe faults end with it

@@ -29,7 +29,7 @@ export async function clearInbox(): Promise<void> {
 }
 
 /** Waits for the mail to `to` whose subject matches, as a person waits for it in their inbox. */
-export async function mailTo(to: string, subject: RegExp, limitMs = 30_000): Promise<DeliveredMail> {
+export async function mailTo(to: string, subject: RegExp, limitMs = 60_000): Promise<DeliveredMail> {
   return eventually(
     async () => (await inbox()).find((mail) => mail.to.some((r) => r.address === to) && subject.test(mail.subject)),
     `mail to ${to} matching ${subject}`,

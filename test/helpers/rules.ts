@@ -42,7 +42,7 @@ export function tenantFixture(tenantId: string, overrides: Partial<NewTenant> = 
     billingEmail: 'billing@acme.test',
     failedPaymentRetries: 0,
     provisioningJobId: `job-${tenantId}`,
-    provisioningState: 'ready',
+    ownerEmailVerified: true,
     ...tenantSearchFields(name, slug),
     createdAt: epoch,
     updatedAt: epoch,

@@ -148,20 +148,23 @@ export async function runProvisioningJob(deps: SagaDeps, jobId: string, options:
 }
 
 async function runSteps(ctx: StepContext, job: JobDoc, opts: Options, lease: Lease): Promise<RunOutcome> {
-  for (const step of opts.steps) {
-    if (step.name in ctx.outputs) continue;
+  const pending = opts.steps.filter((step) => !(step.name in ctx.outputs));
+  // The checkpoint that records a step also names the next one in flight: one write per step.
+  let announced: string | null = null;
+  for (const [i, step] of pending.entries()) {
     const startedAt = opts.now();
-    await lease.renew({ inFlightStep: step.name, inFlightSince: startedAt }, opts.now());
+    if (announced !== step.name) await lease.renew({ inFlightStep: step.name, inFlightSince: startedAt }, opts.now());
     try {
       const { result: output, ended } = await runWithRetries(step, ctx, opts, lease);
       ctx.outputs[step.name] = output;
       const entry: CompletedStep = { name: step.name, output, startedAt: Timestamp.fromDate(startedAt), ms: Date.now() - startedAt.getTime() };
+      announced = pending[i + 1]?.name ?? null;
       await lease.renew(
         {
           completedSteps: FieldValue.arrayUnion(entry),
           timeline: FieldValue.arrayUnion(timelineEntry(ctx, 'step', step.name, ended)),
-          inFlightStep: null,
-          inFlightSince: null,
+          inFlightStep: announced,
+          inFlightSince: announced ? opts.now() : null,
         },
         opts.now(),
       );
