@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { StripeSubscriptionSchema, type StripeSubscriptionState } from '../domain/billing';
 
 /**
  * The Stripe client. `STRIPE_API_BASE` (set only by the local launcher and the tests) points it at
@@ -40,4 +41,13 @@ export async function madeByCreate<T extends { id: string }>(create: () => Promi
     if (status >= 400 && status < 500 && status !== 409 && status !== 429) return null;
     throw error;
   }
+}
+
+/**
+ * Stripe's truth about a subscription: re-read with its latest invoice, parsed to the fields the
+ * billing map reads (domain/billing.ts). A shape it cannot read throws, so the caller fails and retries.
+ */
+export async function retrieveSubscriptionState(stripe: Stripe, subscriptionId: string): Promise<StripeSubscriptionState> {
+  const subscription = await stripe.subscriptions.retrieve(subscriptionId, { expand: ['latest_invoice'] });
+  return StripeSubscriptionSchema.parse(subscription);
 }

@@ -27,6 +27,14 @@ export const IdempotencyKeySchema = z
 export const CompanyNameSchema = z.string().trim().min(2, 'at least 2 characters').max(100, 'at most 100 characters');
 export const PersonNameSchema = z.string().trim().min(1, 'is required').max(100, 'at most 100 characters');
 export const PlanIdSchema = z.enum(PLAN_IDS, { message: `one of ${PLAN_IDS.join(', ')}` });
+/** Payment terms of a sales contract: Stripe's days_until_due on every invoice it sends. */
+export const DEFAULT_DAYS_UNTIL_DUE = 30;
+export const DaysUntilDueSchema = z
+  .number({ message: 'a whole number of days' })
+  .int('a whole number of days')
+  .min(1, 'at least 1 day')
+  .max(365, 'at most 365 days');
+
 export const SeatCapSchema = z
   .number({ message: 'a whole number' })
   .int('a whole number')
@@ -52,6 +60,7 @@ export const ProvisioningRequestSchema = z
     seatCap: SeatCapSchema.optional(),
     trialEndsAt: z.date().optional(),
     goLiveAt: z.date().optional(),
+    daysUntilDue: DaysUntilDueSchema.optional(),
     requestedBy: z.string().min(1).max(128),
   })
   .strict()
@@ -63,6 +72,8 @@ export const ProvisioningRequestSchema = z
         ctx.addIssue({ code: 'custom', path: ['seatCap'], message: 'is set by the plan for self-serve signups' });
       if (request.goLiveAt !== undefined)
         ctx.addIssue({ code: 'custom', path: ['goLiveAt'], message: 'is only for sales-assisted tenants' });
+      if (request.daysUntilDue !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['daysUntilDue'], message: 'is only for sales-assisted tenants (billed by invoice)' });
     } else if (request.trialEndsAt !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['trialEndsAt'], message: 'sales tenants use goLiveAt' });
     }
@@ -92,6 +103,8 @@ export function fingerprintOf(request: ProvisioningRequest): string {
     seatCap: request.seatCap ?? null,
     trialEndsAt: request.trialEndsAt?.toISOString() ?? null,
     goLiveAt: request.goLiveAt?.toISOString() ?? null,
+    // Only when given, so the fingerprints of jobs stored before it existed still match their replays.
+    ...(request.daysUntilDue !== undefined ? { daysUntilDue: request.daysUntilDue } : {}),
   };
   return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
 }
@@ -142,6 +155,8 @@ export interface NewTenant {
   pendingInviteLimit: number;
   trialEndsAt: Date | null;
   goLiveAt: Date | null;
+  /** Sales tenants are billed by invoice (Stripe send_invoice) due this many days after it is sent; null for card billing. */
+  daysUntilDue: number | null;
   ownerUid: string;
   source: TenantSource;
   stripeCustomerId: null;
@@ -204,6 +219,7 @@ export function planTenant(
     plan: request.plan,
     ...terms,
     pendingInviteLimit: PLANS[request.plan].pendingInviteLimit,
+    daysUntilDue: request.source === 'sales' ? request.daysUntilDue ?? DEFAULT_DAYS_UNTIL_DUE : null,
     ownerUid: owner.uid,
     source: request.source,
     stripeCustomerId: null,

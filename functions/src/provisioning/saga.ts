@@ -4,6 +4,7 @@ import { logger } from 'firebase-functions';
 import type Stripe from 'stripe';
 import { refs } from '../adapters/firestore';
 import type { JobStatus } from '../domain/status';
+import { DEFAULT_DAYS_UNTIL_DUE } from '../domain/provisioning';
 import { applyTransition, isRefusal } from '../lifecycle/transition';
 import { PROVISIONING_STEPS, type ProvisioningStep, type StepContext, type StepOutput } from './steps';
 
@@ -269,6 +270,8 @@ async function contextFor(deps: SagaDeps, jobId: string, job: JobDoc, now: Date)
       billingEmail: data.billingEmail,
       ownerUid: data.ownerUid,
       trialEndsAt: data.trialEndsAt ? (data.trialEndsAt as Timestamp).toDate() : null,
+      // Sales tenants provisioned before invoice billing existed: the default payment terms.
+      daysUntilDue: data.source === 'sales' ? data.daysUntilDue ?? DEFAULT_DAYS_UNTIL_DUE : null,
     },
     outputs: Object.fromEntries((job.completedSteps ?? []).map((s) => [s.name, s.output])),
     now,

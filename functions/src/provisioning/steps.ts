@@ -3,7 +3,8 @@ import type Stripe from 'stripe';
 import { COLLECTIONS, refs } from '../adapters/firestore';
 import { isMissing, madeByCreate } from '../adapters/stripe';
 import { escapeHtml, type OutgoingMail } from '../domain/mail';
-import { PLANS, type PlanId } from '../domain/plans';
+import { subscriptionTerms } from '../domain/billing';
+import type { PlanId } from '../domain/plans';
 
 export type StepOutput = Record<string, string | number | boolean | null>;
 
@@ -20,6 +21,8 @@ export interface StepContext {
     billingEmail: string;
     ownerUid: string;
     trialEndsAt: Date | null;
+    /** Set for sales tenants: billed by invoice, due this many days after it is sent. */
+    daysUntilDue: number | null;
   };
   outputs: Record<string, StepOutput>;
   now: Date;
@@ -40,7 +43,6 @@ export interface ProvisioningStep {
 
 /** Per-attempt keys: a retry of an attempt replays Stripe's first answer, a new attempt starts afresh. */
 const stripeKey = (ctx: StepContext, what: string) => `${ctx.jobId}:a${ctx.attempt}:${what}`;
-const unixSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 export const SAMPLE_RECORD_IDS = ['sample-welcome', 'sample-checklist', 'sample-roadmap'] as const;
 
 const createCustomer = (ctx: StepContext) =>
@@ -51,15 +53,10 @@ const createCustomer = (ctx: StepContext) =>
 
 const createSubscription = (ctx: StepContext) =>
   ctx.stripe.subscriptions.create(
-    {
-      customer: String(ctx.outputs.createStripeCustomer.customerId),
-      items: [{ price: PLANS[ctx.tenant.plan].stripePriceId }],
-      // No trial where sales activates directly: billing starts now.
-      ...(ctx.tenant.trialEndsAt ? { trial_end: unixSeconds(ctx.tenant.trialEndsAt) } : {}),
-      metadata: { tenantId: ctx.tenantId, jobId: ctx.jobId },
-    },
+    { ...subscriptionTerms(ctx.tenant), customer: String(ctx.outputs.createStripeCustomer.customerId), metadata: { tenantId: ctx.tenantId, jobId: ctx.jobId } },
     { idempotencyKey: stripeKey(ctx, 'subscription') },
   );
+
 
 export const PROVISIONING_STEPS: ProvisioningStep[] = [
   {
