@@ -2,7 +2,7 @@ import { getIdTokenResult, signOut, type User } from 'firebase/auth';
 import { collection, limit, onSnapshot, orderBy, query, type DocumentData } from 'firebase/firestore';
 import { httpsCallable } from 'firebase/functions';
 import { useEffect, useState } from 'react';
-import { PLAN_IDS, PLANS, type PlanId } from '../../functions/src/domain/plans';
+import { DEFAULT_DAYS_UNTIL_DUE, PLAN_IDS, PLANS, type PlanId } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
 import { errorMessage, formatDate, formatDateTime, formatStatus } from './format';
 import { JobProgress } from './JobProgress';
@@ -18,6 +18,7 @@ interface ProvisionInput {
   plan: PlanId;
   seatCap?: number;
   goLiveAt?: string;
+  daysUntilDue?: number;
   admin: { email: string; displayName: string };
   subdomain?: string;
 }
@@ -91,6 +92,7 @@ function ProvisionForm() {
   const [plan, setPlan] = useState<PlanId>('team');
   const [seatCap, setSeatCap] = useState('');
   const [goLiveAt, setGoLiveAt] = useState('');
+  const [daysUntilDue, setDaysUntilDue] = useState('');
   const [adminName, setAdminName] = useState('');
   const [adminEmail, setAdminEmail] = useState('');
   const [subdomain, setSubdomain] = useState('');
@@ -104,6 +106,7 @@ function ProvisionForm() {
     setPlan('team');
     setSeatCap('');
     setGoLiveAt('');
+    setDaysUntilDue('');
     setAdminName('');
     setAdminEmail('');
     setSubdomain('');
@@ -120,6 +123,7 @@ function ProvisionForm() {
       plan,
       ...(seatCap.trim() ? { seatCap: Number(seatCap) } : {}),
       ...(goLiveAt ? { goLiveAt } : {}),
+      ...(daysUntilDue.trim() ? { daysUntilDue: Number(daysUntilDue) } : {}),
       admin: { email: adminEmail.trim(), displayName: adminName },
       ...(subdomain.trim() ? { subdomain: subdomain.trim() } : {}),
     };
@@ -160,6 +164,11 @@ function ProvisionForm() {
           <span className="hint">Trial until this date, then active. Empty: active today.</span>
         </label>
         <label>
+          <span>Payment terms <span className="optional">optional</span></span>
+          <input name="daysUntilDue" type="number" min={1} max={365} step={1} inputMode="numeric" placeholder={`${DEFAULT_DAYS_UNTIL_DUE} days`} value={daysUntilDue} onChange={(e) => setDaysUntilDue(e.target.value)} />
+          <span className="hint">Days until each invoice is due. Billed by invoice, no card.</span>
+        </label>
+        <label className="span-2">
           <span>Subdomain <span className="optional">optional</span></span>
           <input name="subdomain" autoCapitalize="none" spellCheck={false} placeholder="derived from the company name" value={subdomain} onChange={(e) => setSubdomain(e.target.value)} />
         </label>

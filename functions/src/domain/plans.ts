@@ -11,3 +11,6 @@ export const PLAN_IDS = Object.keys(PLANS) as [PlanId, ...PlanId[]];
 export const SELF_SERVE_PLAN_IDS = PLAN_IDS.filter((id) => PLANS[id].selfServe);
 
 export const MAX_SEAT_CAP = 10_000;
+
+/** Sales tenants are billed by invoice; unless the contract says otherwise, each is due this many days after it is sent. */
+export const DEFAULT_DAYS_UNTIL_DUE = 30;

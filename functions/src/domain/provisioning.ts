@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError } from './errors';
-import { MAX_SEAT_CAP, PLANS, PLAN_IDS, type PlanId } from './plans';
+import { DEFAULT_DAYS_UNTIL_DUE, MAX_SEAT_CAP, PLANS, PLAN_IDS, type PlanId } from './plans';
 import type { JobStatus, TenantSource, TenantStatus } from './status';
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
@@ -28,7 +28,6 @@ export const CompanyNameSchema = z.string().trim().min(2, 'at least 2 characters
 export const PersonNameSchema = z.string().trim().min(1, 'is required').max(100, 'at most 100 characters');
 export const PlanIdSchema = z.enum(PLAN_IDS, { message: `one of ${PLAN_IDS.join(', ')}` });
 /** Payment terms of a sales contract: Stripe's days_until_due on every invoice it sends. */
-export const DEFAULT_DAYS_UNTIL_DUE = 30;
 export const DaysUntilDueSchema = z
   .number({ message: 'a whole number of days' })
   .int('a whole number of days')

@@ -4,7 +4,7 @@ import { logger } from 'firebase-functions';
 import type Stripe from 'stripe';
 import { refs } from '../adapters/firestore';
 import type { JobStatus } from '../domain/status';
-import { DEFAULT_DAYS_UNTIL_DUE } from '../domain/provisioning';
+import { DEFAULT_DAYS_UNTIL_DUE } from '../domain/plans';
 import { applyTransition, isRefusal } from '../lifecycle/transition';
 import { PROVISIONING_STEPS, type ProvisioningStep, type StepContext, type StepOutput } from './steps';
 
