@@ -1,7 +1,7 @@
 import type { DocumentSnapshot, Firestore, Timestamp, Transaction } from 'firebase-admin/firestore';
 import type Stripe from 'stripe';
 import { retrieveSubscriptionState } from '../adapters/stripe';
-import { deriveBilling, type BillingDecision, type TenantBillingView } from '../domain/billing';
+import { deriveBilling, type BillingDecision, type StripeSubscriptionState, type TenantBillingView } from '../domain/billing';
 import { isAllowed } from '../domain/lifecycle';
 import type { TenantStatus } from '../domain/status';
 import { transitionInTransaction } from '../lifecycle/transition';
@@ -37,12 +37,12 @@ export async function syncTenantInTransaction(
   stripe: Stripe,
   tenant: DocumentSnapshot,
   subscriptionId: string,
-  options: { actor: string; now: Date; stripeEventId?: string; tenantFields?: Record<string, unknown>; beforeWrites?: (decision: BillingDecision) => Promise<void> },
+  options: { actor: string; now: Date; stripeEventId?: string; tenantFields?: Record<string, unknown>; beforeWrites?: (decision: BillingDecision, subscription: StripeSubscriptionState) => Promise<void> },
 ): Promise<SyncResult> {
   const subscription = await retrieveSubscriptionState(stripe, subscriptionId);
   const view = billingViewOf(tenant);
   const decision = deriveBilling(subscription, view);
-  await options.beforeWrites?.(decision);
+  await options.beforeWrites?.(decision, subscription);
   const fields: Record<string, unknown> = { ...options.tenantFields };
   const storedCancelAt = (tenant.get('cancelAt') as Timestamp | null | undefined)?.toMillis() ?? null;
   if (storedCancelAt !== (decision.cancelAt?.getTime() ?? null)) fields.cancelAt = decision.cancelAt;

@@ -135,9 +135,9 @@ export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stri
       now,
       stripeEventId: id,
       tenantFields,
-      beforeWrites: async (decision) => {
-        // Stripe's trial_will_end queues the same reminder as the remindEndingTrials sweep, while the trial still ends then.
-        if (type !== 'customer.subscription.trial_will_end' || decision.event || decision.status !== 'trial') return;
+      beforeWrites: async (decision, subscription) => {
+        // Stripe's trial_will_end queues the same reminder as the remindEndingTrials sweep, while Stripe still trials to the tenant's end.
+        if (type !== 'customer.subscription.trial_will_end' || decision.event || subscription.status !== 'trialing') return;
         const trialEndsAtMs = (tenant.get('trialEndsAt') as Timestamp | null)?.toMillis() ?? 0;
         const mail = await tx.get(reminderRef(db, tenant.id, trialEndsAtMs));
         remind = () => queueReminderInTransaction(tx, tenant, mail, trialEndsAtMs);

@@ -1,4 +1,4 @@
-import type { DocumentSnapshot, Firestore } from 'firebase-admin/firestore';
+import type { DocumentData, Firestore, Timestamp } from 'firebase-admin/firestore';
 import type Stripe from 'stripe';
 import { COLLECTIONS, refs } from '../adapters/firestore';
 import { DomainError } from '../domain/errors';
@@ -18,7 +18,7 @@ export interface StaffActionResult {
   tenantId: string;
   from: TenantStatus;
   to: TenantStatus;
-  /** The history entry of the change; absent when Stripe's own event had already made it. */
+  /** The history entry of the change; absent when Stripe's own event had already made it (then it is Stripe's entry). */
   historyId?: string;
   /** For a cancel at period end: when Stripe will end the subscription (the tenant keeps its status until then). */
   cancelAt?: string | null;
@@ -88,28 +88,28 @@ export async function changeTenantStatus(
       now,
       reason: request.reason,
       trialEndsAt: request.trialEndsAt,
+      // Stripe's own event for this change may have been applied first: then there is nothing left to do.
+      guard: (tenant) => (reachedBy(tenant, request) ? 'already changed by Stripe’s event' : null),
       ...(request.action === 'cancel' ? { tenantFields: { cancelAt: null } } : {}),
       alsoInTransaction: (tx) => void tx.create(auditRef, audit(LIFECYCLE[event].to)),
     });
-    return { tenantId: done.tenantId, from: done.from, to: done.to, historyId: done.historyId, stripe: inStripe };
+    return { tenantId: done.tenantId, from, to: done.to, historyId: done.historyId, stripe: inStripe };
   } catch (error) {
-    // Stripe's own event may have got there first (its cancel → subscription_canceled): the action is done.
-    const now_ = await refs(db).tenant(request.tenantId).get();
-    if (isRefusal(error) && reachedBy(now_, request)) {
-      await auditRef.create(audit(now_.get('status'), { appliedBy: 'stripe event' }));
-      return { tenantId: request.tenantId, from, to: now_.get('status'), stripe: inStripe };
+    const after = await refs(db).tenant(request.tenantId).get();
+    if (isRefusal(error) && reachedBy(after.data() ?? {}, request)) {
+      await auditRef.create(audit(after.get('status'), { appliedBy: 'Stripe event' }));
+      return { tenantId: request.tenantId, from, to: after.get('status'), stripe: inStripe };
     }
     throw error;
   }
 }
 
 /** Whether the tenant is already where the action takes it (a Stripe event applied it first). */
-function reachedBy(tenant: DocumentSnapshot, request: StaffActionInput): boolean {
-  const status = tenant.get('status');
-  if (request.action === 'cancel') return status === 'cancelled';
+function reachedBy(tenant: DocumentData, request: StaffActionInput): boolean {
+  if (request.action === 'cancel') return tenant.status === 'cancelled';
   if (request.action === 'extend_trial') {
-    const ends = tenant.get('trialEndsAt');
-    return status === 'trial' && Math.floor(ends?.toMillis?.() / 1000) === Math.floor(request.trialEndsAt!.getTime() / 1000);
+    const ends = tenant.trialEndsAt as Timestamp | null | undefined;
+    return tenant.status === 'trial' && Math.floor((ends?.toMillis() ?? 0) / 1000) === Math.floor(request.trialEndsAt!.getTime() / 1000);
   }
   return false;
 }
