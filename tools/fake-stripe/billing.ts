@@ -45,9 +45,9 @@ export function productName(account: Account, price: Price): string {
   return account.products.get(price.product)?.value.name ?? price.product;
 }
 
+/** `$2,400.00`, as Stripe writes amounts in descriptions and hosted pages. */
 export function money(amount: number, currency: string): string {
-  const value = (Math.abs(amount) / 100).toFixed(2);
-  return currency === 'usd' ? `${amount < 0 ? '-' : ''}$${value}` : `${amount < 0 ? '-' : ''}${value} ${currency.toUpperCase()}`;
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
 }
 
 /** The billing interval of a subscription (all its prices share one: the simulator refuses mixed intervals). */
@@ -227,6 +227,8 @@ export interface NewInvoice {
   autoAdvance: boolean;
   /** Bill the subscription's pending invoice items (prorations) on it. */
   includePending: boolean;
+  /** An id chosen beforehand (the subscription already points at it). */
+  id?: string;
 }
 
 /** A draft invoice for a subscription, with `invoice.created`. */
@@ -234,7 +236,7 @@ export function createInvoice(ctx: Ctx, spec: NewInvoice): InvoiceRec {
   const { account, now } = ctx;
   const { sub } = spec;
   const customer = customerOf(account, sub.customer);
-  const id = newId('in', 24);
+  const id = spec.id ?? newId('in', 24);
   const specs = [...spec.lines, ...(spec.includePending ? pendingItemLines(account, sub, id) : [])];
   const lines = specs.map((s) => lineItem(s, id, sub));
   const subtotal = lines.reduce((sum, line) => sum + line.amount, 0);
@@ -326,6 +328,7 @@ export function createInvoice(ctx: Ctx, spec: NewInvoice): InvoiceRec {
     retriesDone: 0,
     overdueHandled: false,
     overdueEventAt: null,
+    willBeDueSent: false,
     paymentIntent: null,
     firstOfIncomplete: false,
   });
@@ -377,7 +380,6 @@ export function finalizeInvoice(ctx: Ctx, inv: InvoiceRec): void {
     automatically_finalizes_at: null,
     effective_at: now,
     hosted_invoice_url: `${account.env.baseUrl()}/hosted/invoices/${invoice.id}`,
-    invoice_pdf: `${account.env.baseUrl()}/hosted/invoices/${invoice.id}/pdf`,
     status_transitions: { ...invoice.status_transitions, finalized_at: now },
   } satisfies Partial<Invoice>);
   if (due > 0 && invoice.collection_method === 'charge_automatically') createPaymentIntent(ctx, inv);
