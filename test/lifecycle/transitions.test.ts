@@ -172,7 +172,7 @@ describe('applyTransition on the emulator', () => {
     const held = await tenant('t1');
     await expect(applyTransition(db, 't1', 'payment_succeeded', { actor: 'stripe:evt_1', now: NOW })).rejects.toMatchObject({ code: 'failed-precondition', details: { reason: 'staff-hold' } });
     expect(await tenant('t1')).toEqual(held);
-    await applyTransition(db, 't1', 'activate', { actor: 'u-staff', now: NOW, reason: 'resolved' });
+    await applyTransition(db, 't1', 'activate', { actor: 'u-staff', now: daysFrom(NOW, 1), reason: 'resolved' });
     expect([(await tenant('t1')).status, (await tenant('t1')).staffHold]).toEqual(['active', false]);
     expect((await history('t1')).map((e) => e.cause)).toEqual(['suspend', 'activate']);
   });
