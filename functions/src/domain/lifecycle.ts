@@ -132,6 +132,11 @@ export const TRIAL_REMINDER_DAYS = 3;
 /** How long a tenant stays past_due (writes allowed until the first failed retry) before it is suspended. */
 export const PAST_DUE_GRACE_DAYS = 14;
 export const DAY_MS = 86_400_000;
+/**
+ * A trial with a Stripe subscription ends when Stripe says (paused, or converted and paid: the webhook).
+ * expireTrials is the backstop for events that never came, this long after the trial's end.
+ */
+export const STRIPE_TRIAL_END_GRACE_DAYS = 1;
 
 /** Deterministic mail ids: a re-run or a duplicate writes the same document; a new trial end gets a new one. */
 export const mailIds = {
