@@ -21,7 +21,7 @@ export type WebhookOutcome =
   | 'other_subscription'
   /** A completed checkout whose customer is not the tenant's own: recorded, no effect. */
   | 'foreign_checkout'
-  /** An invoice that bills no subscription. */
+  /** An invoice that bills no subscription, or a checkout for a tenant that has none. */
   | 'no_subscription'
   | 'ignored_type';
 
@@ -122,13 +122,17 @@ export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stri
         return record({ outcome: 'foreign_checkout', ...ours, detail: `customer ${subject.customerId ?? 'none'} is not the tenant's (${own ?? 'none'})` });
       }
       // A webhook fills a missing subscription id, never replaces one: a second subscription is not adopted here.
+      if (current && subject.subscriptionId && subject.subscriptionId !== current) {
+        return record({ outcome: 'other_subscription', ...ours, detail: `session subscription ${subject.subscriptionId}; the tenant's is ${current}` });
+      }
       if (!current && subject.subscriptionId) tenantFields = { stripeSubscriptionId: subject.subscriptionId };
-      else if (subject.subscriptionId !== current) return record({ outcome: 'other_subscription', ...ours, detail: `session subscription ${subject.subscriptionId}; the tenant's is ${current}` });
     } else if (subject.subscriptionId !== current) {
       return record({ outcome: 'other_subscription', ...ours, detail: `${subject.subscriptionId} is not the tenant's current subscription (${current ?? 'none'})` });
     }
 
-    const subscriptionId = (tenantFields?.stripeSubscriptionId as string | undefined) ?? current!;
+    // A setup-mode checkout (a card for the tenant's subscription) names none: the tenant's current one is re-read.
+    const subscriptionId = (tenantFields?.stripeSubscriptionId as string | undefined) ?? current;
+    if (!subscriptionId) return record({ outcome: 'no_subscription', ...ours });
     let remind: (() => string) | undefined;
     const synced = await syncTenantInTransaction(tx, db, stripe, tenant, subscriptionId, {
       actor: `stripe:${id}`,
@@ -149,9 +153,11 @@ export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stri
       if (reminded === 'queued') return record({ outcome: 'reminder_queued', ...ours, detail });
     }
     return record({ outcome: synced.outcome, ...ours, detail, ...(synced.transition ? { transition: synced.transition } : {}) });
-    // Deliveries for one tenant contend on its document; each retry re-reads Stripe, so more attempts only cost time.
-  }, { maxAttempts: 20 });
+  }, CONTENDED);
 }
+
+/** Deliveries for one tenant contend on its document; each retry re-reads Stripe, so more attempts only cost time. */
+const CONTENDED = { maxAttempts: 20 };
 
 /** The tenant named by the event (metadata set by the provisioning saga, or the checkout's reference), else the one holding the customer. */
 async function findTenantId(db: Firestore, subject: Exclude<EventSubject, { kind: 'ignored' }>): Promise<string | undefined> {
