@@ -56,6 +56,29 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-reminder', 'trial-expired'], stripe: 'paused' });
   });
 
+  it('an expired trial pays: a card added and the subscription resumed; blocked until the invoice is paid, then active', async () => {
+    const t = await openTenant(delivery);
+    await advance(t, 14 * DAY + HOUR);
+    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
+    // What the customer portal's "Start subscription" does: a default card, then resume (Stripe invoices at once).
+    const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: t.customerId });
+    await inStripe(t, () => stripe.customers.update(t.customerId, { invoice_settings: { default_payment_method: card.id } }));
+    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
+    await inStripe(t, () => stripe.subscriptions.resume(t.subscriptionId));
+    await advance(t, 60); // the resumption invoice is charged right after the request
+    await expectState(env, t, { status: 'active', writes: true, mails: ['trial-expired'], stripe: 'active', failedPaymentRetries: 0 });
+  });
+
+  it('an expired trial whose card declines on resume stays write-blocked, though Stripe says past_due', async () => {
+    const t = await openTenant(delivery);
+    await advance(t, 14 * DAY + HOUR);
+    const card = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: t.customerId });
+    await inStripe(t, () => stripe.customers.update(t.customerId, { invoice_settings: { default_payment_method: card.id } }));
+    await inStripe(t, () => stripe.subscriptions.resume(t.subscriptionId));
+    await advance(t, 60);
+    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'past_due' });
+  });
+
   it('trial end with a card: the trial stays a trial until the first invoice is paid, then active', async () => {
     const t = await openTenant(delivery, { card: 'pm_card_visa' });
     // One step past the trial end: trial_will_end reaches the webhook when Stripe already says active, so no reminder.
