@@ -76,6 +76,8 @@ async function readyClock(stripe: Stripe, id: string, waitMs: number): Promise<S
     if (Date.now() > deadline) throw new Error(`Stripe test clock ${id} is still advancing after ${waitMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
 /**
  * Stripe's truth about a subscription: re-read with its latest invoice, parsed to the fields the
  * billing map reads (domain/billing.ts). A shape it cannot read throws, so the caller fails and retries.
