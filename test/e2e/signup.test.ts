@@ -86,7 +86,7 @@ describe('self-serve signup', () => {
     await dialog.waitFor();
     await look(page, 'workspace-record-delete-dialog');
     await dialog.getByRole('button', { name: 'Delete record' }).click();
-    await page.getByRole('heading', { name: 'Your first roadmap' }).waitFor({ state: 'detached' });
+    await page.getByRole('heading', { name: 'Your first roadmap', exact: true }).waitFor({ state: 'detached' });
     expect((await tenant.ref.collection('records').doc('sample-roadmap').get()).exists).toBe(false);
   });
 
