@@ -197,6 +197,10 @@ async function main() {
     env = {};
   }
 
+  // A Functions worker must load within this many seconds (firebase-tools' default is 30): 20 callers at
+  // once on a loaded 2-core machine start 20 workers together, and one that misses it never answers.
+  env.FUNCTIONS_DISCOVERY_TIMEOUT = process.env.FUNCTIONS_DISCOVERY_TIMEOUT ?? '120';
+
   // Without a real key the functions talk to the local Stripe simulator (STRIPE_API_BASE); see README.
   // Under npm start it delivers signed events to the local stripeWebhook, and every customer the app
   // makes joins one local test clock (docs/fake-stripe.md). Tests register the webhook when they want it.
