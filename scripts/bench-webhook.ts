@@ -92,24 +92,44 @@ export async function benchWebhook(db: Firestore, stripe: Stripe, fake: FakeStri
   // Throughput: every event delivered twice, the whole lot shuffled; one at a time, then CONCURRENCY in flight.
   const deliveries = shuffled([...events, ...events]);
   const runs = [];
-  for (const concurrency of [1, CONCURRENCY]) {
+  const subscriptionOf = (e: Stripe.Event) => {
+    const object = e.data.object as { id?: string; parent?: { subscription_details?: { subscription?: string } } | null };
+    return object.parent?.subscription_details?.subscription ?? object.id ?? '';
+  };
+  for (const mode of [
+    { label: '1', concurrency: 1, perTenant: false },
+    { label: `${CONCURRENCY}`, concurrency: CONCURRENCY, perTenant: false },
+    { label: `${CONCURRENCY}, one at a time per tenant`, concurrency: CONCURRENCY, perTenant: true },
+  ]) {
     await db.recursiveDelete(db.collection('stripeEvents'));
     await Promise.all(tenantIds.map((id) => db.doc(`tenants/${id}`).update({ status: 'trial' })));
     const outcomes: Record<string, number> = {};
+    const queues = new Map<string, Promise<unknown>>();
     let cursor = 0;
+    const handle = async (event: Stripe.Event) => {
+      const result: EventResult = await handleStripeEvent({ db, stripe }, event, now);
+      outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+    };
     const started = process.hrtime.bigint();
     await Promise.all(
-      Array.from({ length: concurrency }, async () => {
+      Array.from({ length: mode.concurrency }, async () => {
         while (cursor < deliveries.length) {
           const event = deliveries[cursor++];
-          const result: EventResult = await handleStripeEvent({ db, stripe }, event, now);
-          outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+          if (!mode.perTenant) {
+            await handle(event);
+            continue;
+          }
+          // A per-tenant queue: this tenant's previous delivery finishes first; other tenants go on meanwhile.
+          const key = subscriptionOf(event);
+          const turn = (queues.get(key) ?? Promise.resolve()).then(() => handle(event));
+          queues.set(key, turn);
+          await turn;
         }
       }),
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const statuses = await Promise.all(tenantIds.map(async (id) => (await db.doc(`tenants/${id}`).get()).get('status')));
-    runs.push({ concurrency, perSecond: deliveries.length / seconds, outcomes, active: statuses.filter((st) => st === 'active').length });
+    runs.push({ label: mode.label, perSecond: deliveries.length / seconds, outcomes, active: statuses.filter((st) => st === 'active').length });
   }
 
   // One event against the floor, alternated so noise falls on both: a fresh event (not seen before, tenant
@@ -140,12 +160,12 @@ export async function benchWebhook(db: Firestore, stripe: Stripe, fake: FakeStri
     `${TENANTS} self-serve tenants, each through a trial start, its trial end with a card and the first payment on its own test`,
     `clock: ${events.length} events of the types the webhook handles. Each delivered twice, all ${deliveries.length} in one seeded`,
     `shuffle, to the handler the endpoint calls (signature checking aside), on the Firestore emulator and the in-process Stripe`,
-    `simulator: once one delivery at a time, once ${CONCURRENCY} at a time (the tenants reset in between).`,
+    `simulator: one delivery at a time; ${CONCURRENCY} at a time; ${CONCURRENCY} at a time but one per tenant (the tenants reset between runs).`,
     '',
     '| deliveries in flight | deliveries handled per second (dedupe and Stripe re-read included) | outcomes | tenants active at the end |',
     '| ---: | ---: | --- | ---: |',
     ...runs.map(
-      (r) => `| ${r.concurrency} | **${r.perSecond.toFixed(0)}** | ${Object.entries(r.outcomes).sort().map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.active} of ${TENANTS} |`,
+      (r) => `| ${r.label} | **${r.perSecond.toFixed(0)}** | ${Object.entries(r.outcomes).sort().map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.active} of ${TENANTS} |`,
     ),
     '',
     `One event, ${ROUNDS} rounds alternated with the floor (a transaction that reads one document and writes it):`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../functions/src/domain/errors';
 import {
@@ -76,6 +77,13 @@ describe('provisioning request schema', () => {
     expect(invalidFields({ ...base, plan: 'enterprise' })).toEqual(['plan']);
     expect(invalidFields({ ...base, seatCap: 50 })).toEqual(['seatCap']);
     expect(invalidFields({ ...base, goLiveAt: now })).toEqual(['goLiveAt']);
+    expect(invalidFields({ ...base, daysUntilDue: 30 })).toEqual(['daysUntilDue']);
+  });
+
+  it('takes a sales contract’s payment terms in whole days, 1 to 365', () => {
+    const sales = { ...base, source: 'sales' as const, plan: 'enterprise' as const };
+    expect(parseOrThrow(ProvisioningRequestSchema, { ...sales, daysUntilDue: 45 }).daysUntilDue).toBe(45);
+    for (const bad of [0, 366, 2.5, '30']) expect(invalidFields({ ...sales, daysUntilDue: bad }), String(bad)).toEqual(['daysUntilDue']);
   });
 });
 
@@ -112,6 +120,11 @@ describe('idempotency', () => {
     expect(jobIdFor('k-1234567')).not.toBe(jobIdFor('k-1234568'));
     expect(fingerprintOf(base)).toBe(fingerprintOf({ ...base, requestedBy: 'someone-else' }));
     expect(fingerprintOf(base)).not.toBe(fingerprintOf({ ...base, plan: 'team' }));
+    // Payment terms count only when given, so jobs stored before they existed still match their replays.
+    const sales = { ...base, source: 'sales' as const, plan: 'enterprise' as const };
+    expect(fingerprintOf({ ...sales, daysUntilDue: 45 })).not.toBe(fingerprintOf(sales));
+    const before = { source: 'sales', owner: { email: base.owner.email, displayName: base.owner.displayName, uid: base.owner.uid }, companyName: base.companyName, slug: null, plan: 'enterprise', seatCap: null, trialEndsAt: null, goLiveAt: null };
+    expect(fingerprintOf(sales)).toBe(createHash('sha256').update(JSON.stringify(before)).digest('hex'));
   });
 
   it('replays the stored result for the same request and refuses a different one', () => {

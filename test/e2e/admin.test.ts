@@ -270,6 +270,43 @@ describe('staff actions on a live tenant', () => {
   });
 });
 
+describe('cancelling, in Stripe first', () => {
+  it('super_admin chooses when: at period end the tenant keeps working and Stripe stops renewing; now it is cancelled', async () => {
+    await seedTenant({ tenantId: 'globex-id', name: 'Globex', slug: 'globex', status: 'active', plan: 'team', trialEndsInDays: null, members: [{ email: 'hank@globex.test', role: 'owner' }] });
+    const customer = await stripe.customers.create({ email: 'hank@globex.test', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' }, metadata: { tenantId: 'globex-id' } });
+    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], metadata: { tenantId: 'globex-id' } });
+    await db.doc('tenants/globex-id').update({ stripeCustomerId: customer.id, stripeSubscriptionId: subscription.id });
+    await account('root@platform.test', { platform: 'super_admin' });
+    const page = await app.newPage();
+    await openConsole(page, 'root@platform.test', '/admin/tenants/globex-id');
+    const actions = page.getByRole('region', { name: 'Actions' });
+
+    await actions.getByRole('button', { name: 'Cancel' }).click();
+    let dialog = page.getByRole('dialog', { name: 'Cancel: Globex' });
+    expect(await dialog.getByLabel('When').inputValue()).toBe('period_end');
+    await dialog.getByLabel('Reason').fill('Not renewing after this month');
+    await look(page, 'admin-cancel-when');
+    await dialog.getByRole('button', { name: 'Cancel the tenant' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const atPeriodEnd = await stripe.subscriptions.retrieve(subscription.id);
+    expect([atPeriodEnd.status, atPeriodEnd.cancel_at_period_end || atPeriodEnd.cancel_at !== null]).toEqual(['active', true]);
+    const stillActive = (await db.doc('tenants/globex-id').get()).data()!;
+    expect([stillActive.status, stillActive.cancelAt?.toMillis()]).toEqual(['active', atPeriodEnd.items.data[0].current_period_end * 1000]);
+    const ends = new Date(atPeriodEnd.items.data[0].current_period_end * 1000).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+    await page.getByText(ends).waitFor();
+    await look(page, 'admin-cancel-at-period-end');
+
+    await actions.getByRole('button', { name: 'Cancel' }).click();
+    dialog = page.getByRole('dialog', { name: 'Cancel: Globex' });
+    await dialog.getByLabel('When').selectOption('now');
+    await dialog.getByLabel('Reason').fill('Customer asked to stop at once');
+    await dialog.getByRole('button', { name: 'Cancel the tenant' }).click();
+    await page.locator('.tenant-title [data-status=cancelled]').waitFor();
+    expect((await stripe.subscriptions.retrieve(subscription.id)).status).toBe('canceled');
+    await look(page, 'admin-cancelled');
+  });
+});
+
 describe('the provision form', () => {
   it('puts each of the server’s field errors next to its field, then provisions once and links to the new tenant', async () => {
     await account('sally@platform.test', { platform: 'sales' });

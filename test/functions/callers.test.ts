@@ -79,6 +79,8 @@ describe('provisionTenant callable (sales-assisted)', () => {
     ['go-live beyond Stripe\'s two-year trial limit', { goLiveAt: '2099-01-01' }, /goLiveAt: at most 730 days ahead/],
     ['admin email that is not one', { admin: { email: 'hank', displayName: 'Hank' } }, /admin\.email: a valid email address/],
     ['admin without a name', { admin: { email: 'hank@globex.test', displayName: '' } }, /admin\.displayName/],
+    ['payment terms of zero days', { daysUntilDue: 0 }, /daysUntilDue: at least 1 day/],
+    ['payment terms over a year', { daysUntilDue: 400 }, /daysUntilDue: at most 365 days/],
     ['reserved subdomain', { subdomain: 'www' }, /subdomain: is reserved/],
     ['subdomain with spaces', { subdomain: 'glob ex' }, /subdomain: 3 to 40 characters/],
     ['unknown field', { discount: 50 }, /discount|unrecognized/i],

@@ -6,6 +6,7 @@ import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleStripeEvent } from '../../functions/src/billing/webhook';
+import { remindEndingTrials } from '../../functions/src/lifecycle/sweeps';
 import { advanceClock } from '../../tools/fake-stripe/control';
 import { allDocumentPaths, clearEmulators, db } from '../helpers/emulators';
 import { history, seedTenant, sign, tenant } from './fixtures';
@@ -208,6 +209,19 @@ describe('what the product got wrong before', () => {
       expect(linked.body?.outcome).toBe('no_change');
       expect((await tenant(t.tenantId)).stripeSubscriptionId).toBe(t.subscriptionId);
     });
+  });
+});
+
+describe('trial reminders', () => {
+  it('Stripe’s trial_will_end and the remindEndingTrials sweep queue one and the same reminder', async () => {
+    const t = await openTenant('as made');
+    await advance(t, 11 * DAY + HOUR);
+    const [willEnd] = await eventsAbout(t.subscriptionId, 'customer.subscription.trial_will_end');
+    expect(await outcomeOf(willEnd.id)).toMatchObject({ outcome: 'reminder_queued' });
+    const trialEndsAt = (await tenant(t.tenantId)).trialEndsAt.toDate();
+    const sweep = await remindEndingTrials(db, new Date(trialEndsAt.getTime() - 2 * DAY * 1000));
+    expect(sweep.skipped).toEqual([{ tenantId: t.tenantId, reason: 'already reminded' }]);
+    expect((await db.collection('mail').where('tenantId', '==', t.tenantId).get()).docs.map((d) => d.id)).toEqual([`trial-reminder-${t.tenantId}-${trialEndsAt.getTime()}`]);
   });
 });
 

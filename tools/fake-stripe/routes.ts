@@ -1,8 +1,10 @@
 // The Stripe API routes the simulator answers. Anything else is Stripe's 404 "Unrecognized request URL".
 import type { Handler } from './call';
+import * as checkout from './checkout';
 import * as customers from './customers';
 import * as events from './events';
 import * as invoices from './invoices';
+import * as portal from './portal';
 import * as prices from './prices';
 import * as subscriptions from './subscriptions';
 import * as clocks from './testClocks';
@@ -70,6 +72,18 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: path('/v1/test_helpers/test_clocks/:id'), handler: clocks.retrieveTestClock },
   { method: 'DELETE', pattern: path('/v1/test_helpers/test_clocks/:id'), handler: clocks.deleteTestClock },
   { method: 'POST', pattern: path('/v1/test_helpers/test_clocks/:id/advance'), handler: clocks.advanceTestClock },
+
+  { method: 'POST', pattern: path('/v1/checkout/sessions'), handler: checkout.createCheckoutSession },
+  { method: 'GET', pattern: path('/v1/checkout/sessions'), handler: checkout.listCheckoutSessions },
+  { method: 'GET', pattern: path('/v1/checkout/sessions/:id'), handler: checkout.retrieveCheckoutSession },
+  { method: 'GET', pattern: path('/v1/checkout/sessions/:id/line_items'), handler: checkout.listCheckoutLineItems },
+  { method: 'POST', pattern: path('/v1/checkout/sessions/:id/expire'), handler: checkout.expireCheckoutSession },
+  { method: 'GET', pattern: path('/v1/setup_intents/:id'), handler: checkout.retrieveSetupIntent },
+  { method: 'POST', pattern: path('/v1/billing_portal/sessions'), handler: portal.createPortalSession },
+  { method: 'POST', pattern: path('/v1/billing_portal/configurations'), handler: portal.createPortalConfiguration },
+  { method: 'GET', pattern: path('/v1/billing_portal/configurations'), handler: portal.listPortalConfigurations },
+  { method: 'GET', pattern: path('/v1/billing_portal/configurations/:id'), handler: portal.retrievePortalConfiguration },
+  { method: 'POST', pattern: path('/v1/billing_portal/configurations/:id'), handler: portal.updatePortalConfiguration },
 
   { method: 'GET', pattern: path('/v1/events'), handler: events.listEvents },
   { method: 'GET', pattern: path('/v1/events/:id'), handler: events.retrieveEvent },

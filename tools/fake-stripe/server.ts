@@ -1,6 +1,6 @@
 // A local Stripe simulator for the real `stripe` SDK to talk to in tests and local runs: customers,
-// payment methods, prices, subscriptions, invoices, test clocks, events and signed webhooks, as
-// STRIPE.md describes Stripe. Dev/test tool only: never on the functions' production path.
+// payment methods, prices, subscriptions, invoices, test clocks, events and signed webhooks, Checkout
+// and the customer portal with hosted pages, as STRIPE.md describes Stripe. Dev/test tool only: never on the functions' production path.
 // What it models and its control API: docs/fake-stripe.md.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +9,7 @@ import type { Call } from './call';
 import { WebhookDispatcher, type ControlEndpoint, type DeliveryMode, type DeliveryRecord, type WebhookSettings } from './delivery';
 import { ApiError, type StripeErrorBody } from './errors';
 import { canonical, FormError, parseForm, type FormObject } from './form';
-import { findInvoice, hostedInvoicePage } from './hosted';
+import { hostedRequest } from './hosted';
 import { newId } from './ids';
 import { seedCatalog } from './prices';
 import { matchRoute } from './routes';
@@ -616,11 +616,11 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     try {
       const url = new URL(req.url ?? '/', 'http://fake-stripe.local');
       const rawBody = await readBody(req);
-      const hosted = req.method === 'GET' ? /^\/hosted\/invoices\/(in_[A-Za-z0-9]+)$/.exec(url.pathname)?.[1] : undefined;
+      const form = req.method === 'POST' && !url.pathname.startsWith('/v1/') && !url.pathname.startsWith('/_fake/') ? Object.fromEntries(new URLSearchParams(rawBody)) : {};
+      const hosted = url.pathname.startsWith('/v1/') || url.pathname.startsWith('/_fake/') ? null : hostedRequest(accounts.values(), req.method ?? 'GET', url, form);
       if (hosted) {
-        const found = findInvoice(accounts.values(), hosted);
-        res.writeHead(found ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8' });
-        res.end(found ? hostedInvoicePage(found.account, found.invoice) : '<!doctype html><title>Not found</title><p>No such invoice.</p>');
+        res.writeHead(hosted.status, hosted.headers);
+        res.end(hosted.body);
         return;
       }
       reply = url.pathname.startsWith('/_fake/')

@@ -215,6 +215,27 @@ export interface StripeEvent extends Json {
   request: { id: string | null; idempotency_key: string | null };
 }
 
+export interface CheckoutSession extends Json {
+  id: string;
+  object: 'checkout.session';
+  mode: 'subscription' | 'setup';
+  status: 'open' | 'complete' | 'expired';
+  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
+  customer: string | null;
+  expires_at: number;
+  success_url: string | null;
+  cancel_url: string | null;
+  url: string | null;
+}
+
+export interface CheckoutMeta {
+  /** The clock the session lives on (its customer's), for its expiry. */
+  clock: string | null;
+  lineItems: Array<{ price: string; quantity: number }>;
+  /** `subscription_data`, as form parameters for the subscription Checkout creates. */
+  subscriptionData: Record<string, unknown>;
+}
+
 /** How a test card behaves: attached or refused, and what a charge to it does. */
 export interface CardBehavior {
   /** A decline when attaching (the card is never saved), as Stripe's declining test cards do. */
@@ -309,9 +330,12 @@ export class Account {
   readonly invoicePayments = new Map<string, Rec<InvoicePayment>>();
   readonly testClocks = new Map<string, Rec<TestClock, { deleted: boolean }>>();
   readonly webhookEndpoints = new Map<string, Rec<WebhookEndpoint, { secret: string; deleted: boolean }>>();
-  /** Reserved for Checkout and the customer portal (issue 12): `cs_…` and `bps_…` objects. */
-  readonly checkoutSessions = new Map<string, Rec<Json>>();
-  readonly billingPortalSessions = new Map<string, Rec<Json>>();
+  /** Checkout Sessions (`cs_test_…`) and the SetupIntents of setup-mode sessions. */
+  readonly checkoutSessions = new Map<string, Rec<CheckoutSession, CheckoutMeta>>();
+  readonly setupIntents = new Map<string, Rec<Json & { id: string }>>();
+  /** The customer portal: configurations (`bpc_…`) and sessions (`bps_…`). */
+  readonly billingPortalConfigurations = new Map<string, Rec<Json & { id: string }>>();
+  readonly billingPortalSessions = new Map<string, Rec<Json & { id: string; customer: string }>>();
   readonly events: Rec<StripeEvent>[] = [];
   defaultClockId: string | null = null;
 

@@ -20,6 +20,7 @@ import {
   resolvePaymentMethod,
   resumeActive,
   setPeriod,
+  voidInvoice,
   type InvoiceRec,
   type LineSpec,
   type SubRec,
@@ -800,6 +801,10 @@ export const resumeSubscription: Handler = (call, id) => {
   if (sub.collection_method !== 'charge_automatically') throw stateError('Resume is only available for subscriptions with collection_method=charge_automatically.');
   const ctx = ctxOf(call, sub.test_clock);
   const now = ctx.now;
+  // A resumption invoice still open from an earlier attempt is replaced, not paid twice.
+  for (const earlier of account.invoices.values()) {
+    if (earlier.meta.subscription === sub.id && earlier.meta.resume && earlier.value.status === 'open') voidInvoice(ctx, earlier);
+  }
 
   let inv: InvoiceRec | null = null;
   if (anchor === 'now') {

@@ -75,6 +75,8 @@ function TenantDetail({ tenantId, tenant }: { tenantId: string; tenant: Document
             <Fact label="Go-live" value={formatDate(tenant.goLiveAt)} />
             <Fact label="Failed payment retries" value={String(tenant.failedPaymentRetries ?? 0)} />
             <Fact label="Past due since" value={formatDateTime(tenant.pastDueSince)} />
+            <Fact label="Payment terms" value={tenant.daysUntilDue ? `invoice, due in ${tenant.daysUntilDue} days` : 'card'} />
+            <Fact label="Subscription ends" value={formatDate(tenant.cancelAt)} />
             <Fact label="Created" value={formatDateTime(tenant.createdAt)} />
             <Fact label="Status changed" value={formatDateTime(tenant.statusChangedAt)} />
           </dl>
@@ -296,6 +298,7 @@ function ActionDialog({
 }) {
   const [reason, setReason] = useState('');
   const [trialEndsAt, setTrialEndsAt] = useState(defaultTrialEnd);
+  const [when, setWhen] = useState<'period_end' | 'now'>('period_end');
   const [failure, setFailure] = useState<Failure | null>(null);
   const { busy, submitWith } = useSubmitOnce();
   const body = useRef<HTMLDivElement>(null);
@@ -314,7 +317,7 @@ function ActionDialog({
         if (result.undoErrors.length) throw new Error(`The undo failed again: ${result.undoErrors.map((e) => `${e.step}: ${e.message}`).join('; ')}`);
         onDone();
       } else {
-        await call('changeTenantStatus', { tenantId, action: action.id, reason, ...(action.needsDate ? { trialEndsAt } : {}) });
+        await call('changeTenantStatus', { tenantId, action: action.id, reason, ...(action.needsDate ? { trialEndsAt } : {}), ...(action.needsWhen ? { when } : {}) });
         onDone();
       }
     } catch (error) {
@@ -324,9 +327,9 @@ function ActionDialog({
   });
 
   const errors = failure?.fieldErrors ?? {};
-  const placed = ['reason', 'trialEndsAt'].some((field) => errors[field]);
+  const placed = ['reason', 'trialEndsAt', 'when'].some((field) => errors[field]);
   return (
-    <ConfirmDialog open title={`${action.label}: ${tenant.name}`} confirmLabel={action.label} danger={action.danger} busy={busy} onConfirm={confirm} onClose={onClose}>
+    <ConfirmDialog open title={`${action.label}: ${tenant.name}`} confirmLabel={action.confirmLabel ?? action.label} danger={action.danger} busy={busy} onConfirm={confirm} onClose={onClose}>
       <div ref={body}>
         <p>{action.consequence}</p>
         {action.id === 'retry' && job?.error && (
@@ -337,6 +340,16 @@ function ActionDialog({
         {action.needsDate && (
           <Field label="New trial end" name="trialEndsAt" error={errors.trialEndsAt} hint="At most two years ahead (Stripe’s limit).">
             {(control) => <input {...control} type="date" required value={trialEndsAt} onChange={(e) => setTrialEndsAt(e.target.value)} />}
+          </Field>
+        )}
+        {action.needsWhen && (
+          <Field label="When" name="when" error={errors.when} hint="At period end, the tenant keeps what it paid for; now, Stripe cancels the subscription at once.">
+            {(control) => (
+              <select {...control} value={when} onChange={(e) => setWhen(e.target.value as 'period_end' | 'now')}>
+                <option value="period_end">At the end of the paid period</option>
+                <option value="now">Now</option>
+              </select>
+            )}
           </Field>
         )}
         <Field label="Reason" name="reason" error={errors.reason} hint="Kept in the tenant’s history with your name.">

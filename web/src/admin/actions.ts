@@ -16,13 +16,27 @@ export interface ActionSpec {
   danger?: boolean;
   /** extend_trial asks for the new end. */
   needsDate?: boolean;
+  /** cancel asks when: now, or at the end of the period paid for (staff choose; the server requires it). */
+  needsWhen?: boolean;
+  /** The dialog's confirm button, where the action's own label would read like the dialog's Cancel. */
+  confirmLabel?: string;
   callable: 'retryProvisioning' | 'finishProvisioningRollback' | 'changeTenantStatus';
 }
 
 const statusAllows = (action: StaffAction) => (tenant: DocumentData) => LIFECYCLE[action].from.includes(tenant.status as TenantStatus);
 
 function statusAction(id: StaffAction, label: string, consequence: string, danger = false): ActionSpec {
-  return { id, label, consequence, roles: STAFF_ACTION_ROLES[id], applies: statusAllows(id), danger, callable: 'changeTenantStatus', ...(id === 'extend_trial' ? { needsDate: true } : {}) };
+  return {
+    id,
+    label,
+    consequence,
+    roles: STAFF_ACTION_ROLES[id],
+    applies: statusAllows(id),
+    danger,
+    callable: 'changeTenantStatus',
+    ...(id === 'extend_trial' ? { needsDate: true } : {}),
+    ...(id === 'cancel' ? { needsWhen: true, confirmLabel: 'Cancel the tenant' } : {}),
+  };
 }
 
 export const ACTIONS: ActionSpec[] = [
@@ -45,10 +59,10 @@ export const ACTIONS: ActionSpec[] = [
     applies: (_tenant, job, tenantId) => Boolean(job && job.tenantId === tenantId && job.status === 'failed' && job.undoErrors?.length),
     callable: 'finishProvisioningRollback',
   },
-  statusAction('extend_trial', 'Extend the trial', 'The tenant goes back to (or stays in) its trial until the new end; writes are allowed again.'),
-  statusAction('activate', 'Activate', 'The tenant becomes active, as if paid: writes allowed, failed payment retries cleared.'),
-  statusAction('suspend', 'Suspend', 'The tenant is locked: its members can neither read nor write; the owner keeps the billing view.', true),
-  statusAction('cancel', 'Cancel', 'The tenant is cancelled: locked for its members, the owner keeps the billing view. It can be activated again later.', true),
+  statusAction('extend_trial', 'Extend the trial', 'Stripe’s trial end moves first (a trial Stripe paused is resumed), then the tenant goes back to (or stays in) its trial until the new end; writes are allowed again.'),
+  statusAction('activate', 'Activate', 'The tenant becomes active and a staff suspension is lifted: writes allowed, failed payment retries cleared. Nothing changes in Stripe: the next billing event follows Stripe’s state again.'),
+  statusAction('suspend', 'Suspend', 'The tenant is locked: its members can neither read nor write; the owner keeps the billing view. A hold: no payment lifts it, only Activate. Billing in Stripe goes on.', true),
+  statusAction('cancel', 'Cancel', 'Stripe stops billing first. Now: the tenant is cancelled at once, locked for its members (the owner keeps the billing view). At period end: it keeps working until Stripe ends the subscription.', true),
 ];
 
 export const actionsFor = (platform: PlatformRole) => ACTIONS.filter((action) => action.roles.includes(platform));
