@@ -149,14 +149,6 @@ function startFakeStripe(port, extraArgs = []) {
   });
 }
 
-/** The stripeWebhook function under `npm start` (fixed ports, project demo-tenancy), with the secret it verifies. */
-function localWebhook() {
-  const secret = /^STRIPE_WEBHOOK_SECRET=(.+)$/m.exec(readFileSync(join(root, 'functions', '.env.local'), 'utf8'))?.[1]?.trim();
-  if (!secret) return [];
-  const { host, port } = JSON.parse(readFileSync(join(root, 'firebase.json'), 'utf8')).emulators.functions;
-  return ['--webhook-url', `http://${host}:${port}/demo-tenancy/us-central1/stripeWebhook`, '--webhook-secret', secret];
-}
-
 /**
  * The local mail catcher (MailDev): SMTP in, a web inbox and a REST API out, its mail in a folder of
  * this run's own. Resolves with its SMTP address and inbox URL once the inbox answers.
@@ -239,9 +231,10 @@ async function main() {
   // Without a real key the functions talk to the local fake Stripe (STRIPE_API_BASE); see README.
   if (!process.env.STRIPE_API_BASE && !process.env.STRIPE_SECRET_KEY) {
     const key = 'sk_test_local_placeholder';
-    // npm start: every local customer joins one test clock (the admin console's clock control advances it),
-    // and Stripe's events reach the stripeWebhook function as they would in production.
-    const local = mode === 'start' ? ['--default-test-clock', '--account', key, ...localWebhook()] : [];
+    // npm start: every local customer joins one test clock, which the admin console's clock control advances.
+    // (Delivering the simulator's events to stripeWebhook waits for the billing work of issue 10: today's
+    // handler takes the $0 invoice of a trial for a payment and would activate every new trial.)
+    const local = mode === 'start' ? ['--default-test-clock', '--account', key] : [];
     env.STRIPE_API_BASE = await startFakeStripe(mode === 'start' ? 12111 : await freePort(), local);
     env.STRIPE_SECRET_KEY = key;
   }
