@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { StripeSubscriptionSchema, type StripeSubscriptionState } from '../domain/billing';
 
 /**
  * One Stripe call's worst case, 2 tries of 20 s, stays below the saga's attempt budget (45 s) and so
@@ -75,4 +76,13 @@ async function readyClock(stripe: Stripe, id: string, waitMs: number): Promise<S
     if (Date.now() > deadline) throw new Error(`Stripe test clock ${id} is still advancing after ${waitMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * Stripe's truth about a subscription: re-read with its latest invoice, parsed to the fields the
+ * billing map reads (domain/billing.ts). A shape it cannot read throws, so the caller fails and retries.
+ */
+export async function retrieveSubscriptionState(stripe: Stripe, subscriptionId: string): Promise<StripeSubscriptionState> {
+  const subscription = await stripe.subscriptions.retrieve(subscriptionId, { expand: ['latest_invoice'] });
+  return StripeSubscriptionSchema.parse(subscription);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { StaffReasonSchema, tenantSearchFields } from './console';
 import { DomainError } from './errors';
-import { MAX_SEAT_CAP, MAX_TRIAL_AHEAD_DAYS, PLANS, PLAN_IDS, type PlanId } from './plans';
+import { DEFAULT_DAYS_UNTIL_DUE, MAX_SEAT_CAP, MAX_TRIAL_AHEAD_DAYS, PLANS, PLAN_IDS, type PlanId } from './plans';
 import type { JobStatus, TenantSource, TenantStatus } from './status';
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
@@ -27,6 +27,13 @@ export const IdempotencyKeySchema = z
 export const CompanyNameSchema = z.string().trim().min(2, 'at least 2 characters').max(100, 'at most 100 characters');
 export const PersonNameSchema = z.string().trim().min(1, 'is required').max(100, 'at most 100 characters');
 export const PlanIdSchema = z.enum(PLAN_IDS, { message: `one of ${PLAN_IDS.join(', ')}` });
+/** Payment terms of a sales contract: Stripe's days_until_due on every invoice it sends. */
+export const DaysUntilDueSchema = z
+  .number({ message: 'a whole number of days' })
+  .int('a whole number of days')
+  .min(1, 'at least 1 day')
+  .max(365, 'at most 365 days');
+
 export const SeatCapSchema = z
   .number({ message: 'a whole number' })
   .int('a whole number')
@@ -52,6 +59,7 @@ export const ProvisioningRequestSchema = z
     seatCap: SeatCapSchema.optional(),
     trialEndsAt: z.date().optional(),
     goLiveAt: z.date().optional(),
+    daysUntilDue: DaysUntilDueSchema.optional(),
     requestedBy: z.string().min(1).max(128),
     /** Why this attempt was started, when staff retry a failed provisioning: lands in the tenant's history. */
     reason: z.string().trim().min(3).max(500).optional(),
@@ -65,6 +73,8 @@ export const ProvisioningRequestSchema = z
         ctx.addIssue({ code: 'custom', path: ['seatCap'], message: 'is set by the plan for self-serve signups' });
       if (request.goLiveAt !== undefined)
         ctx.addIssue({ code: 'custom', path: ['goLiveAt'], message: 'is only for sales-assisted tenants' });
+      if (request.daysUntilDue !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['daysUntilDue'], message: 'is only for sales-assisted tenants (billed by invoice)' });
     } else if (request.trialEndsAt !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['trialEndsAt'], message: 'sales tenants use goLiveAt' });
     }
@@ -103,6 +113,8 @@ export function fingerprintOf(request: ProvisioningRequest): string {
     seatCap: request.seatCap ?? null,
     trialEndsAt: request.trialEndsAt?.toISOString() ?? null,
     goLiveAt: request.goLiveAt?.toISOString() ?? null,
+    // Only when given, so the fingerprints of jobs stored before it existed still match their replays.
+    ...(request.daysUntilDue !== undefined ? { daysUntilDue: request.daysUntilDue } : {}),
   };
   return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
 }
@@ -154,6 +166,8 @@ export interface NewTenant {
   pendingInviteLimit: number;
   trialEndsAt: Date | null;
   goLiveAt: Date | null;
+  /** Sales tenants are billed by invoice (Stripe send_invoice) due this many days after it is sent; null for card billing. */
+  daysUntilDue: number | null;
   ownerUid: string;
   /** A copy of the owner's Auth `emailVerified`, refreshed when the tenant opens and by `syncEmailVerified`. */
   ownerEmailVerified: boolean;
@@ -223,6 +237,8 @@ export interface StepInputs {
   ownerUid: string;
   ownerName: string;
   trialEndsAt: Date | null;
+  /** Sales tenants are billed by invoice, due this many days after it is sent; null for card billing. Absent on jobs made before it. */
+  daysUntilDue?: number | null;
   ownerSetsPassword: boolean;
 }
 
@@ -241,6 +257,7 @@ export function planTenant(
     status: 'provisioning',
     ...terms,
     pendingInviteLimit: PLANS[request.plan].pendingInviteLimit,
+    daysUntilDue: request.source === 'sales' ? request.daysUntilDue ?? DEFAULT_DAYS_UNTIL_DUE : null,
     ownerUid: owner.uid,
     ownerEmailVerified: owner.emailVerified,
     source: request.source,
@@ -260,6 +277,7 @@ export function planTenant(
     ownerUid: owner.uid,
     ownerName: owner.displayName,
     trialEndsAt: terms.trialEndsAt,
+    daysUntilDue: tenant.daysUntilDue,
     ownerSetsPassword: owner.setsPassword,
   };
   const result: ProvisioningResult = { tenantId: ids.tenantId, status: tenant.status, jobId: ids.jobId };

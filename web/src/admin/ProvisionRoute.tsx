@@ -1,6 +1,6 @@
 import { lazy, Suspense, useRef, useState } from 'react';
 import { Link } from 'react-router';
-import { PLAN_IDS, PLANS, type PlanId } from '../../../functions/src/domain/plans';
+import { DEFAULT_DAYS_UNTIL_DUE, PLAN_IDS, PLANS, type PlanId } from '../../../functions/src/domain/plans';
 import { formatStatus } from '../format';
 import { useDocument } from '../provisioning/useDocument';
 import { call } from '../functions';
@@ -18,6 +18,7 @@ interface ProvisionInput {
   plan: PlanId;
   seatCap?: number;
   goLiveAt?: string;
+  daysUntilDue?: number;
   admin: { email: string; displayName: string };
   subdomain?: string;
 }
@@ -34,6 +35,7 @@ export function Component() {
   const [plan, setPlan] = useState<PlanId>('team');
   const [seatCap, setSeatCap] = useState('');
   const [goLiveAt, setGoLiveAt] = useState('');
+  const [daysUntilDue, setDaysUntilDue] = useState('');
   const [adminName, setAdminName] = useState('');
   const [adminEmail, setAdminEmail] = useState('');
   const [subdomain, setSubdomain] = useState('');
@@ -48,6 +50,7 @@ export function Component() {
     setPlan('team');
     setSeatCap('');
     setGoLiveAt('');
+    setDaysUntilDue('');
     setAdminName('');
     setAdminEmail('');
     setSubdomain('');
@@ -64,6 +67,7 @@ export function Component() {
       plan,
       ...(seatCap.trim() ? { seatCap: Number(seatCap) } : {}),
       ...(goLiveAt ? { goLiveAt } : {}),
+      ...(daysUntilDue.trim() ? { daysUntilDue: Number(daysUntilDue) } : {}),
       admin: { email: adminEmail.trim(), displayName: adminName },
       ...(subdomain.trim() ? { subdomain: subdomain.trim() } : {}),
     };
@@ -102,6 +106,11 @@ export function Component() {
         </Field>
         <Field label="Go-live date" name="goLiveAt" optional error={errors.goLiveAt} hint="Trial until this date, then active. Empty: active today.">
           {(control) => <input {...control} type="date" value={goLiveAt} onChange={(e) => setGoLiveAt(e.target.value)} />}
+        </Field>
+        <Field label="Payment terms" name="daysUntilDue" optional error={errors.daysUntilDue} hint="Days until each invoice is due. Billed by invoice, no card.">
+          {(control) => (
+            <input {...control} type="number" min={1} max={365} step={1} inputMode="numeric" placeholder={`${DEFAULT_DAYS_UNTIL_DUE} days`} value={daysUntilDue} onChange={(e) => setDaysUntilDue(e.target.value)} />
+          )}
         </Field>
         <Field label="Subdomain" name="subdomain" optional error={errors.subdomain ?? errors.slug}>
           {(control) => (
