@@ -50,6 +50,7 @@ export function Component() {
       const result = await call<ClockMove>('advanceLocalClock', { to });
       setMove(result);
       setClock({ now: result.now, moved: true });
+      setTo(plusDays(result.now, 15));
     } catch (error) {
       setFailure(failureOf(error));
       focusFirstInvalid(form.current);
