@@ -1,7 +1,6 @@
 // Every principal x tenant status x collection x operation, expected allow or deny computed by
 // canAccess of functions/src/domain/policy.ts (never re-derived here), asserted on the real rules engine.
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import {
   collection,
@@ -169,7 +168,7 @@ let env: RulesTestEnvironment;
 const dbs = new Map<string, Firestore>();
 let ran = 0;
 
-before(async () => {
+beforeAll(async () => {
   env = await rulesTestEnvironment();
   await env.clearFirestore();
   const tenants: SeedTenant[] = [];
@@ -203,7 +202,7 @@ before(async () => {
   }
 });
 
-after(async () => {
+afterAll(async () => {
   await env?.cleanup();
 });
 
@@ -215,16 +214,16 @@ describe('the matrix is complete', () => {
         `(${TENANT_STATUSES.length} statuses, past_due with and without a failed retry) x ${POLICY_COLLECTIONS.length} collections x ${OPERATIONS.length} operations; ` +
         `${CASES.filter((c) => c.expected).length} allowed, ${CASES.filter((c) => !c.expected).length} denied`,
     );
-    assert.equal(CASES.length, expectedCount);
-    assert.equal(new Set(CASES.map((c) => `${c.principal.name}|${c.state.name}|${c.collection}|${c.operation}`)).size, expectedCount);
-    assert.deepEqual(new Set(STATES.map((s) => s.status)), new Set(TENANT_STATUSES));
+    expect(CASES.length).toBe(expectedCount);
+    expect(new Set(CASES.map((c) => `${c.principal.name}|${c.state.name}|${c.collection}|${c.operation}`)).size).toBe(expectedCount);
+    expect(new Set(STATES.map((s) => s.status))).toEqual(new Set(TENANT_STATUSES));
   });
 
   it('every collection and operation that is allowed somewhere is also denied somewhere', () => {
     for (const collectionName of POLICY_COLLECTIONS) {
       for (const operation of OPERATIONS) {
         const outcomes = new Set(CASES.filter((c) => c.collection === collectionName && c.operation === operation).map((c) => c.expected));
-        if (outcomes.has(true)) assert.ok(outcomes.has(false), `${collectionName}.${operation} is allowed to everyone`);
+        if (outcomes.has(true)) expect(outcomes.has(false), `${collectionName}.${operation} is allowed to everyone`).toBeTruthy();
       }
     }
   });
@@ -234,8 +233,8 @@ for (const state of STATES) {
   describe(`tenant ${state.name}`, () => {
     for (const c of CASES.filter((x) => x.state === state)) {
       it(`${c.principal.name} ${c.expected ? 'may' : 'may not'} ${c.operation} ${c.collection}`, async () => {
-        const db = dbs.get(c.principal.name);
-        assert.ok(db);
+        const db = dbs.get(c.principal.name)!;
+        expect(db).toBeTruthy();
         if (c.expected) await assertSucceeds(perform(db, c));
         else await assertFails(perform(db, c));
         ran++;
@@ -246,6 +245,6 @@ for (const state of STATES) {
 
 describe('the matrix ran', () => {
   it('ran every case', () => {
-    assert.equal(ran, CASES.length);
+    expect(ran).toBe(CASES.length);
   });
 });

@@ -1,7 +1,6 @@
 // What clients may write inside documents they can reach: the tenant's server-owned fields (only a
 // rename is theirs), the shape of records, and how memberships and roles may change.
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import { deleteDoc, deleteField, doc, serverTimestamp, setDoc, Timestamp, updateDoc, type Firestore } from 'firebase/firestore';
 import { canAccess, membershipChangeAllowed, TENANT_CLIENT_FIELDS, type Principal } from '../../functions/src/domain/policy';
@@ -17,7 +16,7 @@ const dbOf = (p: Principal) =>
 const ROLE_PRINCIPALS = TENANT_ROLES.map((role) => ({ name: role, uid: `u-${role}`, tenantRole: role }) as const);
 const STAFF_PRINCIPALS = PLATFORM_ROLES.map((role) => ({ name: role, uid: `u-${role}`, platformRole: role }) as const);
 
-before(async () => {
+beforeAll(async () => {
   env = await rulesTestEnvironment();
   await env.clearFirestore();
   await seed(env, [
@@ -30,7 +29,7 @@ before(async () => {
   ]);
 });
 
-after(async () => {
+afterAll(async () => {
   await env?.cleanup();
 });
 
@@ -64,8 +63,8 @@ describe('tenant document: server-owned fields', () => {
       'provisioningState',
     ];
     const attacked = Object.keys(ATTACKS);
-    for (const field of required) assert.ok(attacked.includes(field), field);
-    assert.deepEqual(new Set([...attacked, ...TENANT_CLIENT_FIELDS]), new Set(Object.keys(tenantFixture(T))));
+    for (const field of required) expect(attacked.includes(field), field).toBeTruthy();
+    expect(new Set([...attacked, ...TENANT_CLIENT_FIELDS])).toEqual(new Set(Object.keys(tenantFixture(T))));
   });
 
   for (const principal of [...ROLE_PRINCIPALS, ...STAFF_PRINCIPALS]) {
@@ -190,7 +189,7 @@ describe('memberships: who may give which role', () => {
     env.withSecurityRulesDisabled(async (context) => {
       await setDoc(doc(context.firestore() as unknown as Firestore, `tenants/${T}/members/${uid}`), membership(uid, SEEDED[uid]));
     });
-  before(async () => {
+  beforeAll(async () => {
     await seed(env, [{ tenantId: T, status: 'active', members: SEEDED }]);
   });
 
