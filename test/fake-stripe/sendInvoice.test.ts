@@ -37,6 +37,9 @@ describe('send_invoice (STRIPE.md §6)', () => {
     const invoice = await latestInvoice(stripe, sub.id);
     expect(invoice).toMatchObject({ status: 'open', attempt_count: 0, attempted: false, next_payment_attempt: null });
     expect(invoice.hosted_invoice_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hosted\/invoices\/in_/);
+    const page = await fetch(invoice.hosted_invoice_url!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('$2,400.00'); // the Hosted Invoice Page shows the amount due
     expect((await eventsOf(stripe, 'invoice.sent')).map((e) => (e.data.object as Stripe.Invoice).id)).toEqual([invoice.id]);
     expect(await eventsOf(stripe, 'payment_intent.created')).toEqual([]);
   });
@@ -51,6 +54,7 @@ describe('send_invoice (STRIPE.md §6)', () => {
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('past_due');
     expect((await eventsOf(stripe, 'customer.subscription.updated')).at(-1)!.data.previous_attributes).toEqual({ status: 'active' });
     expect(await eventsOf(stripe, 'invoice.overdue')).toEqual([]); // an automation, off unless configured
+    expect(await eventsOf(stripe, 'invoice.will_be_due')).toEqual([]);
   });
 
   it('paid out of band after the due date: invoice.paid (no payment_succeeded) and the subscription active again', async () => {
@@ -85,12 +89,13 @@ describe('send_invoice (STRIPE.md §6)', () => {
     expect(invoice).toMatchObject({ status: 'open', billing_reason: 'subscription_cycle', due_date: sub.trial_end! + 30 * DAY, amount_due: 240_000 });
   });
 
-  it('invoice.overdue comes only when the Dashboard automation is configured, days after the due date', async () => {
-    fake.configure({ billing: { automations: { invoiceOverdueDays: 3, invoiceWillBeDueDays: null } } });
+  it('invoice.will_be_due and invoice.overdue come only when the Dashboard automations are configured, days around the due date', async () => {
+    fake.configure({ billing: { automations: { invoiceOverdueDays: 3, invoiceWillBeDueDays: 7 } } });
     const customer = await clock.customer();
     const sub = await invoiced(customer.id);
     const due = (await latestInvoice(stripe, sub.id)).due_date!;
     await clock.advanceTo(due + 3 * DAY);
+    expect((await eventsOf(stripe, 'invoice.will_be_due')).map((e) => e.created)).toEqual([due - 7 * DAY]);
     expect((await eventsOf(stripe, 'invoice.overdue')).map((e) => e.created)).toEqual([due + 3 * DAY]);
   });
 

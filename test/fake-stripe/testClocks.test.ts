@@ -42,10 +42,10 @@ describe('test clocks (STRIPE.md §10)', () => {
   it('refuses a second advance while the clock is advancing (here: waiting for a slow webhook endpoint)', async () => {
     const receiver = await new WebhookReceiver().start();
     receiver.delayMs = 300;
-    fake.addWebhook({ url: receiver.url, secret: receiver.secret });
     const clock = await Clock.start(stripe);
     const customer = await clock.customer();
-    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 2 });
+    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 2, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } });
+    fake.addWebhook({ url: receiver.url, secret: receiver.secret, enabledEvents: ['customer.subscription.deleted'] });
     await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 3 * DAY });
     await rejection(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 4 * DAY }), 'StripeInvalidRequestError', { statusCode: 400 });
     await fake.flushWebhooks();

@@ -98,7 +98,7 @@ describe('signed delivery (STRIPE.md §11)', () => {
   });
 
   it('endpoints made through /v1/webhook_endpoints get a Stripe-made secret, returned once, and receive enabled events', async () => {
-    const endpoint = await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['customer.*'] });
+    const endpoint = await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['customer.created'] });
     expect(endpoint.secret).toMatch(/^whsec_/);
     expect((await stripe.webhookEndpoints.retrieve(endpoint.id)).secret).toBeUndefined();
     const own = await new WebhookReceiver(endpoint.secret).start();

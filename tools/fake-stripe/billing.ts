@@ -45,9 +45,9 @@ export function productName(account: Account, price: Price): string {
   return account.products.get(price.product)?.value.name ?? price.product;
 }
 
+/** `$2,400.00`, as Stripe writes amounts in descriptions and hosted pages. */
 export function money(amount: number, currency: string): string {
-  const value = (Math.abs(amount) / 100).toFixed(2);
-  return currency === 'usd' ? `${amount < 0 ? '-' : ''}$${value}` : `${amount < 0 ? '-' : ''}${value} ${currency.toUpperCase()}`;
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
 }
 
 /** The billing interval of a subscription (all its prices share one: the simulator refuses mixed intervals). */
@@ -326,6 +326,7 @@ export function createInvoice(ctx: Ctx, spec: NewInvoice): InvoiceRec {
     retriesDone: 0,
     overdueHandled: false,
     overdueEventAt: null,
+    willBeDueSent: false,
     paymentIntent: null,
     firstOfIncomplete: false,
   });
@@ -377,7 +378,6 @@ export function finalizeInvoice(ctx: Ctx, inv: InvoiceRec): void {
     automatically_finalizes_at: null,
     effective_at: now,
     hosted_invoice_url: `${account.env.baseUrl()}/hosted/invoices/${invoice.id}`,
-    invoice_pdf: `${account.env.baseUrl()}/hosted/invoices/${invoice.id}/pdf`,
     status_transitions: { ...invoice.status_transitions, finalized_at: now },
   } satisfies Partial<Invoice>);
   if (due > 0 && invoice.collection_method === 'charge_automatically') createPaymentIntent(ctx, inv);

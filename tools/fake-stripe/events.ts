@@ -45,6 +45,9 @@ function readEnabledEvents(value: unknown, required: boolean): string[] | undefi
     return undefined;
   }
   if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && v !== '')) throw invalidParam('enabled_events', 'Invalid array', 'parameter_invalid_array');
+  // Stripe takes '*' or exact event types here (families like `customer.*` are the control API's).
+  const family = (value as string[]).find((v) => v !== '*' && v.includes('*'));
+  if (family) throw invalidParam('enabled_events', `Invalid event type: ${family}. Use '*' or exact event types.`);
   return value as string[];
 }
 

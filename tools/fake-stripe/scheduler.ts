@@ -34,7 +34,7 @@ interface Work {
   run(ctx: Ctx): void;
 }
 
-function invoiceWork(inv: InvoiceRec): Work[] {
+function invoiceWork(account: Account, inv: InvoiceRec): Work[] {
   const invoice = inv.value;
   const works: Work[] = [];
   const add = (at: number | null, rank: number, what: string, run: (ctx: Ctx) => void) => {
@@ -60,6 +60,13 @@ function invoiceWork(inv: InvoiceRec): Work[] {
   add(inv.meta.voidAt, 2, 'void unpaid', (ctx) => voidInvoice(ctx, inv));
   if (invoice.collection_method === 'send_invoice' && invoice.due_date !== null && !inv.meta.overdueHandled) {
     add(invoice.due_date, 2, 'overdue', (ctx) => invoiceOverdue(ctx, inv));
+  }
+  const willBeDue = account.settings.automations.invoiceWillBeDueDays;
+  if (invoice.collection_method === 'send_invoice' && invoice.due_date !== null && willBeDue !== null && !inv.meta.willBeDueSent) {
+    add(invoice.due_date - willBeDue * DAY, 2, 'invoice.will_be_due', (ctx) => {
+      inv.meta.willBeDueSent = true;
+      emit(ctx, 'invoice.will_be_due', inv.value);
+    });
   }
   add(inv.meta.overdueEventAt, 2, 'invoice.overdue', (ctx) => {
     inv.meta.overdueEventAt = null;
@@ -88,7 +95,7 @@ function subscriptionWork(sub: SubRec): Work[] {
     if (at !== null) works.push({ at, rank, seq: sub.seq, what: `${what} ${s.id}`, run });
   };
   const { end } = periodOf(s);
-  if (sub.meta.pendingUpdate) add(Number(s.pending_update?.expires_at ?? null), 3, 'pending update expiry', (ctx) => expirePendingUpdate(ctx, sub));
+  if (sub.meta.pendingUpdate && s.pending_update) add(Number(s.pending_update.expires_at), 3, 'pending update expiry', (ctx) => expirePendingUpdate(ctx, sub));
   switch (s.status) {
     case 'incomplete':
       add(sub.meta.incompleteExpiresAt, 3, 'incomplete expiry', (ctx) => expireIncomplete(ctx, sub));
@@ -181,7 +188,7 @@ function nextWork(account: Account, clockId: string | null): Work | null {
   const consider = (w: Work) => {
     if (!best || w.at < best.at || (w.at === best.at && (w.rank < best.rank || (w.rank === best.rank && w.seq < best.seq)))) best = w;
   };
-  for (const inv of account.invoices.values()) if (inv.value.test_clock === clockId) invoiceWork(inv).forEach(consider);
+  for (const inv of account.invoices.values()) if (inv.value.test_clock === clockId) invoiceWork(account, inv).forEach(consider);
   for (const sub of account.subscriptions.values()) if (sub.value.test_clock === clockId) subscriptionWork(sub).forEach(consider);
   return best;
 }

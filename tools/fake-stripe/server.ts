@@ -9,6 +9,7 @@ import type { Call } from './call';
 import { WebhookDispatcher, type ControlEndpoint, type DeliveryMode, type DeliveryRecord, type WebhookSettings } from './delivery';
 import { ApiError, type StripeErrorBody } from './errors';
 import { canonical, FormError, parseForm, type FormObject } from './form';
+import { findInvoice, hostedInvoicePage } from './hosted';
 import { newId } from './ids';
 import { seedCatalog } from './prices';
 import { matchRoute } from './routes';
@@ -615,6 +616,13 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     try {
       const url = new URL(req.url ?? '/', 'http://fake-stripe.local');
       const rawBody = await readBody(req);
+      const hosted = req.method === 'GET' ? /^\/hosted\/invoices\/(in_[A-Za-z0-9]+)$/.exec(url.pathname)?.[1] : undefined;
+      if (hosted) {
+        const found = findInvoice(accounts.values(), hosted);
+        res.writeHead(found ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8' });
+        res.end(found ? hostedInvoicePage(found.account, found.invoice) : '<!doctype html><title>Not found</title><p>No such invoice.</p>');
+        return;
+      }
       reply = url.pathname.startsWith('/_fake/')
         ? await control(req.method ?? 'GET', url, rawBody)
         : await api(req, url, rawBody, requestId);

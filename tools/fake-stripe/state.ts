@@ -246,6 +246,8 @@ export interface InvoiceMeta {
   /** send_invoice: overdue processing done for the current due date. */
   overdueHandled: boolean;
   overdueEventAt: number | null;
+  /** send_invoice: invoice.will_be_due sent (the automation, when configured). */
+  willBeDueSent: boolean;
   paymentIntent: string | null;
   /** An incomplete subscription's first invoice: voiding it expires the subscription. */
   firstOfIncomplete: boolean;

@@ -389,7 +389,7 @@ export const createSubscription: Handler = (call) => {
 };
 
 function applyCancelFields(sub: Subscription, atPeriodEnd: boolean | undefined, cancelAt: number | 'min_period_end' | 'max_period_end' | null | undefined, now: number): void {
-  const periodEnd = sub.status === 'trialing' || sub.trial_end !== null && sub.trial_end > now ? sub.trial_end ?? periodOf(sub).end : periodOf(sub).end;
+  const periodEnd = periodOf(sub).end; // a trial's period ends at trial_end
   if (atPeriodEnd !== undefined) {
     sub.cancel_at_period_end = atPeriodEnd;
     sub.cancel_at = atPeriodEnd ? periodEnd : null;
