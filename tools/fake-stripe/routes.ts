@@ -1,8 +1,10 @@
 // The Stripe API routes the simulator answers. Anything else is Stripe's 404 "Unrecognized request URL".
 import type { Handler } from './call';
+import * as checkout from './checkout';
 import * as customers from './customers';
 import * as events from './events';
 import * as invoices from './invoices';
+import * as portal from './portal';
 import * as prices from './prices';
 import * as subscriptions from './subscriptions';
 import * as clocks from './testClocks';
@@ -64,6 +66,17 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: path('/v1/invoice_payments'), handler: invoices.listInvoicePayments },
   { method: 'GET', pattern: path('/v1/invoice_payments/:id'), handler: invoices.retrieveInvoicePayment },
   { method: 'GET', pattern: path('/v1/payment_intents/:id'), handler: invoices.retrievePaymentIntent },
+
+  { method: 'POST', pattern: path('/v1/checkout/sessions'), handler: checkout.createCheckoutSession },
+  { method: 'GET', pattern: path('/v1/checkout/sessions'), handler: checkout.listCheckoutSessions },
+  { method: 'GET', pattern: path('/v1/checkout/sessions/:id'), handler: checkout.retrieveCheckoutSession },
+  { method: 'POST', pattern: path('/v1/checkout/sessions/:id/expire'), handler: checkout.expireCheckoutSession },
+  { method: 'GET', pattern: path('/v1/setup_intents/:id'), handler: checkout.retrieveSetupIntent },
+  { method: 'POST', pattern: path('/v1/billing_portal/configurations'), handler: portal.createPortalConfiguration },
+  { method: 'GET', pattern: path('/v1/billing_portal/configurations'), handler: portal.listPortalConfigurations },
+  { method: 'GET', pattern: path('/v1/billing_portal/configurations/:id'), handler: portal.retrievePortalConfiguration },
+  { method: 'POST', pattern: path('/v1/billing_portal/configurations/:id'), handler: portal.updatePortalConfiguration },
+  { method: 'POST', pattern: path('/v1/billing_portal/sessions'), handler: portal.createPortalSession },
 
   { method: 'POST', pattern: path('/v1/test_helpers/test_clocks'), handler: clocks.createTestClock },
   { method: 'GET', pattern: path('/v1/test_helpers/test_clocks'), handler: clocks.listTestClocks },

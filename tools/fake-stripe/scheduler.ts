@@ -20,6 +20,7 @@ import {
   type InvoiceRec,
   type SubRec,
 } from './billing';
+import { checkoutWork } from './checkout';
 import { AUTOMATIC, emit, emitUpdated, type Account, type Ctx } from './state';
 import { DAY } from './time';
 
@@ -190,6 +191,7 @@ function nextWork(account: Account, clockId: string | null): Work | null {
   };
   for (const inv of account.invoices.values()) if (inv.value.test_clock === clockId) invoiceWork(account, inv).forEach(consider);
   for (const sub of account.subscriptions.values()) if (sub.value.test_clock === clockId) subscriptionWork(sub).forEach(consider);
+  for (const work of checkoutWork(account, clockId)) consider({ ...work, rank: 2 });
   return best;
 }
 
