@@ -60,11 +60,11 @@ describe('trial start (STRIPE.md §1)', () => {
     expect(payments?.data).toEqual([]);
   });
 
-  it('emits customer.subscription.created and the $0 invoice\'s created, finalized, paid, payment_succeeded; no payment_intent events', async () => {
+  it('emits customer.subscription.created, then the $0 invoice\'s created, finalized, paid, payment_succeeded; no payment_intent events', async () => {
     const customer = await clock.customer();
     await trial(customer.id);
     const types = await eventTypes(stripe, (e) => e.type.startsWith('invoice.') || e.type.startsWith('customer.subscription') || e.type.startsWith('payment_intent'));
-    expect(types).toEqual(['invoice.created', 'customer.subscription.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+    expect(types).toEqual(['customer.subscription.created', 'invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
     const [created] = await eventsOf(stripe, 'customer.subscription.created');
     expect((created.data.object as Stripe.Subscription).status).toBe('trialing');
   });

@@ -227,6 +227,8 @@ export interface NewInvoice {
   autoAdvance: boolean;
   /** Bill the subscription's pending invoice items (prorations) on it. */
   includePending: boolean;
+  /** An id chosen beforehand (the subscription already points at it). */
+  id?: string;
 }
 
 /** A draft invoice for a subscription, with `invoice.created`. */
@@ -234,7 +236,7 @@ export function createInvoice(ctx: Ctx, spec: NewInvoice): InvoiceRec {
   const { account, now } = ctx;
   const { sub } = spec;
   const customer = customerOf(account, sub.customer);
-  const id = newId('in', 24);
+  const id = spec.id ?? newId('in', 24);
   const specs = [...spec.lines, ...(spec.includePending ? pendingItemLines(account, sub, id) : [])];
   const lines = specs.map((s) => lineItem(s, id, sub));
   const subtotal = lines.reduce((sum, line) => sum + line.amount, 0);

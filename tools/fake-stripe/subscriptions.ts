@@ -375,10 +375,11 @@ export const createSubscription: Handler = (call) => {
     pastDueEndAt: null,
     pendingUpdate: null,
   });
-  const inv = createInvoice(ctx, { sub, reason: 'subscription_create', lines, autoAdvance: !charged, includePending: false });
-  sub.latest_invoice = inv.value.id;
-  inv.meta.firstOfIncomplete = status === 'incomplete';
+  // The subscription is announced first, pointing at its first invoice (Stripe's usual order, STRIPE.md §11).
+  sub.latest_invoice = newId('in', 24);
   emit(ctx, 'customer.subscription.created', sub);
+  const inv = createInvoice(ctx, { sub, reason: 'subscription_create', lines, autoAdvance: !charged, includePending: false, id: sub.latest_invoice });
+  inv.meta.firstOfIncomplete = status === 'incomplete';
   if (charged) {
     // With charge_automatically the first invoice is finalized inside the create request (STRIPE.md §1).
     finalizeInvoice(ctx, inv);
