@@ -149,7 +149,8 @@ export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stri
       if (reminded === 'queued') return record({ outcome: 'reminder_queued', ...ours, detail });
     }
     return record({ outcome: synced.outcome, ...ours, detail, ...(synced.transition ? { transition: synced.transition } : {}) });
-  });
+    // Deliveries for one tenant contend on its document; each retry re-reads Stripe, so more attempts only cost time.
+  }, { maxAttempts: 20 });
 }
 
 /** The tenant named by the event (metadata set by the provisioning saga, or the checkout's reference), else the one holding the customer. */
