@@ -4,3 +4,4 @@ export { sweepStuckProvisioning } from './triggers/scheduled';
 export { runProvisioningSteps } from './triggers/tasks';
 export { changeTenantStatus, expireTrials, remindEndingTrials, suspendPastDue } from './triggers/lifecycle';
 export { stripeWebhook } from './triggers/webhook';
+export { openBillingPortal, startCheckout } from './triggers/billing';

@@ -267,6 +267,7 @@ async function contextFor(deps: SagaDeps, jobId: string, job: JobDoc, now: Date)
     tenant: {
       name: data.name,
       plan: data.plan,
+      seatCap: Number(data.seatCap),
       billingEmail: data.billingEmail,
       ownerUid: data.ownerUid,
       trialEndsAt: data.trialEndsAt ? (data.trialEndsAt as Timestamp).toDate() : null,

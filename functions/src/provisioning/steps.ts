@@ -18,6 +18,8 @@ export interface StepContext {
   tenant: {
     name: string;
     plan: PlanId;
+    /** The subscription's quantity (per-seat prices). */
+    seatCap: number;
     billingEmail: string;
     ownerUid: string;
     trialEndsAt: Date | null;
