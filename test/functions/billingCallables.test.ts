@@ -15,8 +15,9 @@ beforeEach(async () => {
 
 let tenants: BilledTenant[] = [];
 afterEach(async () => {
-  for (const t of tenants) await expectOneLiveSubscription(t.tenantId);
+  const checked = tenants;
   tenants = [];
+  for (const t of checked) await expectOneLiveSubscription(t.tenantId);
 });
 
 async function trialTenant(options: Parameters<typeof openTenant>[1] = {}): Promise<BilledTenant> {

@@ -89,12 +89,13 @@ describe('provisioning saga', () => {
 
   it('bills a sales tenant that is live at once without a trial', async () => {
     const sales = request({ source: 'sales', plan: 'enterprise', owner: { uid: 'o2', email: 'cto@big.test', displayName: 'C' }, requestedBy: 'staff' });
-    const { jobId } = await provisionTenant(deps, sales);
+    const { jobId, tenantId } = await provisionTenant(deps, sales);
     expect(await runProvisioningJob(saga, jobId, fast)).toBe('completed');
     const [subscription] = liveSubscriptions();
-    // Charged at once to a card it does not have, Stripe leaves it incomplete (issue 10; STRIPE.md §5).
-    expect(subscription.status).toBe('incomplete');
-    expect(subscription.trial_end).toBe(null);
+    // Billed by invoice under the contract (no card), Stripe makes it active at once (STRIPE.md §6).
+    expect([subscription.status, subscription.collection_method, subscription.trial_end]).toEqual(['active', 'send_invoice', null]);
+    // Per-seat: the contract's seats are the subscription's quantity.
+    expect(subscription.items.data[0].quantity).toBe((await db.doc(`tenants/${tenantId}`).get()).get('seatCap'));
   });
 
   it('retries a step that fails once and completes', async () => {
