@@ -9,6 +9,7 @@ import {
   emitUpdated,
   type Account,
   type BillingReason,
+  type CardBehavior,
   type CollectionMethod,
   type Ctx,
   type Customer,
@@ -78,7 +79,7 @@ export function nextPeriodEnd(sub: Subscription, start: number): number {
 // ---------------------------------------------------------------- payment methods
 
 /** Stripe's lookup order for an automatic charge (STRIPE.md §3): invoice, subscription, customer default. */
-export function resolvePaymentMethod(account: Account, invoice: Invoice | null, sub: Subscription | null, customer: Customer): Rec<PaymentMethod, { behavior: import('./state').CardBehavior }> | null {
+export function resolvePaymentMethod(account: Account, invoice: Invoice | null, sub: Subscription | null, customer: Customer): Rec<PaymentMethod, { behavior: CardBehavior }> | null {
   for (const id of [invoice?.default_payment_method, sub?.default_payment_method, customer.invoice_settings.default_payment_method]) {
     if (!id) continue;
     const pm = account.paymentMethods.get(id);
@@ -90,7 +91,7 @@ export function resolvePaymentMethod(account: Account, invoice: Invoice | null, 
 export type ChargeFailure = { code: string; decline_code?: string; message: string; requires_action?: boolean; no_payment_method?: boolean };
 
 /** What charging now would do, without doing it: to refuse (402) before any change where Stripe refuses. */
-export function chargeOutcome(pm: { meta: { behavior: import('./state').CardBehavior } } | null): 'succeed' | ChargeFailure {
+export function chargeOutcome(pm: { meta: { behavior: CardBehavior } } | null): 'succeed' | ChargeFailure {
   if (!pm) {
     return {
       code: 'resource_missing',

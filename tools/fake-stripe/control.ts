@@ -2,9 +2,9 @@
 // simulator in another process (the one `scripts/emulators.mjs` starts), and helpers over the
 // Stripe SDK that tests share: advancing a test clock and waiting until it is ready.
 import type Stripe from 'stripe';
-import type { DeliveryMode, DeliveryRecord } from './delivery';
+import type { DeliveryMode, DeliveryRecord, WebhookSettings } from './delivery';
 import type { FailureRule, DelayRule, FakeStripeState, SettingsUpdate, WebhookTarget } from './server';
-import type { TestClock } from './state';
+import type { BillingSettings, TestClock } from './state';
 
 export class FakeStripeControl {
   constructor(readonly baseUrl: string) {}
@@ -47,6 +47,9 @@ export class FakeStripeControl {
   async deliveries(filter: { eventId?: string; type?: string } = {}): Promise<DeliveryRecord[]> {
     const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined) as Array<[string, string]>);
     return (await this.call<{ data: DeliveryRecord[] }>('GET', `/_fake/webhooks/deliveries?${query}`)).data;
+  }
+  settings(apiKey?: string): Promise<{ billing: BillingSettings; webhooks: WebhookSettings }> {
+    return this.call('GET', `/_fake/settings${apiKey ? `?apiKey=${encodeURIComponent(apiKey)}` : ''}`);
   }
   configure(update: SettingsUpdate): Promise<unknown> {
     return this.call('POST', '/_fake/settings', update);

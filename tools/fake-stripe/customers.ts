@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cancelNow, isTerminal } from './billing';
 import { TEST_CARDS } from './catalog';
 import { ctxOf, type Call, type Handler } from './call';
-import { ApiError, cardError, invalidParam, missingParam, noSuch, stateError } from './errors';
+import { cardError, invalidParam, missingParam, noSuch, stateError } from './errors';
 import { newId } from './ids';
 import { allowOnly, applyMetadata, expandList, optHash, optInteger, optNullableString, optString, requiredString, type Json } from './params';
 import { emit, emitUpdated, type Account, type CardBehavior, type Ctx, type Customer, type PaymentMethod, type Rec } from './state';
@@ -257,4 +257,3 @@ export const listCustomerPaymentMethods: Handler = (call, id) => {
   return listPaymentMethodsOf(call, id, `/v1/customers/${id}/payment_methods`);
 };
 
-export { ApiError };

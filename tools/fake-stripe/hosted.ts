@@ -7,7 +7,7 @@ import type { portalView } from './portal';
 import type { Account, CheckoutSession, Invoice } from './state';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const day = (unix: number | null) => (unix === null ? '—' : new Date(unix * 1000).toISOString().slice(0, 10));
+const day = (unix: number) => new Date(unix * 1000).toISOString().slice(0, 10);
 
 export function findInvoice(accounts: Iterable<Account>, id: string): { account: Account; invoice: Invoice } | null {
   for (const account of accounts) {
@@ -29,7 +29,7 @@ td{padding:.4rem 0;border-bottom:1px solid #e3e8ee}.n{text-align:right}.status{d
 .note{color:#697386;font-size:13px;margin-top:2rem}</style></head>
 <body><h1>Invoice ${escape(invoice.number ?? invoice.id)}</h1>
 <p><span class="status">${escape(invoice.status)}</span> · billed to ${escape(customer?.name ?? customer?.email ?? invoice.customer)}</p>
-<p>Amount due <strong>${escape(money(invoice.amount_due, invoice.currency))}</strong> · due ${day(invoice.due_date)} · paid ${escape(money(invoice.amount_paid, invoice.currency))}</p>
+<p>Amount due <strong>${escape(money(invoice.amount_due, invoice.currency))}</strong>${invoice.due_date === null ? '' : ` · due ${day(invoice.due_date)}`} · paid ${escape(money(invoice.amount_paid, invoice.currency))}</p>
 <table>${rows}<tr><td><strong>Total</strong></td><td class="n"><strong>${escape(money(invoice.total, invoice.currency))}</strong></td></tr></table>
 <p class="note">Local Stripe simulator (fake-stripe): a read-only stand-in for Stripe's Hosted Invoice Page.</p>
 </body></html>`;
