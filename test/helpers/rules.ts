@@ -32,6 +32,7 @@ export function tenantFixture(tenantId: string, overrides: Partial<NewTenant> = 
     pendingInviteLimit: 50,
     trialEndsAt: new Date(epoch.getTime() + 14 * day),
     goLiveAt: null,
+    daysUntilDue: null,
     ownerUid: 'u-owner',
     source: 'self_serve',
     stripeCustomerId: null,

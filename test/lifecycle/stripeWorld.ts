@@ -35,7 +35,9 @@ export type Delivery = (typeof DELIVERIES)[number];
 /** Points the simulator at the real stripeWebhook, signing with the functions' secret; returns the undo. */
 export async function connectWebhook(): Promise<() => Promise<unknown>> {
   const { host, port } = await functionsOrigin();
-  const id = await sim.addWebhook({ url: `http://${host}:${port}/${projectId}/us-central1/stripeWebhook`, secret: WEBHOOK_SECRET, apiKey: STRIPE_KEY });
+  // The launcher exports the run's endpoint and secret; they are the same as what the Functions emulator serves.
+  const url = process.env.STRIPE_WEBHOOK_URL ?? `http://${host}:${port}/${projectId}/us-central1/stripeWebhook`;
+  const id = await sim.addWebhook({ url, secret: process.env.STRIPE_WEBHOOK_SECRET ?? WEBHOOK_SECRET, apiKey: STRIPE_KEY });
   return () => sim.removeWebhook(id);
 }
 

@@ -139,6 +139,13 @@ describe('remindEndingTrials', () => {
     expect(await mailIds()).toEqual([`trial-reminder-soon-${end.getTime()}`, `trial-reminder-soon-${newEnd.getTime()}`]);
   });
 
+  it('sends no reminder to a sales tenant before its go-live: billed by invoice, it has no card to add', async () => {
+    await seedTenant('deal', { status: 'trial', source: 'sales', daysUntilDue: 30, trialEndsAt: daysFrom(NOW, 2), goLiveAt: daysFrom(NOW, 2) });
+    const report = await remindEndingTrials(db, NOW);
+    expect([report.changed, report.skipped]).toEqual([[], [{ tenantId: 'deal', reason: 'billed by invoice: no payment method to add' }]]);
+    expect(await countDocs('mail')).toBe(0);
+  });
+
   it('two runs at once queue one reminder', async () => {
     await seedTenant('soon', { status: 'trial', trialEndsAt: daysFrom(NOW, 2) });
     const [a, b] = await Promise.all([remindEndingTrials(db, NOW), remindEndingTrials(db, NOW)]);

@@ -44,6 +44,7 @@ describe('tenant document: server-owned fields', () => {
     pendingInviteLimit: 10_000,
     trialEndsAt: later,
     goLiveAt: later,
+    daysUntilDue: 365,
     ownerUid: 'u-admin',
     source: 'sales',
     stripeCustomerId: 'cus_attacker',
@@ -88,6 +89,9 @@ describe('tenant document: server-owned fields', () => {
     const db = dbOf(ROLE_PRINCIPALS[0]);
     await assertFails(updateDoc(doc(db, `tenants/${T}`), { name: deleteField() }));
     await assertFails(updateDoc(doc(db, `tenants/${T}`), { discount: 100 }));
+    // The lifecycle's own fields, written by the webhook and staff actions only: no client lifts a hold.
+    await assertFails(updateDoc(doc(db, `tenants/${T}`), { staffHold: false }));
+    await assertFails(updateDoc(doc(db, `tenants/${T}`), { cancelAt: null }));
     await assertSucceeds(updateDoc(doc(db, `tenants/${T}`), { name: 'Acme Corp' }));
   });
 
