@@ -97,9 +97,12 @@ describe('the invariant check', () => {
   it('fails when a tenant has a second live subscription, and when its live one is not the one it names', async () => {
     const { t } = await ownedTenant('as made');
     const second = await stripe.subscriptions.create({ customer: t.customerId, items: [{ price: 'price_team_monthly' }], trial_period_days: 30 });
-    await expect(expectOneLiveSubscription(t.tenantId)).rejects.toThrow(`${t.subscriptionId} trialing, ${second.id} trialing`);
+    const failure = async () => String(await expectOneLiveSubscription(t.tenantId).then(() => 'passed', (error: Error) => error.message));
+    const twoLive = await failure();
+    expect([twoLive.includes(`${t.subscriptionId} trialing`), twoLive.includes(`${second.id} trialing`)]).toEqual([true, true]);
     await stripe.subscriptions.cancel(t.subscriptionId);
-    await expect(expectOneLiveSubscription(t.tenantId)).rejects.toThrow(`${t.subscriptionId} canceled, ${second.id} trialing`);
+    const notTheTenants = await failure();
+    expect([notTheTenants.includes(`${t.subscriptionId} canceled`), notTheTenants.includes(`${second.id} trialing`)]).toEqual([true, true]);
     // Put back as the tenant says (its subscription live, no other) for the check after the test.
     await db.doc(`tenants/${t.tenantId}`).update({ stripeSubscriptionId: second.id });
     await sim.flushWebhooks();
