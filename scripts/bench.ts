@@ -13,6 +13,7 @@ import { startFakeStripe, type FakeStripe } from '../tools/fake-stripe/server';
 import { writeBenchSections, type BenchSection } from './bench-report';
 import { scanOrphans } from '../tools/orphan-scan';
 import { benchLifecycle } from './bench-lifecycle';
+import { benchCheckout } from './bench-checkout';
 import { benchWebhook } from './bench-webhook';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -190,6 +191,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (ctx: { stripe: Stripe; 
   { id: 'fault-injection', title: 'Fault injection (issue 3)', run: ({ stripe, fake }) => faultInjection(stripe, fake) },
   { id: 'lifecycle-sweep', title: 'Lifecycle sweep (issue 4)', run: async () => (await benchLifecycle(db)).replace(/^## .*\n\n/, '') },
   { id: 'stripe-webhook', title: 'Stripe webhook: events derived from Stripe (issue 10)', run: ({ stripe, fake }) => benchWebhook(db, stripe, fake) },
+  { id: 'checkout-to-active', title: 'Checkout completed → tenant active (issue 12)', run: () => benchCheckout(db, auth) },
 ];
 
 async function main() {
