@@ -15,20 +15,21 @@ const TENANT = { companyName: 'Acme Robotics', subdomain: 'acme' };
 async function ensureAccount(email: string, displayName: string, claims?: Record<string, string>) {
   const { auth } = firebase();
   const user = await auth.getUserByEmail(email).catch(() => auth.createUser({ email, displayName, password: PASSWORD }));
-  await auth.updateUser(user.uid, { password: PASSWORD, displayName });
+  // Demo addresses count as verified: their welcome mails say "sign in" rather than "confirm your email".
+  await auth.updateUser(user.uid, { password: PASSWORD, displayName, emailVerified: true });
   if (claims) await auth.setCustomUserClaims(user.uid, claims);
   return user.uid;
 }
 
 async function main() {
   // The saga runs here, in-process against the local fake Stripe, so the demo tenant is ready when this prints.
-  const deps = { ...firebase(), startSaga: (jobId: string) => runProvisioningJob({ db: firebase().db, stripe: stripeClient() }, jobId).then(() => {}) };
+  const deps = { ...firebase(), startSaga: (jobId: string) => runProvisioningJob({ ...firebase(), stripe: stripeClient() }, jobId).then(() => {}) };
   const staffUids = [];
   for (const staff of STAFF) staffUids.push(await ensureAccount(staff.email, staff.displayName, { platform: staff.platform }));
 
   const people = TENANT_ROLES.map((role) => ({ role, email: `${role}@acme.test`, displayName: `${role[0].toUpperCase()}${role.slice(1)} of Acme` }));
   const ownerUid = await ensureAccount(people[0].email, people[0].displayName);
-  const { tenantId, status } = await provisionTenant(deps, {
+  const { tenantId } = await provisionTenant(deps, {
     idempotencyKey: 'demo-seed-acme-robotics',
     source: 'sales',
     owner: { uid: ownerUid, email: people[0].email, displayName: people[0].displayName },
@@ -39,6 +40,8 @@ async function main() {
   });
 
   const ref = refs(deps.db);
+  // The saga ran inside provisionTenant (startSaga above): the tenant is open now.
+  const status = (await ref.tenant(tenantId).get()).get('status');
   const batch = deps.db.batch();
   for (const person of people.slice(1)) {
     const uid = await ensureAccount(person.email, person.displayName);
@@ -69,6 +72,7 @@ async function main() {
 │   Signup page:        ${web}/
 │   Tenant app:         ${web}/app
 │   Sales admin page:   ${web}/admin
+│   Inbox (all mail):   ${process.env.MAIL_INBOX_URL ?? 'http://127.0.0.1:1080'}
 │   Emulator ports:     auth 9099 · firestore 8080 · functions 5001 · hosting 5000
 │
 │ Demo accounts (password for all: ${PASSWORD})

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { AdminPage } from './AdminPage';
+import { AuthActionPage } from './AuthActionPage';
 import { Link, usePathname } from './navigation';
 import { SignupPage } from './SignupPage';
 import { TenantHome } from './TenantHome';
@@ -19,6 +20,7 @@ function pageFor(pathname: string): ReactNode {
   if (path === '/') return <SignupPage />;
   if (path === '/app') return <TenantHome />;
   if (path === '/admin') return <AdminPage />;
+  if (path === '/auth/action') return <AuthActionPage />;
   return (
     <main className="page narrow">
       <div className="card">

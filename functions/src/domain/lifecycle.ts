@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DomainError } from './errors';
 import { MAX_TRIAL_AHEAD_DAYS } from './provisioning';
-import { TENANT_STATUSES, type PlatformRole, type TenantStatus } from './status';
+import type { PlatformRole, TenantStatus } from './status';
 
 export const LIFECYCLE_EVENTS = [
   // Time (scheduled sweeps)
@@ -26,6 +26,8 @@ export const LIFECYCLE_EVENTS = [
   'suspend',
   'cancel',
   // Provisioning saga
+  'opened_trial',
+  'opened_active',
   'provisioning_rolled_back',
 ] as const;
 export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
@@ -47,8 +49,7 @@ export type Effect =
   | { type: 'setTrialEndsAt' }
   /** A staff suspension is a hold: billing events cannot lift it, only a staff `activate`. */
   | { type: 'placeStaffHold' }
-  | { type: 'liftStaffHold' }
-  | { type: 'markProvisioningRolledBack' };
+  | { type: 'liftStaffHold' };
 
 interface Rule {
   from: readonly TenantStatus[];
@@ -90,16 +91,19 @@ export const LIFECYCLE: Record<LifecycleEvent, Rule> = {
   },
   suspend: { from: ['trial', 'trial_expired', 'active', 'past_due'], to: 'suspended', effects: () => [{ type: 'placeStaffHold' }] },
   cancel: { from: LIVE, to: 'cancelled' },
-  // From any status but `failed`: a webhook may have moved the tenant (its subscription was cancelled by the undo).
-  provisioning_rolled_back: {
-    from: TENANT_STATUSES.filter((s) => s !== 'failed'),
-    to: 'failed',
-    effects: () => [{ type: 'markProvisioningRolledBack' }],
-  },
+  // The saga's ready step opens a tenant; a rollback can only ever close one that never opened.
+  opened_trial: { from: ['provisioning'], to: 'trial' },
+  opened_active: { from: ['provisioning'], to: 'active' },
+  provisioning_rolled_back: { from: ['provisioning'], to: 'failed' },
 };
 
+/** How a provisioned tenant opens: in its trial, or `active` when it has none (a sales tenant whose go-live has come). */
+export function openingEvent(trialEndsAt: Date | null): LifecycleEvent {
+  return trialEndsAt ? 'opened_trial' : 'opened_active';
+}
+
 /** What may still happen to a tenant under a staff hold: staff lift it or end the tenant; a cancelled subscription ends it. */
-export const EVENTS_UNDER_STAFF_HOLD: readonly LifecycleEvent[] = ['activate', 'cancel', 'subscription_canceled', 'provisioning_rolled_back'];
+export const EVENTS_UNDER_STAFF_HOLD: readonly LifecycleEvent[] = ['activate', 'cancel', 'subscription_canceled'];
 
 export function isAllowed(status: TenantStatus, event: LifecycleEvent, staffHold = false): boolean {
   return LIFECYCLE[event].from.includes(status) && (!staffHold || EVENTS_UNDER_STAFF_HOLD.includes(event));

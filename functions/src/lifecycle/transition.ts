@@ -105,9 +105,6 @@ export function transitionInTransaction(
       case 'liftStaffHold':
         update.staffHold = false;
         break;
-      case 'markProvisioningRolledBack':
-        update.provisioningState = 'rolled_back';
-        break;
       case 'queueMail': {
         const trialEndsAtMs = (data.trialEndsAt as Timestamp | null)?.toMillis() ?? 0;
         const id = mailIds.trialExpired(tenant.id, trialEndsAtMs);

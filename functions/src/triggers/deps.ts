@@ -6,4 +6,4 @@ import type { SagaDeps } from '../provisioning/saga';
 
 /** Production wiring: the triggers' only source of dependencies. */
 export const provisioningDeps = (): ProvisioningDeps => ({ ...firebase(), startSaga: enqueueProvisioning });
-export const sagaDeps = (): SagaDeps => ({ db: firebase().db, stripe: stripeClient() });
+export const sagaDeps = (): SagaDeps => ({ ...firebase(), stripe: stripeClient() });
