@@ -53,6 +53,9 @@ describe('tenant document: server-owned fields', () => {
     failedPaymentRetries: 0.5,
     provisioningJobId: 'job-other',
     ownerEmailVerified: false,
+    // The admin console's search fields: a client could hide a tenant from staff search, or plant it under another name.
+    searchKeys: ['someone-else'],
+    nameSort: 'aaa',
     createdAt: later,
     updatedAt: later,
   };

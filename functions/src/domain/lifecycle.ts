@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DomainError } from './errors';
-import { MAX_TRIAL_AHEAD_DAYS } from './provisioning';
+import { MAX_TRIAL_AHEAD_DAYS } from './plans';
 import type { PlatformRole, TenantStatus } from './status';
 
 export const LIFECYCLE_EVENTS = [

@@ -14,3 +14,6 @@ export const MAX_SEAT_CAP = 10_000;
 
 /** Sales tenants are billed by invoice; unless the contract says otherwise, each is due this many days after it is sent. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
+
+/** Stripe refuses a subscription trial_end more than two years ahead. (Here, not in provisioning.ts, so the web app can import it.) */
+export const MAX_TRIAL_AHEAD_DAYS = 730;

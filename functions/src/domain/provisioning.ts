@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { StaffReasonSchema, tenantSearchFields } from './console';
 import { DomainError } from './errors';
-import { DEFAULT_DAYS_UNTIL_DUE, MAX_SEAT_CAP, PLANS, PLAN_IDS, type PlanId } from './plans';
+import { DEFAULT_DAYS_UNTIL_DUE, MAX_SEAT_CAP, MAX_TRIAL_AHEAD_DAYS, PLANS, PLAN_IDS, type PlanId } from './plans';
 import type { JobStatus, TenantSource, TenantStatus } from './status';
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
 const SLUG_MAX = 40;
-/** Stripe refuses a subscription trial_end more than two years ahead. */
-export const MAX_TRIAL_AHEAD_DAYS = 730;
+export { MAX_TRIAL_AHEAD_DAYS } from './plans';
 /** Subdomains the product itself needs; a tenant can never hold them. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
   'admin', 'api', 'app', 'auth', 'billing', 'docs', 'help', 'login', 'mail', 'signup', 'status', 'support', 'www',
@@ -61,6 +61,8 @@ export const ProvisioningRequestSchema = z
     goLiveAt: z.date().optional(),
     daysUntilDue: DaysUntilDueSchema.optional(),
     requestedBy: z.string().min(1).max(128),
+    /** Why this attempt was started, when staff retry a failed provisioning: lands in the tenant's history. */
+    reason: z.string().trim().min(3).max(500).optional(),
   })
   .strict()
   .superRefine((request, ctx) => {
@@ -81,7 +83,11 @@ export type ProvisioningRequest = z.output<typeof ProvisioningRequestSchema>;
 
 /** Platform staff finish the undo of a job whose compensation failed (`finishProvisioningRollback`). */
 export const FinishRollbackSchema = z
-  .object({ jobId: z.string().regex(/^job_[0-9a-f]{40}$/, "a provisioning job id ('job_' and 40 hex digits, as on the job document)") })
+  .object({
+    jobId: z.string().regex(/^job_[0-9a-f]{40}$/, "a provisioning job id ('job_' and 40 hex digits, as on the job document)"),
+    /** Why staff finish it: kept on the job with the action (the admin console always sends one). */
+    reason: StaffReasonSchema.optional(),
+  })
   .strict();
 
 /** What a caller gets back, the first time and on every replay of the same key. */
@@ -171,6 +177,9 @@ export interface NewTenant {
   billingEmail: string;
   failedPaymentRetries: number;
   provisioningJobId: string;
+  /** For the admin console's tenants table (domain/console.ts); kept in step with `name` by indexTenantName. */
+  searchKeys: string[];
+  nameSort: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -259,6 +268,7 @@ export function planTenant(
     billingEmail: owner.email,
     failedPaymentRetries: 0,
     provisioningJobId: ids.jobId,
+    ...tenantSearchFields(request.companyName, ids.slug),
     createdAt: now,
     updatedAt: now,
   };
@@ -279,10 +289,12 @@ export function planTenant(
     slug: { tenantId: ids.tenantId, createdAt: now },
     // The job id lets the owner follow the setup: the tenant itself is unreadable until it opens.
     owner: { uid: owner.uid, role: 'owner' as const, email: owner.email, displayName: owner.displayName, joinedAt: now, provisioningJobId: ids.jobId },
-    history: { from: null, to: tenant.status, cause: 'provisioned', actor: request.requestedBy, at: now },
+    history: { from: null, to: tenant.status, cause: 'provisioned', actor: request.requestedBy, at: now, ...(request.reason ? { reason: request.reason } : {}) },
     job: {
       idempotencyKey: request.idempotencyKey,
       fingerprint: fingerprintOf(request),
+      // What was asked for, so staff can start a clean attempt of it later (retryProvisioning).
+      request: storedRequest(request),
       source: request.source,
       requestedBy: request.requestedBy,
       createdAt: now,
@@ -290,6 +302,13 @@ export function planTenant(
     },
     result,
   };
+}
+
+/** The request as the job keeps it: without the per-attempt reason or unset fields (Firestore refuses undefined). */
+export function storedRequest(request: ProvisioningRequest): Record<string, unknown> {
+  const { reason: _perAttempt, owner, ...asked } = request;
+  const defined = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  return { ...defined(asked), owner: defined(owner) };
 }
 
 /** The job fields that start an attempt of the saga (the first, or a clean one after a rollback). */

@@ -1,8 +1,9 @@
 import { sendPasswordResetEmail } from 'firebase/auth';
 import { useState } from 'react';
-import { firebase } from './firebase';
-import { errorMessage } from './format';
-import { useSubmitOnce } from './useSubmitOnce';
+import { firebase } from '../firebase';
+import { errorMessage } from '../format';
+import { Field } from '../ui/Field';
+import { useSubmitOnce } from '../useSubmitOnce';
 
 /**
  * "Forgot password?": Firebase Auth mails a link to choose a new password (its email template's action
@@ -28,9 +29,9 @@ export function ForgotPassword({ initialEmail, onBack }: { initialEmail: string;
   });
 
   return (
-    <main className="page narrow">
-      <form className="card" onSubmit={submit} aria-label="Reset your password">
-        <h1>Reset your password</h1>
+    <div className="page narrow">
+      <form className="card" onSubmit={submit} aria-labelledby="reset-title">
+        <h1 id="reset-title">Reset your password</h1>
         {sentTo ? (
           <p className="alert success" role="status">
             If an account exists for <strong>{sentTo}</strong>, a link to choose a new password is on its way. Open it from your inbox.
@@ -38,16 +39,15 @@ export function ForgotPassword({ initialEmail, onBack }: { initialEmail: string;
         ) : (
           <>
             <p className="muted">We mail you a link to choose a new password. It also works for an account set up for you by our sales team.</p>
-            <label>
-              Email
-              <input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
-            </label>
+            <Field label="Email" name="email">
+              {(control) => <input {...control} type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />}
+            </Field>
             {error && (
               <p className="alert error" role="alert">
                 {error}
               </p>
             )}
-            <button type="submit" className="primary" disabled={busy}>
+            <button type="submit" className="primary wide" disabled={busy}>
               {busy ? 'Sending…' : 'Send me a link'}
             </button>
           </>
@@ -58,6 +58,6 @@ export function ForgotPassword({ initialEmail, onBack }: { initialEmail: string;
           </button>
         </p>
       </form>
-    </main>
+    </div>
   );
 }

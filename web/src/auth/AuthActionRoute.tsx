@@ -1,32 +1,34 @@
 import { applyActionCode, confirmPasswordReset, signInWithEmailAndPassword, verifyPasswordResetCode } from 'firebase/auth';
-import { httpsCallable } from 'firebase/functions';
 import { useEffect, useRef, useState } from 'react';
-import { firebase } from './firebase';
-import { errorMessage } from './format';
-import { Link, navigate } from './navigation';
-import { useSubmitOnce } from './useSubmitOnce';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { firebase } from '../firebase';
+import { errorMessage } from '../format';
+import { call } from '../functions';
+import { Field } from '../ui/Field';
+import { Loading } from '../ui/states';
+import { useSubmitOnce } from '../useSubmitOnce';
 
 /**
  * The handler of Firebase Auth's email action links (`/auth/action?mode=...&oobCode=...&continueUrl=...`),
  * the same query Firebase's hosted handler takes: the welcome mail's links (Admin SDK, offline on the Auth
  * emulator) and the "Forgot password?" mail lead here, so the person stays in the app.
  */
-export function AuthActionPage() {
-  const params = new URLSearchParams(window.location.search);
+export function Component() {
+  const [params] = useSearchParams();
   const oobCode = params.get('oobCode') ?? '';
   const next = continuePath(params.get('continueUrl'));
   const mode = params.get('mode');
   if (mode === 'resetPassword' && oobCode) return <ChoosePassword oobCode={oobCode} next={next} />;
   if (mode === 'verifyEmail' && oobCode) return <ConfirmEmail oobCode={oobCode} next={next} />;
   return (
-    <main className="page narrow">
+    <div className="page narrow">
       <div className="card">
         <h1>This link does not work here</h1>
         <p className="alert error" role="alert">
           It is incomplete, or for an action this app does not handle. <Link to="/app">Go to sign in</Link>.
         </p>
       </div>
-    </main>
+    </div>
   );
 }
 
@@ -49,7 +51,7 @@ const LINK_MESSAGES: Record<string, string> = {
 const linkProblem = (failure: unknown) => LINK_MESSAGES[(failure as { code?: string }).code ?? ''] ?? errorMessage(failure);
 
 /** Tenants the person owns record that their email is now verified (a mailed link proves the mailbox). */
-const syncEmailVerified = () => httpsCallable(firebase().functions, 'syncEmailVerified')().catch(() => undefined);
+const syncEmailVerified = () => call('syncEmailVerified', {}).catch(() => undefined);
 
 function ChoosePassword({ oobCode, next }: { oobCode: string; next: string }) {
   const [email, setEmail] = useState<string | null | undefined>(undefined);
@@ -57,6 +59,7 @@ function ChoosePassword({ oobCode, next }: { oobCode: string; next: string }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const { busy, submitWith } = useSubmitOnce();
+  const navigate = useNavigate();
 
   useEffect(() => {
     verifyPasswordResetCode(firebase().auth, oobCode).then(setEmail, (failure) => {
@@ -71,48 +74,48 @@ function ChoosePassword({ oobCode, next }: { oobCode: string; next: string }) {
       await confirmPasswordReset(firebase().auth, oobCode, password);
       await signInWithEmailAndPassword(firebase().auth, email!, password);
       await syncEmailVerified();
-      navigate(next);
+      await navigate(next);
     } catch (failure) {
       setError(linkProblem(failure));
     }
   });
 
-  if (email === undefined) return <main className="page narrow"><p className="muted">Checking your link…</p></main>;
+  if (email === undefined) return <div className="page narrow"><Loading>Checking your link…</Loading></div>;
   if (email === null) {
     return (
-      <main className="page narrow">
+      <div className="page narrow">
         <div className="card">
           <h1>Choose a password</h1>
           <p className="alert error" role="alert">
             {problem} Ask for a new link with “Forgot password?” on the <Link to="/app">sign-in page</Link>.
           </p>
         </div>
-      </main>
+      </div>
     );
   }
   return (
-    <main className="page narrow">
+    <div className="page narrow">
       <form className="card" onSubmit={submit} aria-label="Choose a password">
         <h1>Choose a password</h1>
         <p className="muted">
           For <strong>{email}</strong>. You are signed in once it is set.
         </p>
         <input type="email" name="email" autoComplete="username" value={email} readOnly hidden />
-        <label>
-          New password
-          <input type="password" name="password" autoComplete="new-password" required minLength={6} value={password} onChange={(e) => setPassword(e.target.value)} />
-          <span className="hint">At least 6 characters.</span>
-        </label>
+        <Field label="New password" name="password" hint="At least 6 characters.">
+          {(control) => (
+            <input {...control} type="password" autoComplete="new-password" required minLength={6} value={password} onChange={(e) => setPassword(e.target.value)} />
+          )}
+        </Field>
         {error && (
           <p className="alert error" role="alert">
             {error}
           </p>
         )}
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary wide" disabled={busy}>
           {busy ? 'Saving…' : 'Set password and sign in'}
         </button>
       </form>
-    </main>
+    </div>
   );
 }
 
@@ -140,11 +143,11 @@ function ConfirmEmail({ oobCode, next }: { oobCode: string; next: string }) {
   }, [oobCode]);
 
   return (
-    <main className="page narrow">
+    <div className="page narrow">
       <div className="card">
         <h1>Confirm your email address</h1>
         {state === 'working' ? (
-          <p className="muted">Confirming…</p>
+          <Loading>Confirming…</Loading>
         ) : state === 'done' ? (
           <p className="alert success" role="status">
             Your email address is confirmed. <Link to={next}>Continue to your organisation</Link>
@@ -155,6 +158,6 @@ function ConfirmEmail({ oobCode, next }: { oobCode: string; next: string }) {
           </p>
         )}
       </div>
-    </main>
+    </div>
   );
 }
