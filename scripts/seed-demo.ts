@@ -80,6 +80,9 @@ ${STAFF.map((s) => `│   ${s.email.padEnd(20)} platform ${s.platform}`).join('\
 ${people.map((p) => `│   ${p.email.padEnd(20)} ${p.role} of ${TENANT.companyName} (tenant ${tenantId}, ${status})`).join('\n')}
 │   ${trialOwner.email.padEnd(20)} owner of Initech (self-serve, trial until ${trialEndsAt})
 │
+│ Pay for Initech: sign in as ${trialOwner.email}, open Billing, Upgrade; on the local Stripe
+│   Checkout page use 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined).
+│   Manage billing opens the local Stripe portal (seats, plan, card, cancel).
 │ Advance time: npm run lifecycle -- --at <date>   (e.g. a day after ${trialEndsAt})
 │
 │ Stop with Ctrl+C.

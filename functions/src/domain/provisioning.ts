@@ -242,6 +242,8 @@ export interface StepInputs {
   seatCap: number;
   /** Sales tenants are billed by invoice, due this many days after it is sent; null: a card (self-serve). */
   daysUntilDue: number | null;
+  /** The sales rep who provisioned a sales tenant (told when it is ready); null for self-serve. */
+  salesRepUid: string | null;
 }
 
 /** Every document the provisioning transaction creates, computed without I/O. */
@@ -282,6 +284,7 @@ export function planTenant(
     ownerSetsPassword: owner.setsPassword,
     seatCap: terms.seatCap,
     daysUntilDue: tenant.daysUntilDue,
+    salesRepUid: request.source === 'sales' ? request.requestedBy : null,
   };
   const result: ProvisioningResult = { tenantId: ids.tenantId, status: tenant.status, jobId: ids.jobId };
   return {

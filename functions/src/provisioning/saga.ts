@@ -96,7 +96,13 @@ interface JobDoc {
   idempotencyKey: string;
   tenantId: string;
   source?: 'self_serve' | 'sales';
-  inputs: Omit<StepInputs, 'trialEndsAt' | 'seatCap' | 'daysUntilDue'> & { trialEndsAt: Timestamp | null; seatCap?: number; daysUntilDue?: number | null };
+  requestedBy?: string;
+  inputs: Omit<StepInputs, 'trialEndsAt' | 'seatCap' | 'daysUntilDue' | 'salesRepUid'> & {
+    trialEndsAt: Timestamp | null;
+    seatCap?: number;
+    daysUntilDue?: number | null;
+    salesRepUid?: string | null;
+  };
   completedSteps: CompletedStep[];
   undoneSteps: string[];
   undoErrors?: Failure[];
@@ -425,6 +431,7 @@ function contextFor(deps: SagaDeps, jobId: string, job: JobDoc, now: Date, lease
       trialEndsAt: job.inputs.trialEndsAt ? job.inputs.trialEndsAt.toDate() : null,
       seatCap: job.inputs.seatCap ?? PLANS[job.inputs.plan].seatCap,
       daysUntilDue: job.inputs.daysUntilDue !== undefined ? job.inputs.daysUntilDue : job.source === 'sales' ? DEFAULT_DAYS_UNTIL_DUE : null,
+      salesRepUid: job.inputs.salesRepUid !== undefined ? job.inputs.salesRepUid : job.source === 'sales' ? job.requestedBy ?? null : null,
     },
     outputs: Object.fromEntries((job.completedSteps ?? []).map((s) => [s.name, s.output])),
     now,
