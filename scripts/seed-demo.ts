@@ -1,4 +1,5 @@
-// Demo data for `npm start`: platform staff, a sample tenant with one member of every role, and a few records.
+// Demo data for `npm start`: platform staff, a sample tenant with one member of every role, and a few records;
+// a tenant in its trial, and a self-serve signup whose provisioning failed (for the admin console).
 import { firebase, refs } from '../functions/src/adapters/firestore';
 import { stripeClient } from '../functions/src/adapters/stripe';
 import { provisionTenant } from '../functions/src/provisioning/provisionTenant';
@@ -64,6 +65,27 @@ async function main() {
     requestedBy: trialUid,
   });
   const trialEndsAt = (await ref.tenant(trial.tenantId).get()).get('trialEndsAt').toDate().toISOString().slice(0, 10);
+  // Acme's admin is also an admin of Initech: the workspace's tenant switcher.
+  const acmeAdmin = await ensureAccount(people[1].email, people[1].displayName);
+  await ref.member(trial.tenantId, acmeAdmin).set({ uid: acmeAdmin, role: 'admin', email: people[1].email, displayName: people[1].displayName, joinedAt: new Date() });
+
+  // A self-serve signup that Stripe kept refusing: rolled back, its tenant `failed`, its timeline in the admin console.
+  await fetch(`${process.env.STRIPE_API_BASE}/_fake/failures`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ method: 'POST', path: '/v1/subscriptions', status: 503, times: 3, message: 'Stripe is unavailable' }),
+  });
+  const globexOwner = { email: 'hank@globex.test', displayName: 'Hank Scorpio' };
+  const globexUid = await ensureAccount(globexOwner.email, globexOwner.displayName);
+  const globex = await provisionTenant(deps, {
+    idempotencyKey: `self_serve:${globexUid}`,
+    source: 'self_serve',
+    owner: { uid: globexUid, ...globexOwner },
+    companyName: 'Globex',
+    plan: 'team',
+    requestedBy: globexUid,
+  });
+  const globexStatus = (await ref.tenant(globex.tenantId).get()).get('status');
 
   const web = 'http://127.0.0.1:5000';
   console.log(`
@@ -71,19 +93,20 @@ async function main() {
 │ Tenancy is running on the local emulators (project demo-tenancy)
 │   Signup page:        ${web}/
 │   Tenant app:         ${web}/app
-│   Sales admin page:   ${web}/admin
+│   Admin console:      ${web}/admin
 │   Inbox (all mail):   ${process.env.MAIL_INBOX_URL ?? 'http://127.0.0.1:1080'}
 │   Emulator ports:     auth 9099 · firestore 8080 · functions 5001 · hosting 5000
 │
 │ Demo accounts (password for all: ${PASSWORD})
 ${STAFF.map((s) => `│   ${s.email.padEnd(20)} platform ${s.platform}`).join('\n')}
 ${people.map((p) => `│   ${p.email.padEnd(20)} ${p.role} of ${TENANT.companyName} (tenant ${tenantId}, ${status})`).join('\n')}
-│   ${trialOwner.email.padEnd(20)} owner of Initech (self-serve, trial until ${trialEndsAt})
+│   ${trialOwner.email.padEnd(20)} owner of Initech (self-serve, trial until ${trialEndsAt}); admin@acme.test is its admin too
+│   ${globexOwner.email.padEnd(20)} signed up Globex, whose provisioning ${globexStatus === 'failed' ? 'failed (Stripe down): see /admin' : `is ${globexStatus}`}
 │
 │ Pay for Initech: sign in as ${trialOwner.email}, open Billing, Upgrade; on the local Stripe
 │   Checkout page use 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined).
 │   Manage billing opens the local Stripe portal (seats, plan, card, cancel).
-│ Advance time: npm run lifecycle -- --at <date>   (e.g. a day after ${trialEndsAt})
+│ Advance time: /admin/clock as super@demo.test, or npm run lifecycle -- --at <date> (e.g. a day after ${trialEndsAt})
 │
 │ Stop with Ctrl+C.
 └──────────────────────────────────────────────────────────────────────────────`);

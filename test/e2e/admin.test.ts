@@ -89,11 +89,13 @@ describe('the tenants table', () => {
     expect(await rowNames(page)).toEqual([...names].reverse().slice(0, 10));
     await look(page, 'admin-tenants');
     await page.getByRole('button', { name: 'Next page' }).click();
-    await page.getByText('Page 2').waitFor();
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=tenants-table] tbody tr').length === 5);
     expect(await rowNames(page)).toEqual([...names].reverse().slice(10));
     expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Previous page' }).click();
-    await page.getByText('Page 1').waitFor();
+    await page.getByText('Page 1', { exact: true }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=tenants-table] tbody tr').length === 10);
     expect((await rowNames(page))[0]).toBe('Wayne Enterprises');
 
     await page.getByLabel('Sort').selectOption('name');

@@ -18,7 +18,7 @@ export function ProvisioningTimeline({ job, tenantId }: { job: DocumentData; ten
     <div className="timeline" data-testid="provisioning-timeline" data-job-status={job.status}>
       <div className="timeline-summary">
         <p>
-          Job <code>{job.idempotencyKey ? String(job.idempotencyKey) : ''}</code> · <span className={`badge job-${job.status}`}>{formatStatus(String(job.status))}</span> · attempt{' '}
+          Request <code>{job.idempotencyKey ? String(job.idempotencyKey) : ''}</code> · <span className={`badge job-${job.status}`}>{formatStatus(String(job.status))}</span> · attempt{' '}
           {String(job.attempt ?? 1)}
         </p>
         {job.error && (
@@ -82,11 +82,18 @@ function AttemptChart({ attempt, here }: { attempt: Attempt; here: boolean }) {
         )}
       </h4>
       <table className="chart">
-        <thead className="visually-hidden">
+        <thead>
           <tr>
-            <th scope="col">Step</th>
-            <th scope="col">Bars</th>
-            <th scope="col">What happened</th>
+            <th scope="col" className="step-col">Step</th>
+            <th scope="col">
+              <div className="axis">
+                <span className="visually-hidden">Time since the attempt started: </span>
+                <span aria-hidden="true">0</span>
+                <span aria-hidden="true">{duration(span / 2)}</span>
+                <span>{duration(span)}</span>
+              </div>
+            </th>
+            <th scope="col" className="what">What happened</th>
           </tr>
         </thead>
         <tbody>

@@ -115,7 +115,7 @@ function TenantDetail({ tenantId, tenant }: { tenantId: string; tenant: Document
         ) : history.entries.length === 0 ? (
           <Empty title="No history entries." />
         ) : (
-          <div className="table-scroll">
+          <div className="table-scroll" tabIndex={0} role="region" aria-label="Lifecycle history table">
             <table data-testid="history-table">
               <caption className="visually-hidden">Lifecycle history, newest first</caption>
               <thead>
@@ -135,7 +135,7 @@ function TenantDetail({ tenantId, tenant }: { tenantId: string; tenant: Document
                       {entry.from ? formatStatus(entry.from) : 'new'} → {formatStatus(entry.to)}
                     </td>
                     <td>{entry.cause.replace(/_/g, ' ')}</td>
-                    <td className="mono small">{entry.actor}</td>
+                    <td className="mono small wrap">{entry.actor}</td>
                     <td className="wrap">{entry.reason ?? '—'}</td>
                   </tr>
                 ))}

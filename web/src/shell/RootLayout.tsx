@@ -1,6 +1,6 @@
 import { signOut } from 'firebase/auth';
 import { useEffect, useRef } from 'react';
-import { Link, NavLink, Outlet, ScrollRestoration, useLocation, useNavigation } from 'react-router';
+import { Link, NavLink, Outlet, useLocation, useNavigation } from 'react-router';
 import { useCurrentUser } from '../auth/useCurrentUser';
 import { firebase } from '../firebase';
 
@@ -18,12 +18,14 @@ export function RootLayout() {
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
 
-  // A new page: screen reader and keyboard users start at its content, not at the old focus.
+  // A new page starts at its top, and screen reader and keyboard users at its content, not at the old focus.
+  // (By hand rather than <ScrollRestoration>, which would add its weight to every page, the signup page's included.)
   useEffect(() => {
     if (first.current) {
       first.current = false;
       return;
     }
+    window.scrollTo(0, 0);
     main.current?.focus({ preventScroll: true });
   }, [pathname]);
 
@@ -60,7 +62,6 @@ export function RootLayout() {
       <main id="main" ref={main} tabIndex={-1}>
         <Outlet />
       </main>
-      <ScrollRestoration />
     </>
   );
 }

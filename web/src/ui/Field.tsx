@@ -53,7 +53,14 @@ export function Field({
   );
 }
 
-/** After a refused submit, the first field marked invalid takes the focus, so a keyboard user lands on what to fix. */
-export function focusFirstInvalid(form: HTMLElement | null): void {
-  requestAnimationFrame(() => form?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+/**
+ * After a refused submit, the first field marked invalid takes the focus, so a keyboard user lands on
+ * what to fix. The marks appear with React's next render: look for them over the next few frames.
+ */
+export function focusFirstInvalid(form: HTMLElement | null, frames = 10): void {
+  requestAnimationFrame(() => {
+    const invalid = form?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    if (invalid) invalid.focus();
+    else if (frames > 1) focusFirstInvalid(form, frames - 1);
+  });
 }

@@ -31,7 +31,7 @@ export function Component() {
       ) : members.length === 0 ? (
         <Empty title="No members." />
       ) : (
-        <div className="card table-scroll">
+        <div className="card table-scroll" tabIndex={0} role="region" aria-label="Members table">
           <table>
             <caption className="visually-hidden">Members</caption>
             <thead>
