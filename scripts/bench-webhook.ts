@@ -61,7 +61,7 @@ async function seedTenants(db: Firestore, stripe: Stripe): Promise<string[]> {
     });
     const trialEndsAt = new Date((T0 + 14 * DAY) * 1000);
     const subscription = await stripe.subscriptions.create({
-      ...subscriptionTerms({ plan: 'team', trialEndsAt, daysUntilDue: null }),
+      ...subscriptionTerms({ plan: 'team', seatCap: 25, trialEndsAt, daysUntilDue: null }),
       customer: customer.id,
       metadata: { tenantId },
     } as Stripe.SubscriptionCreateParams);

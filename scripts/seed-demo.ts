@@ -103,6 +103,9 @@ ${people.map((p) => `│   ${p.email.padEnd(20)} ${p.role} of ${TENANT.companyNa
 │   ${trialOwner.email.padEnd(20)} owner of Initech (self-serve, trial until ${trialEndsAt}); admin@acme.test is its admin too
 │   ${globexOwner.email.padEnd(20)} signed up Globex, whose provisioning ${globexStatus === 'failed' ? 'failed (Stripe down): see /admin' : `is ${globexStatus}`}
 │
+│ Pay for Initech: sign in as ${trialOwner.email}, open Billing, Upgrade; on the local Stripe
+│   Checkout page use 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined).
+│   Manage billing opens the local Stripe portal (seats, plan, card, cancel).
 │ Advance time: /admin/clock as super@demo.test, or npm run lifecycle -- --at <date> (e.g. a day after ${trialEndsAt})
 │
 │ Stop with Ctrl+C.

@@ -4,4 +4,5 @@ export { sweepStuckProvisioning } from './triggers/scheduled';
 export { probeTaskQueue, runProvisioningSteps } from './triggers/tasks';
 export { changeTenantStatus, expireTrials, remindEndingTrials, suspendPastDue } from './triggers/lifecycle';
 export { stripeWebhook } from './triggers/webhook';
+export { openBillingPortal, startCheckout } from './triggers/billing';
 export { advanceLocalClock, indexTenantName, listTenantHistory, readLocalClock, retryProvisioning } from './triggers/console';

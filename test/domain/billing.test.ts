@@ -250,7 +250,7 @@ describe('StripeSubscriptionSchema: reads a retrieved subscription in Stripe’s
       latest_invoice: { id: 'in_1', object: 'invoice', status: 'open', amount_paid: 0, amount_due: 2900, attempt_count: 2, next_payment_attempt: T0 + DAY },
     });
     expect(parsed.customer).toBe('cus_1');
-    expect(parsed.latest_invoice).toEqual({ id: 'in_1', status: 'open', amount_paid: 0, attempt_count: 2, next_payment_attempt: T0 + DAY });
+    expect(parsed.latest_invoice).toEqual({ id: 'in_1', status: 'open', amount_paid: 0, amount_due: 2900, attempt_count: 2, next_payment_attempt: T0 + DAY });
     expect('object' in parsed).toBe(false);
   });
 
@@ -280,13 +280,20 @@ describe('subjectOf: what an event is about', () => {
     expect(subjectOf(event('invoice.paid', { id: 'in_1', customer: 'cus_1', parent: null })).subject).toEqual({ kind: 'no_subscription', customerId: 'cus_1' });
   });
 
-  it('a completed checkout names its customer, subscription and the tenant it claims', () => {
+  it('a completed checkout names its mode, customer, subscription and the tenant it claims', () => {
     const session = { id: 'cs_1', customer: 'cus_1', subscription: 'sub_2', client_reference_id: 't1', metadata: {} };
-    expect(subjectOf(event('checkout.session.completed', session)).subject).toEqual({ kind: 'checkout', sessionId: 'cs_1', customerId: 'cus_1', subscriptionId: 'sub_2', tenantHint: 't1' });
+    expect(subjectOf(event('checkout.session.completed', session)).subject).toEqual({ kind: 'checkout', sessionId: 'cs_1', mode: null, customerId: 'cus_1', subscriptionId: 'sub_2', tenantHint: 't1' });
+    const setup = { id: 'cs_2', mode: 'setup', customer: 'cus_1', subscription: null, client_reference_id: null, metadata: { tenantId: 't2' } };
+    expect(subjectOf(event('checkout.session.completed', setup)).subject).toEqual({ kind: 'checkout', sessionId: 'cs_2', mode: 'setup', customerId: 'cus_1', subscriptionId: null, tenantHint: 't2' });
+  });
+
+  it('a customer update names the customer (its default card shows on the billing page)', () => {
+    expect(subjectOf(event('customer.updated', { id: 'cus_1', metadata: { tenantId: 't1' } })).subject).toEqual({ kind: 'customer', customerId: 'cus_1', tenantHint: 't1' });
   });
 
   it('other types are ignored; a handled event without the fields it needs is refused', () => {
-    expect(subjectOf(event('customer.updated', { id: 'cus_1' })).subject).toEqual({ kind: 'ignored' });
+    expect(subjectOf(event('customer.created', { id: 'cus_1' })).subject).toEqual({ kind: 'ignored' });
+    expect(subjectOf(event('payment_method.attached', { id: 'pm_1' })).subject).toEqual({ kind: 'ignored' });
     expect(() => subjectOf(event('customer.subscription.updated', { customer: 'cus_1' }))).toThrow();
     expect(() => subjectOf({ id: 'evt_1', type: 'invoice.paid', created: T0, data: {} })).toThrow();
   });
@@ -295,23 +302,23 @@ describe('subjectOf: what an event is about', () => {
 describe('subscriptionTerms: how a new tenant is billed', () => {
   const trialEndsAt = new Date((T0 + 14 * DAY) * 1000 + 123);
 
-  it('self-serve: a card-less trial that Stripe pauses at its end if no payment method was added', () => {
-    expect(subscriptionTerms({ plan: 'starter', trialEndsAt, daysUntilDue: null })).toEqual({
-      items: [{ price: 'price_starter_monthly' }],
+  it('self-serve: the plan\'s seats as the quantity, a card-less trial that Stripe pauses at its end if no payment method was added', () => {
+    expect(subscriptionTerms({ plan: 'starter', seatCap: 5, trialEndsAt, daysUntilDue: null })).toEqual({
+      items: [{ price: 'price_starter_monthly', quantity: 5 }],
       trial_end: T0 + 14 * DAY,
       trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
     });
   });
 
-  it('sales: invoices with the contract’s days until due, a trial only until a future go-live, never a card', () => {
-    expect(subscriptionTerms({ plan: 'enterprise', trialEndsAt, daysUntilDue: 45 })).toEqual({
-      items: [{ price: 'price_enterprise_annual' }],
+  it('sales: the contract’s seats as the quantity, invoices with its days until due, a trial only until a future go-live, never a card', () => {
+    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt, daysUntilDue: 45 })).toEqual({
+      items: [{ price: 'price_enterprise_annual', quantity: 120 }],
       trial_end: T0 + 14 * DAY,
       collection_method: 'send_invoice',
       days_until_due: 45,
     });
-    expect(subscriptionTerms({ plan: 'enterprise', trialEndsAt: null, daysUntilDue: 30 })).toEqual({
-      items: [{ price: 'price_enterprise_annual' }],
+    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt: null, daysUntilDue: 30 })).toEqual({
+      items: [{ price: 'price_enterprise_annual', quantity: 120 }],
       collection_method: 'send_invoice',
       days_until_due: 30,
     });

@@ -100,6 +100,8 @@ describe('provisioning saga', () => {
     // Never charged to a card it does not have (that would leave it incomplete, then expired): Stripe sends invoices (issue 10).
     expect([subscription.status, subscription.collection_method, subscription.days_until_due, subscription.trial_end]).toEqual(['active', 'send_invoice', 45, null]);
     expect((await db.doc(`tenants/${tenantId}`).get()).get('daysUntilDue')).toBe(45);
+    // Per-seat: the contract's seats are the subscription's quantity.
+    expect(subscription.items.data[0].quantity).toBe((await db.doc(`tenants/${tenantId}`).get()).get('seatCap'));
   });
 
   it('retries a step that fails once and completes', async () => {

@@ -7,7 +7,7 @@ import { doc, serverTimestamp, setDoc, type Firestore as ClientFirestore } from 
 import Stripe from 'stripe';
 import { expect } from 'vitest';
 import { subscriptionTerms } from '../../functions/src/domain/billing';
-import type { PlanId } from '../../functions/src/domain/plans';
+import { PLANS, type PlanId } from '../../functions/src/domain/plans';
 import type { TenantStatus } from '../../functions/src/domain/status';
 import { advanceClock, FakeStripeControl } from '../../tools/fake-stripe/control';
 import type { DeliveryRecord } from '../../tools/fake-stripe/delivery';
@@ -95,13 +95,14 @@ export async function openTenant(
         ...(options.card ? { payment_method: options.card, invoice_settings: { default_payment_method: options.card } } : {}),
       });
       const subscription = await stripe.subscriptions.create({
-        ...subscriptionTerms({ plan, trialEndsAt, daysUntilDue }),
+        ...subscriptionTerms({ plan, seatCap: PLANS[plan].seatCap, trialEndsAt, daysUntilDue }),
         customer: customer.id,
         metadata: { tenantId },
       } as Stripe.SubscriptionCreateParams);
       await seedTenant(tenantId, {
         status: trialEndsAt ? 'trial' : 'active',
         plan,
+        seatCap: PLANS[plan].seatCap,
         source,
         trialEndsAt,
         daysUntilDue,

@@ -61,7 +61,7 @@ describe('the table keeps the lifecycle of CONTRACT.md', () => {
     expect(transition('active', 'suspend').effects).toEqual([{ type: 'placeStaffHold' }]);
     expect(transition('suspended', 'activate', true).effects).toContainEqual({ type: 'liftStaffHold' });
     const underHold = LIFECYCLE_EVENTS.filter((e) => isAllowed('suspended', e, true));
-    // A rollback is not among them: it applies to a tenant still provisioning only (issue 9).
+    // A rollback only ever applies to a tenant still provisioning, never to a held one.
     expect(underHold).toEqual(['subscription_canceled', 'activate', 'cancel']);
     for (const event of ['payment_succeeded', 'reactivated', 'grace_period_ended'] as const) {
       expect(() => transition('suspended', event, true)).toThrow(/held by a staff suspension/);

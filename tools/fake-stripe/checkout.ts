@@ -1,181 +1,141 @@
-// Stripe Checkout in subscription and setup mode (STRIPE.md §7): sessions through the API, a hosted
-// page that pays with a test card, and completion as Stripe does it (a new subscription, or a saved
-// card through a SetupIntent), with checkout.session.completed / .expired.
-import { productName } from './billing';
-import { TEST_CARDS } from './catalog';
+// Stripe Checkout in setup mode (STRIPE.md §7, "Checkout in setup mode"): a session that collects a
+// card for an existing customer through a hosted page, its SetupIntent, and the session's end
+// (completed, or expired at `expires_at`). Payment and subscription mode are not modelled: this
+// product converts a trial by giving its existing subscription a card (docs/billing.md).
 import { ctxOf, type Call, type Handler } from './call';
-import { attachPaymentMethod, createCustomer, liveCustomer } from './customers';
-import { invalidParam, missingParam, noSuch, stateError } from './errors';
-import type { FormObject, FormValue } from './form';
+import { attachPaymentMethod, liveCustomer } from './customers';
+import { ApiError, invalidParam, missingParam, noSuch, stateError } from './errors';
 import { newId } from './ids';
-import { allowOnly, applyMetadata, expandList, optArray, optEnum, optHash, optInteger, optString, parseInteger, requiredString, type Json } from './params';
-import { findPrice } from './prices';
-import { expireSession } from './scheduler';
-import { emit, type Account, type CheckoutMeta, type CheckoutSession, type Rec } from './state';
-import { createSubscription } from './subscriptions';
-import { defaultClock } from './testClocks';
-import { DAY, HOUR } from './time';
+import { allowOnly, applyMetadata, expandList, optArray, optEnum, optHash, optInteger, optString, requiredString } from './params';
+import { AUTOMATIC, emit, type Account, type CheckoutSession, type Ctx, type Rec, type CheckoutSessionMeta, type SetupIntent } from './state';
+import { HOUR } from './time';
 import { expand, paginate } from './views';
 
-type SessionRec = Rec<CheckoutSession, CheckoutMeta>;
+export type SessionRec = Rec<CheckoutSession, CheckoutSessionMeta>;
 
-function readSubscriptionData(params: FormObject, now: number): FormObject {
-  const data = optHash(params, 'subscription_data');
-  if (!data) return {};
-  allowOnly(data, ['metadata', 'trial_end', 'trial_period_days', 'trial_settings', 'description'], 'subscription_data');
-  applyMetadata({}, data.metadata, 'subscription_data[metadata]');
-  const trialEnd = parseInteger(data.trial_end, 'subscription_data[trial_end]');
-  // Checkout wants a trial end at least 48 hours ahead (STRIPE.md §7).
-  if (trialEnd !== undefined && trialEnd < now + 48 * HOUR) throw invalidParam('subscription_data[trial_end]', 'The `trial_end` date has to be at least 2 days in the future.');
-  optInteger(data, 'trial_period_days', { min: 1, max: 730 }, 'subscription_data[trial_period_days]');
-  optString(data, 'description', 'subscription_data[description]');
-  return data;
+const MIN_EXPIRY = HOUR / 2;
+const MAX_EXPIRY = 24 * HOUR;
+
+const CREATE_PARAMS = [
+  'mode', 'customer', 'success_url', 'cancel_url', 'client_reference_id', 'metadata', 'currency', 'payment_method_types',
+  'setup_intent_data', 'custom_text', 'expires_at', 'locale', 'ui_mode', 'expand',
+];
+
+function readCustomText(call: Call): CheckoutSession['custom_text'] {
+  const text = optHash(call.params, 'custom_text');
+  const empty = { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null };
+  if (!text) return empty;
+  allowOnly(text, ['submit', 'after_submit'], 'custom_text');
+  const message = (key: 'submit' | 'after_submit') => {
+    const hash = optHash(text, key, `custom_text[${key}]`);
+    if (!hash) return null;
+    allowOnly(hash, ['message'], `custom_text[${key}]`);
+    const value = requiredString(hash, 'message', `custom_text[${key}][message]`);
+    if (value.length > 1200) throw invalidParam(`custom_text[${key}][message]`, 'Text can be up to 1200 characters in length.');
+    return { message: value };
+  };
+  return { ...empty, submit: message('submit'), after_submit: message('after_submit') };
 }
 
-function readLineItems(account: Account, params: FormObject): Array<{ price: string; quantity: number }> {
-  const items = optArray(params, 'line_items');
-  if (!items || items.length === 0) throw missingParam('line_items');
-  return items.map((raw, i) => {
-    const param = `line_items[${i}]`;
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidParam(param, 'Invalid hash', 'parameter_invalid_hash');
-    allowOnly(raw, ['price', 'quantity'], param);
-    const price = requiredString(raw, 'price', `${param}[price]`);
-    findPrice(account, price, `${param}[price]`);
-    return { price, quantity: optInteger(raw, 'quantity', { min: 1 }, `${param}[quantity]`) ?? 1 };
-  });
+function url(value: string | undefined, param: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^https?:\/\/\S+$/.test(value)) throw invalidParam(param, `Not a valid URL`, 'url_invalid');
+  return value;
 }
 
-/** The clock a session's objects live on: its customer's, or the local default clock for a customer Checkout will make. */
-function sessionClock(account: Account, customerId: string | undefined): string | null {
-  if (customerId) return account.customers.get(customerId)?.value.test_clock ?? null;
-  return account.env.defaultTestClock ? defaultClock(account).id : null;
-}
-
+/** `POST /v1/checkout/sessions` (mode=setup): a SetupIntent for the customer, and the hosted page's URL. */
 export const createCheckoutSession: Handler = (call) => {
   const { params, account } = call;
-  allowOnly(params, [
-    'mode', 'customer', 'customer_email', 'line_items', 'client_reference_id', 'metadata', 'subscription_data', 'success_url', 'cancel_url',
-    'expires_at', 'payment_method_collection', 'currency', 'setup_intent_data', 'payment_method_types', 'locale', 'ui_mode', 'expand',
-  ]);
+  allowOnly(params, CREATE_PARAMS);
   const paths = expandList(params);
-  const mode = optEnum(params, 'mode', ['subscription', 'setup', 'payment'] as const);
+  const mode = optEnum(params, 'mode', ['payment', 'setup', 'subscription'] as const);
   if (!mode) throw missingParam('mode');
-  if (mode === 'payment') throw invalidParam('mode', 'fake-stripe models Checkout in subscription and setup mode only.');
-  optEnum(params, 'ui_mode', ['hosted'] as const);
-  const customerId = optString(params, 'customer');
-  const customerEmail = optString(params, 'customer_email');
-  if (customerId && customerEmail) throw invalidParam('customer_email', 'You may only specify one of these parameters: customer, customer_email.');
-  const successUrl = requiredString(params, 'success_url');
-  const cancelUrl = optString(params, 'cancel_url') ?? null;
-  const reference = optString(params, 'client_reference_id') ?? null;
-  if (reference !== null && reference.length > 200) throw invalidParam('client_reference_id', 'client_reference_id can be at most 200 characters long.');
-  const metadata = applyMetadata({}, params.metadata);
+  if (mode !== 'setup') {
+    throw invalidParam('mode', `fake-stripe models Checkout in setup mode only (mode=${mode} is not implemented; see docs/fake-stripe.md).`);
+  }
+  const uiMode = optEnum(params, 'ui_mode', ['hosted', 'embedded', 'custom'] as const) ?? 'hosted';
+  if (uiMode !== 'hosted') throw invalidParam('ui_mode', 'fake-stripe models the Stripe-hosted page only (ui_mode=hosted).');
+  const successUrl = url(optString(params, 'success_url'), 'success_url');
+  if (!successUrl) throw missingParam('success_url');
+  const cancelUrl = url(optString(params, 'cancel_url'), 'cancel_url') ?? null;
+  const reference = optString(params, 'client_reference_id');
+  if (reference !== undefined && (reference.length === 0 || reference.length > 200)) {
+    throw invalidParam('client_reference_id', 'client_reference_id must be between 1 and 200 characters long.');
+  }
   const types = optArray(params, 'payment_method_types');
-  if (types && !types.every((t) => t === 'card')) throw invalidParam('payment_method_types', 'fake-stripe models card payments only.');
+  if (types && !types.every((t) => t === 'card')) throw invalidParam('payment_method_types', 'fake-stripe models card payment methods only.');
+  const currency = optString(params, 'currency');
+  // Setup mode with dynamic payment methods needs the currency the card will be charged in.
+  if (!types && !currency) throw invalidParam('currency', 'currency is required in setup mode when payment_method_types is not set.', 'parameter_missing');
+  if (currency !== undefined && !/^[a-z]{3}$/.test(currency)) throw invalidParam('currency', `Invalid currency: ${currency}`);
   optString(params, 'locale');
-  const collection = optEnum(params, 'payment_method_collection', ['always', 'if_required'] as const);
-  if (collection && mode !== 'subscription') throw invalidParam('payment_method_collection', 'payment_method_collection is only available in subscription mode.');
-  const clockNow = account.clockTime(customerId ? account.customers.get(customerId)?.value.test_clock ?? null : null);
-  const expiresAt = parseInteger(params.expires_at, 'expires_at');
-  // Between 30 minutes and 24 hours from now; 24 hours by default (STRIPE.md §7).
-  if (expiresAt !== undefined && (expiresAt < clockNow + 30 * 60 || expiresAt > clockNow + DAY)) {
-    throw invalidParam('expires_at', 'The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.', 'parameter_invalid_integer');
-  }
-  let lineItems: CheckoutMeta['lineItems'] = [];
-  let subscriptionData: FormObject = {};
-  let setupData: FormObject = {};
-  let currency: string | null = null;
-  if (mode === 'subscription') {
-    lineItems = readLineItems(account, params);
-    subscriptionData = readSubscriptionData(params, clockNow);
-    if (params.setup_intent_data !== undefined) throw invalidParam('setup_intent_data', 'setup_intent_data is only available in setup mode.');
-    currency = findPrice(account, lineItems[0].price, 'line_items[0][price]').currency;
-  } else {
-    if (params.line_items !== undefined) throw invalidParam('line_items', 'line_items cannot be used in setup mode.');
-    if (params.subscription_data !== undefined) throw invalidParam('subscription_data', 'subscription_data is only available in subscription mode.');
-    setupData = (optHash(params, 'setup_intent_data') || {}) as FormObject;
-    allowOnly(setupData, ['metadata', 'description'], 'setup_intent_data');
-    applyMetadata({}, setupData.metadata, 'setup_intent_data[metadata]');
-    currency = optString(params, 'currency')?.toLowerCase() ?? null;
-  }
+  const setupData = optHash(params, 'setup_intent_data');
+  if (setupData) allowOnly(setupData, ['metadata', 'description'], 'setup_intent_data');
+  const setupMetadata = applyMetadata({}, setupData ? setupData.metadata : undefined, 'setup_intent_data[metadata]');
+  const metadata = applyMetadata({}, params.metadata);
+  const customText = readCustomText(call);
+  const customerId = optString(params, 'customer');
+  if (!customerId) throw invalidParam('customer', 'fake-stripe models setup sessions for an existing customer: pass `customer`.', 'parameter_missing');
+  const expiresAt = optInteger(params, 'expires_at');
 
   // Executed from here.
-  if (customerId) liveCustomer(account, customerId, 'customer', 400);
-  const clock = sessionClock(account, customerId);
+  const customer = liveCustomer(account, customerId, 'customer', 400);
+  const clock = customer.value.test_clock;
   const ctx = ctxOf(call, clock);
-  const id = newId('cs_test', 58);
-  const trial = subscriptionData.trial_end !== undefined || subscriptionData.trial_period_days !== undefined;
-  const total = lineItems.reduce((sum, item) => sum + account.prices.get(item.price)!.value.unit_amount * item.quantity, 0);
-  let setupIntent: string | null = null;
-  if (mode === 'setup') {
-    setupIntent = newId('seti', 24);
-    const intent: Json & { id: string } = {
-      id: setupIntent,
-      object: 'setup_intent',
-      application: null,
-      automatic_payment_methods: null,
-      cancellation_reason: null,
-      client_secret: `${setupIntent}_secret_${newId('x', 24).slice(2)}`,
-      created: ctx.now,
-      customer: customerId ?? null,
-      description: (setupData.description as string | undefined) ?? null,
-      last_setup_error: null,
-      latest_attempt: null,
-      livemode: false,
-      mandate: null,
-      metadata: applyMetadata({}, setupData.metadata, 'setup_intent_data[metadata]'),
-      next_action: null,
-      on_behalf_of: null,
-      payment_method: null,
-      payment_method_options: null,
-      payment_method_types: ['card'],
-      single_use_mandate: null,
-      status: 'requires_payment_method',
-      usage: 'off_session',
-    };
-    account.add(account.setupIntents, intent, {});
-    emit(ctx, 'setup_intent.created', intent);
+  const expires = expiresAt ?? ctx.now + MAX_EXPIRY;
+  if (expires < ctx.now + MIN_EXPIRY || expires > ctx.now + MAX_EXPIRY) {
+    throw stateError('The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.', 'expires_at');
   }
+  const intent: SetupIntent = {
+    id: newId('seti', 24),
+    object: 'setup_intent',
+    application: null,
+    cancellation_reason: null,
+    client_secret: `${newId('seti', 24)}_secret_${newId('x', 24).slice(2)}`,
+    created: ctx.now,
+    customer: customerId,
+    description: setupData && typeof setupData.description === 'string' ? setupData.description : null,
+    last_setup_error: null,
+    livemode: false,
+    metadata: setupMetadata,
+    payment_method: null,
+    payment_method_types: ['card'],
+    status: 'requires_payment_method',
+    usage: 'off_session',
+  };
+  account.add(account.setupIntents, intent, {});
+  const id = newId('cs_test', 58);
   const session: CheckoutSession = {
     id,
     object: 'checkout.session',
-    after_expiration: null,
-    allow_promotion_codes: null,
-    amount_subtotal: mode === 'subscription' ? total : null,
-    amount_total: mode === 'subscription' ? (trial ? 0 : total) : null,
-    automatic_tax: { enabled: false, liability: null, status: null },
-    billing_address_collection: null,
+    amount_subtotal: null,
+    amount_total: null,
     cancel_url: cancelUrl,
-    client_reference_id: reference,
-    client_secret: null,
+    client_reference_id: reference ?? null,
     created: ctx.now,
-    currency,
-    custom_fields: [],
-    custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
-    customer: customerId ?? null,
-    customer_creation: customerId || mode !== 'subscription' ? null : 'always',
-    customer_details: null,
-    customer_email: customerEmail ?? null,
-    expires_at: expiresAt ?? ctx.now + DAY,
+    currency: currency ?? null,
+    custom_text: customText,
+    customer: customerId,
+    customer_details: { email: customer.value.email, name: customer.value.name },
+    customer_email: null,
+    expires_at: expires,
     invoice: null,
     livemode: false,
     locale: null,
     metadata,
-    mode,
+    mode: 'setup',
     payment_intent: null,
-    payment_link: null,
-    payment_method_collection: mode === 'subscription' ? collection ?? 'always' : null,
     payment_method_types: ['card'],
-    payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
-    setup_intent: setupIntent,
+    payment_status: 'no_payment_required',
+    setup_intent: intent.id,
     status: 'open',
     subscription: null,
     success_url: successUrl,
-    total_details: mode === 'subscription' ? { amount_discount: 0, amount_shipping: 0, amount_tax: 0 } : null,
     ui_mode: 'hosted',
-    url: `${account.env.baseUrl()}/checkout/${id}`,
+    url: `${account.env.baseUrl()}/hosted/checkout/${id}`,
   };
-  account.add(account.checkoutSessions, session, { clock, lineItems, subscriptionData });
+  account.add(account.checkoutSessions, session, { clock, lastError: null });
+  emit(ctx, 'setup_intent.created', intent);
   return expand(account, session, paths);
 };
 
@@ -185,60 +145,42 @@ function findSession(account: Account, id: string): SessionRec {
   return rec;
 }
 
-/** The session's line items (only when expanded, or through /line_items, as Stripe does). */
-export function lineItemsOf(account: Account, rec: SessionRec): Json {
-  const data = rec.meta.lineItems.map((item, i) => {
-    const price = account.prices.get(item.price)!.value;
-    const amount = price.unit_amount * item.quantity;
-    return {
-      id: `li_${rec.value.id.slice(8, 30)}${i}`,
-      object: 'item',
-      amount_discount: 0,
-      amount_subtotal: amount,
-      amount_tax: 0,
-      amount_total: amount,
-      currency: price.currency,
-      description: productName(account, price),
-      price,
-      quantity: item.quantity,
-    };
-  });
-  return { object: 'list', data, has_more: false, url: `/v1/checkout/sessions/${rec.value.id}/line_items` };
-}
-
 export const retrieveCheckoutSession: Handler = (call, id) => {
   allowOnly(call.params, ['expand']);
-  const rec = findSession(call.account, id);
-  const paths = expandList(call.params);
-  const view = paths.includes('line_items') ? { ...rec.value, line_items: lineItemsOf(call.account, rec) } : rec.value;
-  return expand(call.account, view, paths.filter((p) => p !== 'line_items'));
-};
-
-export const listCheckoutLineItems: Handler = (call, id) => {
-  allowOnly(call.params, ['limit', 'starting_after', 'ending_before', 'expand']);
-  return lineItemsOf(call.account, findSession(call.account, id));
+  return expand(call.account, findSession(call.account, id).value, expandList(call.params));
 };
 
 export const listCheckoutSessions: Handler = (call) => {
-  allowOnly(call.params, ['customer', 'subscription', 'status', 'limit', 'starting_after', 'ending_before', 'expand']);
-  const customer = optString(call.params, 'customer');
-  const subscription = optString(call.params, 'subscription');
-  const status = optEnum(call.params, 'status', ['open', 'complete', 'expired'] as const);
-  return paginate(
-    call.account.checkoutSessions.values(),
-    (s) => (customer === undefined || s.customer === customer) && (subscription === undefined || s.subscription === subscription) && (status === undefined || s.status === status),
-    call.params,
-    '/v1/checkout/sessions',
-    'checkout.session',
-  );
+  const { params } = call;
+  allowOnly(params, ['customer', 'status', 'limit', 'starting_after', 'ending_before', 'expand']);
+  const paths = expandList(params).map((p) => p.replace(/^data\./, ''));
+  const customer = optString(params, 'customer');
+  const status = optEnum(params, 'status', ['open', 'complete', 'expired'] as const);
+  const page = paginate(call.account.checkoutSessions.values(), (s) => (!customer || s.customer === customer) && (!status || s.status === status), params, '/v1/checkout/sessions', 'checkout.session');
+  return { ...page, data: page.data.map((s) => expand(call.account, s, paths)) };
 };
 
+/** An open session ends: `expired`, its SetupIntent canceled, `checkout.session.expired`. */
+export function expireSession(ctx: Ctx, rec: SessionRec): void {
+  const session = rec.value;
+  session.status = 'expired';
+  session.url = null;
+  const intent = ctx.account.setupIntents.get(session.setup_intent);
+  if (intent && intent.value.status === 'requires_payment_method') {
+    Object.assign(intent.value, { status: 'canceled', cancellation_reason: 'abandoned' });
+    emit(ctx, 'setup_intent.canceled', intent.value);
+  }
+  emit(ctx, 'checkout.session.expired', session);
+}
+
+/** `POST /v1/checkout/sessions/:id/expire`: only an open session can be expired. */
 export const expireCheckoutSession: Handler = (call, id) => {
   allowOnly(call.params, ['expand']);
+  const paths = expandList(call.params);
   const rec = findSession(call.account, id);
-  if (rec.value.status !== 'open') throw stateError(`Only Checkout Sessions with a status in ["open"] can be expired. This session has status "${rec.value.status}".`);
+  if (rec.value.status !== 'open') throw stateError(`Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${rec.value.status}".`);
   expireSession(ctxOf(call, rec.meta.clock), rec);
-  return rec.value;
+  return expand(call.account, rec.value, paths);
 };
 
 export const retrieveSetupIntent: Handler = (call, id) => {
@@ -248,68 +190,82 @@ export const retrieveSetupIntent: Handler = (call, id) => {
   return expand(call.account, rec.value, expandList(call.params));
 };
 
-// ---------------------------------------------------------------- completion (the hosted page's Pay)
+/**
+ * The card numbers the hosted pages take, as Stripe's test cards (docs.stripe.com/testing), and the
+ * test token each stands for (catalog.ts: how it behaves when saved and when charged).
+ */
+export const TEST_CARD_NUMBERS: Record<string, { token: string; label: string }> = {
+  '4242424242424242': { token: 'pm_card_visa', label: 'succeeds' },
+  '5555555555554444': { token: 'pm_card_mastercard', label: 'succeeds (Mastercard)' },
+  '4000000000000002': { token: 'pm_card_chargeDeclined', label: 'declined' },
+  '4000000000009995': { token: 'pm_card_chargeDeclinedInsufficientFunds', label: 'declined: insufficient funds' },
+  '4000000000000069': { token: 'pm_card_chargeDeclinedExpiredCard', label: 'declined: expired card' },
+  '4000000000000341': { token: 'pm_card_chargeCustomerFail', label: 'saved, then declined when charged' },
+};
 
-export type CompletionResult = { ok: true; redirect: string } | { ok: false; message: string };
+/** The card a person typed: a test card's token, or the reason Stripe's page would refuse it. */
+export function cardFromNumber(input: string): { token: string } | { error: string } {
+  const digits = input.replace(/[\s-]/g, '');
+  if (!/^\d{12,19}$/.test(digits) || !luhn(digits)) return { error: 'Your card number is invalid.' };
+  const known = TEST_CARD_NUMBERS[digits];
+  if (!known) return { error: 'Your card was declined. Your request was in test mode, but used a non test (live) card. For a list of valid test cards, visit: https://stripe.com/docs/testing.' };
+  return { token: known.token };
+}
 
-const form = (value: unknown): FormValue => (typeof value === 'number' ? String(value) : (value as FormValue));
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i += 1) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
 
 /**
- * What pressing Pay (or Save) on the hosted page does. A card that declines refuses the payment and
- * nothing is created, the session stays open, as Checkout shows the error and lets the customer retry.
+ * The customer submits a card on the hosted page. Saved: the SetupIntent succeeds, the session
+ * completes (`checkout.session.completed`) and the browser goes to `success_url`. Refused (a
+ * declining card, a wrong number): the SetupIntent records the error, the session stays open and
+ * the page says why; nothing else changes.
  */
-export function completeCheckout(account: Account, rec: SessionRec, input: { card: string | null; email: string | null }, requestId: string): CompletionResult {
+export function submitCheckoutCard(account: Account, rec: SessionRec, cardNumber: string): { redirect: string } | { error: string } {
   const session = rec.value;
-  if (session.status !== 'open') return { ok: false, message: 'This Checkout Session is no longer active.' };
-  const call: Call = { account, params: {}, requestId, idempotencyKey: null };
-  const ctx = ctxOf(call, rec.meta.clock);
-  if (session.expires_at <= ctx.now) {
-    expireSession(ctx, rec);
-    return { ok: false, message: 'This Checkout Session has expired.' };
+  if (session.status !== 'open') return { error: `This Checkout Session is ${session.status === 'complete' ? 'already complete' : 'expired'}.` };
+  const ctx: Ctx = { account, now: account.clockTime(rec.meta.clock), origin: AUTOMATIC };
+  const intent = account.setupIntents.get(session.setup_intent)!.value;
+  const card = cardFromNumber(cardNumber);
+  if ('error' in card) {
+    rec.meta.lastError = card.error;
+    return card;
   }
-  const test = input.card ? TEST_CARDS[input.card] : undefined;
-  if (input.card && !test) return { ok: false, message: `Unknown test card ${input.card}.` };
-  const dueNow = session.mode === 'subscription' ? Number(session.amount_total) : 0;
-  const needsCard = session.mode === 'setup' || session.payment_method_collection === 'always' || dueNow > 0;
-  if (needsCard && !test) return { ok: false, message: 'Choose a card to continue.' };
-  if (test && test.behavior.attach !== 'succeed') return { ok: false, message: test.behavior.attach.message };
-  if (test && dueNow > 0 && test.behavior.charge !== 'succeed') return { ok: false, message: test.behavior.charge.message };
-
-  let customerId = session.customer;
-  if (!customerId) {
-    const email = (session.customer_email as string | null) ?? input.email;
-    if (!email) return { ok: false, message: 'Enter an email address.' };
-    const params: FormObject = { email };
-    if (rec.meta.clock && rec.meta.clock !== account.defaultClockId) params.test_clock = rec.meta.clock;
-    customerId = (createCustomer({ ...call, params }, '', '') as { id: string }).id;
-  }
-  const customer = liveCustomer(account, customerId).value;
-  const pm = input.card ? attachPaymentMethod(ctx, input.card, customerId, 'payment_method') : null;
-  session.customer = customerId;
-  session.customer_details = { address: null, email: customer.email, name: customer.name, phone: null, tax_exempt: 'none', tax_ids: [] };
-
-  if (session.mode === 'setup') {
-    const intent = account.setupIntents.get(String(session.setup_intent))!.value;
-    Object.assign(intent, { customer: customerId, payment_method: pm!.value.id, status: 'succeeded' });
+  try {
+    const pm = attachPaymentMethod(ctx, card.token, session.customer, 'payment_method');
+    rec.meta.lastError = null;
+    Object.assign(intent, { status: 'succeeded', payment_method: pm.value.id, last_setup_error: null });
     emit(ctx, 'setup_intent.succeeded', intent);
-  } else {
-    const data = rec.meta.subscriptionData as FormObject;
-    const params: FormObject = {
-      customer: customerId,
-      items: rec.meta.lineItems.map((item) => ({ price: item.price, quantity: String(item.quantity) })),
-      metadata: (data.metadata as FormObject | undefined) ?? ({} as FormObject),
-      payment_behavior: 'error_if_incomplete',
-    };
-    for (const key of ['trial_end', 'trial_period_days', 'trial_settings', 'description'] as const) if (data[key] !== undefined) params[key] = form(data[key]);
-    // The card paid with becomes the subscription's default payment method, as Checkout sets it.
-    if (pm) params.default_payment_method = pm.value.id;
-    const sub = createSubscription({ ...call, params }, '', '') as { id: string; latest_invoice: string };
-    session.subscription = sub.id;
-    session.invoice = sub.latest_invoice;
-    session.payment_status = dueNow > 0 ? 'paid' : 'no_payment_required';
+    session.status = 'complete';
+    session.url = null;
+    emit(ctx, 'checkout.session.completed', session);
+    return { redirect: session.success_url.replace('{CHECKOUT_SESSION_ID}', session.id) };
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const { code, decline_code, message, type } = error.body;
+    intent.last_setup_error = { code: code ?? null, decline_code: decline_code ?? null, message, type };
+    emit(ctx, 'setup_intent.setup_failed', intent);
+    rec.meta.lastError = message;
+    return { error: message };
   }
-  session.status = 'complete';
-  session.url = null;
-  emit(ctx, 'checkout.session.completed', session);
-  return { ok: true, redirect: String(session.success_url).replace('{CHECKOUT_SESSION_ID}', session.id) };
+}
+
+/** Open sessions expire at `expires_at` on their clock (scheduler.ts asks). */
+export function checkoutWork(account: Account, clockId: string | null): Array<{ at: number; seq: number; what: string; run: (ctx: Ctx) => void }> {
+  const works = [];
+  for (const rec of account.checkoutSessions.values()) {
+    if (rec.meta.clock !== clockId || rec.value.status !== 'open') continue;
+    works.push({ at: rec.value.expires_at, seq: rec.seq, what: `checkout expiry ${rec.value.id}`, run: (ctx: Ctx) => expireSession(ctx, rec) });
+  }
+  return works;
 }

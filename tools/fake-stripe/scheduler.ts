@@ -20,7 +20,8 @@ import {
   type InvoiceRec,
   type SubRec,
 } from './billing';
-import { AUTOMATIC, emit, emitUpdated, type Account, type CheckoutMeta, type CheckoutSession, type Ctx, type Rec } from './state';
+import { checkoutWork } from './checkout';
+import { AUTOMATIC, emit, emitUpdated, type Account, type Ctx } from './state';
 import { DAY } from './time';
 
 export const TRIAL_WILL_END_BEFORE = 3 * DAY;
@@ -182,13 +183,6 @@ export function startNewPeriod(ctx: Ctx, sub: SubRec, start: number, opts: { sta
   return inv;
 }
 
-/** An open Checkout Session ends: `checkout.session.expired` (by the API, or at expires_at, 24 h by default). */
-export function expireSession(ctx: Ctx, rec: Rec<CheckoutSession, CheckoutMeta>): void {
-  rec.value.status = 'expired';
-  rec.value.url = null;
-  emit(ctx, 'checkout.session.expired', rec.value);
-}
-
 /** The earliest thing due on a clock, or null. */
 function nextWork(account: Account, clockId: string | null): Work | null {
   let best: Work | null = null;
@@ -197,11 +191,7 @@ function nextWork(account: Account, clockId: string | null): Work | null {
   };
   for (const inv of account.invoices.values()) if (inv.value.test_clock === clockId) invoiceWork(account, inv).forEach(consider);
   for (const sub of account.subscriptions.values()) if (sub.value.test_clock === clockId) subscriptionWork(sub).forEach(consider);
-  for (const session of account.checkoutSessions.values()) {
-    if (session.meta.clock === clockId && session.value.status === 'open') {
-      consider({ at: session.value.expires_at, rank: 6, seq: session.seq, what: `expire ${session.value.id}`, run: (ctx) => expireSession(ctx, session) });
-    }
-  }
+  for (const work of checkoutWork(account, clockId)) consider({ ...work, rank: 2 });
   return best;
 }
 

@@ -1,6 +1,6 @@
 // A local Stripe simulator for the real `stripe` SDK to talk to in tests and local runs: customers,
-// payment methods, prices, subscriptions, invoices, test clocks, events and signed webhooks, Checkout
-// and the customer portal with hosted pages, as STRIPE.md describes Stripe. Dev/test tool only: never on the functions' production path.
+// payment methods, prices, subscriptions, invoices, test clocks, events and signed webhooks, as
+// STRIPE.md describes Stripe. Dev/test tool only: never on the functions' production path.
 // What it models and its control API: docs/fake-stripe.md.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +9,9 @@ import type { Call } from './call';
 import { WebhookDispatcher, type ControlEndpoint, type DeliveryMode, type DeliveryRecord, type WebhookSettings } from './delivery';
 import { ApiError, type StripeErrorBody } from './errors';
 import { canonical, FormError, parseForm, type FormObject } from './form';
-import { hostedRequest } from './hosted';
+import { submitCheckoutCard } from './checkout';
+import { checkoutPage, findInvoice, hostedInvoicePage, portalPage } from './hosted';
+import { findPortalSession, portalAction, portalView } from './portal';
 import { newId } from './ids';
 import { seedCatalog } from './prices';
 import { matchRoute } from './routes';
@@ -610,17 +612,63 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     return json(404, { error: { message: `Unknown control route ${method} ${path}` } });
   }
 
+  /**
+   * Checkout's page and the customer portal: GET shows the page, POST is what the person submitted.
+   * What became due runs before and after, as around an API request; the changes' events are delivered
+   * like any other.
+   */
+  function hostedSessionPage(method: string, path: string, rawBody: string, res: ServerResponse): void {
+    const html = (status: number, body: string) => {
+      res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(body);
+    };
+    const redirect = (location: string) => {
+      res.writeHead(303, { Location: location });
+      res.end();
+    };
+    const form = Object.fromEntries(new URLSearchParams(rawBody));
+    const checkoutId = /^\/hosted\/checkout\/(cs_test_[A-Za-z0-9]+)$/.exec(path)?.[1];
+    if (checkoutId) {
+      const account = [...accounts.values()].find((a) => a.checkoutSessions.has(checkoutId));
+      if (!account) return html(404, '<!doctype html><title>Not found</title><p>No such Checkout Session.</p>');
+      runDueEverywhere(account);
+      const rec = account.checkoutSessions.get(checkoutId)!;
+      if (method !== 'POST') return html(200, checkoutPage(account, rec.value, rec.meta.lastError));
+      const outcome = submitCheckoutCard(account, rec, form.card_number ?? '');
+      runDueEverywhere(account);
+      if ('redirect' in outcome) return redirect(outcome.redirect);
+      return html(402, checkoutPage(account, rec.value, outcome.error));
+    }
+    const portalId = /^\/hosted\/portal\/(bps_[A-Za-z0-9]+)$/.exec(path)?.[1];
+    const found = portalId ? findPortalSession(accounts.values(), portalId) : null;
+    if (!found) return html(404, '<!doctype html><title>Not found</title><p>No such portal session.</p>');
+    runDueEverywhere(found.account);
+    if (method === 'POST') {
+      const outcome = portalAction(found.account, found.rec, form);
+      runDueEverywhere(found.account);
+      // Post/redirect/get: a reload does not submit the action twice.
+      return redirect(outcome.redirect ?? path);
+    }
+    const body = portalPage(found.account, portalView(found.account, found.rec));
+    found.rec.meta.notice = null; // shown once
+    return html(200, body);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newId('req');
     let reply: Reply;
     try {
       const url = new URL(req.url ?? '/', 'http://fake-stripe.local');
       const rawBody = await readBody(req);
-      const form = req.method === 'POST' && !url.pathname.startsWith('/v1/') && !url.pathname.startsWith('/_fake/') ? Object.fromEntries(new URLSearchParams(rawBody)) : {};
-      const hosted = url.pathname.startsWith('/v1/') || url.pathname.startsWith('/_fake/') ? null : hostedRequest(accounts.values(), req.method ?? 'GET', url, form);
+      const hosted = req.method === 'GET' ? /^\/hosted\/invoices\/(in_[A-Za-z0-9]+)$/.exec(url.pathname)?.[1] : undefined;
       if (hosted) {
-        res.writeHead(hosted.status, hosted.headers);
-        res.end(hosted.body);
+        const found = findInvoice(accounts.values(), hosted);
+        res.writeHead(found ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8' });
+        res.end(found ? hostedInvoicePage(found.account, found.invoice) : '<!doctype html><title>Not found</title><p>No such invoice.</p>');
+        return;
+      }
+      if (url.pathname.startsWith('/hosted/checkout/') || url.pathname.startsWith('/hosted/portal/')) {
+        hostedSessionPage(req.method ?? 'GET', url.pathname, rawBody, res);
         return;
       }
       reply = url.pathname.startsWith('/_fake/')

@@ -218,22 +218,74 @@ export interface StripeEvent extends Json {
 export interface CheckoutSession extends Json {
   id: string;
   object: 'checkout.session';
-  mode: 'subscription' | 'setup';
+  mode: 'setup';
   status: 'open' | 'complete' | 'expired';
-  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
-  customer: string | null;
-  expires_at: number;
-  success_url: string | null;
+  customer: string;
+  client_reference_id: string | null;
+  metadata: Metadata;
+  setup_intent: string;
+  success_url: string;
   cancel_url: string | null;
   url: string | null;
+  expires_at: number;
+  created: number;
 }
 
-export interface CheckoutMeta {
-  /** The clock the session lives on (its customer's), for its expiry. */
+export interface CheckoutSessionMeta {
+  /** The customer's test clock: the session lives in its time (creation, expiry). */
   clock: string | null;
-  lineItems: Array<{ price: string; quantity: number }>;
-  /** `subscription_data`, as form parameters for the subscription Checkout creates. */
-  subscriptionData: Record<string, unknown>;
+  /** The last card refused on the hosted page, shown there. */
+  lastError: string | null;
+}
+
+export interface SetupIntent extends Json {
+  id: string;
+  object: 'setup_intent';
+  status: 'requires_payment_method' | 'succeeded' | 'canceled';
+  customer: string;
+  payment_method: string | null;
+  metadata: Metadata;
+  last_setup_error: Json | null;
+}
+
+export interface PortalConfiguration extends Json {
+  id: string;
+  object: 'billing_portal.configuration';
+  active: boolean;
+  is_default: boolean;
+  default_return_url: string | null;
+  metadata: Metadata;
+  features: {
+    invoice_history: { enabled: boolean };
+    payment_method_update: { enabled: boolean };
+    subscription_cancel: { enabled: boolean; mode: 'at_period_end' | 'immediately'; proration_behavior: 'none' | 'create_prorations' | 'always_invoice' };
+    subscription_update: {
+      enabled: boolean;
+      default_allowed_updates: Array<'price' | 'quantity' | 'promotion_code'>;
+      products: Array<{ product: string; prices: string[] }>;
+      proration_behavior: 'none' | 'create_prorations' | 'always_invoice';
+      trial_update_behavior: 'end_trial' | 'continue_trial';
+    };
+  } & Json;
+}
+
+export interface PortalSession extends Json {
+  id: string;
+  object: 'billing_portal.session';
+  configuration: string;
+  customer: string;
+  flow: Json | null;
+  return_url: string | null;
+  url: string;
+  created: number;
+}
+
+export interface PortalSessionMeta {
+  clock: string | null;
+  /** What the last action on the hosted page did, or why it was refused: shown on the page. */
+  notice: { tone: 'ok' | 'error'; text: string } | null;
+  /** The flow was completed (a confirm flow shows its result, not its form, again). */
+  flowDone: boolean;
 }
 
 /** How a test card behaves: attached or refused, and what a charge to it does. */
@@ -330,12 +382,11 @@ export class Account {
   readonly invoicePayments = new Map<string, Rec<InvoicePayment>>();
   readonly testClocks = new Map<string, Rec<TestClock, { deleted: boolean }>>();
   readonly webhookEndpoints = new Map<string, Rec<WebhookEndpoint, { secret: string; deleted: boolean }>>();
-  /** Checkout Sessions (`cs_test_…`) and the SetupIntents of setup-mode sessions. */
-  readonly checkoutSessions = new Map<string, Rec<CheckoutSession, CheckoutMeta>>();
-  readonly setupIntents = new Map<string, Rec<Json & { id: string }>>();
-  /** The customer portal: configurations (`bpc_…`) and sessions (`bps_…`). */
-  readonly billingPortalConfigurations = new Map<string, Rec<Json & { id: string }>>();
-  readonly billingPortalSessions = new Map<string, Rec<Json & { id: string; customer: string }>>();
+  /** Checkout (setup mode) and the customer portal: `cs_…`, `seti_…`, `bpc_…` and `bps_…` objects (checkout.ts, portal.ts). */
+  readonly checkoutSessions = new Map<string, Rec<CheckoutSession, CheckoutSessionMeta>>();
+  readonly setupIntents = new Map<string, Rec<SetupIntent>>();
+  readonly billingPortalConfigurations = new Map<string, Rec<PortalConfiguration>>();
+  readonly billingPortalSessions = new Map<string, Rec<PortalSession, PortalSessionMeta>>();
   readonly events: Rec<StripeEvent>[] = [];
   defaultClockId: string | null = null;
 

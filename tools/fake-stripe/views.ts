@@ -67,6 +67,12 @@ export function lookup(account: Account, id: string): Json | undefined {
       return account.paymentIntents.get(id)?.value;
     case 'ii_':
       return account.invoiceItems.get(id)?.value;
+    case 'seti_':
+      return account.setupIntents.get(id)?.value;
+    case 'cs_':
+      return account.checkoutSessions.get(id)?.value;
+    case 'bpc_':
+      return account.billingPortalConfigurations.get(id)?.value;
     case 'si_':
       for (const sub of account.subscriptions.values()) {
         const item = sub.value.items.data.find((i) => i.id === id);

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
-import { StripeSubscriptionSchema, type StripeSubscriptionState } from '../domain/billing';
+import { z } from 'zod';
+import { StripeSubscriptionSchema, type CardOnFile, type StripeSubscriptionState } from '../domain/billing';
 
 /**
  * One Stripe call's worst case, 2 tries of 20 s, stays below the saga's attempt budget (45 s) and so
@@ -36,6 +37,24 @@ export function isMissing(error: unknown): boolean {
   return error instanceof Stripe.errors.StripeError && error.code === 'resource_missing';
 }
 
+/**
+ * Stripe's truth about a subscription: re-read with its latest invoice and the card it will be
+ * charged to (the customer's default), parsed to the fields the billing map and the billing page
+ * read (domain/billing.ts). A shape it cannot read throws, so the caller fails and retries.
+ */
+export async function retrieveSubscriptionState(stripe: Stripe, subscriptionId: string): Promise<StripeSubscriptionState & { card: CardOnFile | null }> {
+  const subscription = await stripe.subscriptions.retrieve(subscriptionId, { expand: ['latest_invoice', 'customer.invoice_settings.default_payment_method'] });
+  return { ...StripeSubscriptionSchema.parse(subscription), card: CardSchema.parse(subscription.customer) };
+}
+
+/** The customer's default card, from the expanded customer (a deleted or unexpanded one has none to show). */
+const CardSchema = z
+  .unknown()
+  .transform((customer): CardOnFile | null => {
+    const pm = (customer as { invoice_settings?: { default_payment_method?: unknown } } | null)?.invoice_settings?.default_payment_method;
+    const card = typeof pm === 'object' && pm !== null ? (pm as { card?: { brand?: unknown; last4?: unknown } }).card : undefined;
+    return card && typeof card.brand === 'string' && typeof card.last4 === 'string' ? { brand: card.brand, last4: card.last4 } : null;
+  });
 /** The name the local Stripe simulator gives the clock every local customer joins (tools/fake-stripe/testClocks.ts). */
 export const LOCAL_TEST_CLOCK_NAME = 'Local clock (every customer the app creates)';
 
@@ -76,13 +95,4 @@ async function readyClock(stripe: Stripe, id: string, waitMs: number): Promise<S
     if (Date.now() > deadline) throw new Error(`Stripe test clock ${id} is still advancing after ${waitMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-/**
- * Stripe's truth about a subscription: re-read with its latest invoice, parsed to the fields the
- * billing map reads (domain/billing.ts). A shape it cannot read throws, so the caller fails and retries.
- */
-export async function retrieveSubscriptionState(stripe: Stripe, subscriptionId: string): Promise<StripeSubscriptionState> {
-  const subscription = await stripe.subscriptions.retrieve(subscriptionId, { expand: ['latest_invoice'] });
-  return StripeSubscriptionSchema.parse(subscription);
 }

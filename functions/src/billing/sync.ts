@@ -1,7 +1,7 @@
 import type { DocumentSnapshot, Firestore, Timestamp, Transaction } from 'firebase-admin/firestore';
 import type Stripe from 'stripe';
 import { retrieveSubscriptionState } from '../adapters/stripe';
-import { deriveBilling, type BillingDecision, type StripeSubscriptionState, type TenantBillingView } from '../domain/billing';
+import { deriveBilling, purchasedTerms, type BillingDecision, type CardOnFile, type StripeSubscriptionState, type TenantBillingView } from '../domain/billing';
 import { isAllowed } from '../domain/lifecycle';
 import type { TenantStatus } from '../domain/status';
 import { transitionInTransaction } from '../lifecycle/transition';
@@ -43,7 +43,7 @@ export async function syncTenantInTransaction(
   const view = billingViewOf(tenant);
   const decision = deriveBilling(subscription, view);
   await options.beforeWrites?.(decision, subscription);
-  const fields: Record<string, unknown> = { ...options.tenantFields };
+  const fields: Record<string, unknown> = { ...options.tenantFields, ...purchasedFields(tenant, subscription) };
   const storedCancelAt = (tenant.get('cancelAt') as Timestamp | null | undefined)?.toMillis() ?? null;
   if (storedCancelAt !== (decision.cancelAt?.getTime() ?? null)) fields.cancelAt = decision.cancelAt;
   const base = { decision, stripeStatus: subscription.status };
@@ -61,4 +61,30 @@ export async function syncTenantInTransaction(
   }
   if (Object.keys(fields).length) tx.update(tenant.ref, { ...fields, updatedAt: options.now });
   return { ...base, outcome: decision.event ? 'not_applicable' : 'no_change' };
+}
+
+/**
+ * The tenant's plan and seat cap as Stripe's subscription has them (only from Stripe's confirmed
+ * state, never from what a client asked for), and the summary the billing page shows; only the
+ * fields that differ from what the tenant holds.
+ */
+function purchasedFields(tenant: DocumentSnapshot, subscription: StripeSubscriptionState & { card: CardOnFile | null }): Record<string, unknown> {
+  const { plan, seatCap, summary } = purchasedTerms(subscription, subscription.card);
+  const fields: Record<string, unknown> = {};
+  if (plan && plan !== tenant.get('plan')) fields.plan = plan;
+  if (seatCap && seatCap !== tenant.get('seatCap')) fields.seatCap = seatCap;
+  if (canonical(summary) !== canonical(tenant.get('billing') ?? null)) fields.billing = summary;
+  return fields;
+}
+
+/** Compares stored and new values alike: Firestore gives back Timestamps for Dates, and maps with their keys in its own order. */
+function canonical(value: unknown): string {
+  const normal = (v: unknown): unknown => {
+    if (v instanceof Date) return v.getTime();
+    if (v && typeof v === 'object' && typeof (v as Timestamp).toMillis === 'function') return (v as Timestamp).toMillis();
+    if (Array.isArray(v)) return v.map(normal);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, normal((v as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return JSON.stringify(normal(value));
 }

@@ -1,10 +1,11 @@
-import type { Firestore, Timestamp } from 'firebase-admin/firestore';
+import type { DocumentReference, Firestore, Timestamp } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
 import Stripe from 'stripe';
 import { COLLECTIONS, refs } from '../adapters/firestore';
 import { subjectOf, type EventSubject } from '../domain/stripeEvents';
 import type { TenantStatus } from '../domain/status';
 import { queueReminderInTransaction, reminderRef } from '../lifecycle/reminders';
+import { completeCheckout, type ConversionResult } from './conversion';
 import { syncTenantInTransaction } from './sync';
 
 export type WebhookOutcome =
@@ -23,6 +24,12 @@ export type WebhookOutcome =
   | 'foreign_checkout'
   /** An invoice that bills no subscription, or a checkout for a tenant that has none. */
   | 'no_subscription'
+  /** A completed Checkout whose card was declined when charged: nothing changed but the tenant's `lastCheckout`. */
+  | 'checkout_declined'
+  /** A completed Checkout this product did not make for this tenant (or not complete): recorded, no effect. */
+  | 'checkout_unusable'
+  /** About a customer that is not the tenant's own. */
+  | 'other_customer'
   | 'ignored_type';
 
 export interface EventResult {
@@ -97,6 +104,9 @@ export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stri
   const eventRef = db.collection(COLLECTIONS.stripeEvents).doc(id);
   const tenantId = await findTenantId(db, subject);
   const about = subject.kind === 'subscription' ? { subscriptionId: subject.subscriptionId } : subject.kind === 'checkout' ? { sessionId: subject.sessionId } : {};
+  // A completed setup-mode Checkout (startCheckout's) converts the subscription in Stripe first, outside the
+  // transaction: each of its requests is idempotent per session, so a retry of this event replays them.
+  const conversion = subject.kind === 'checkout' && subject.mode === 'setup' && tenantId ? await convertOnce({ db, stripe }, eventRef, tenantId, subject) : undefined;
 
   return db.runTransaction(async (tx) => {
     const [seen, tenant] = await tx.getAll(eventRef, ...(tenantId ? [refs(db).tenant(tenantId)] : []));
@@ -110,29 +120,45 @@ export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stri
       return record({ outcome: 'unknown_tenant', ...(tenantId ? { tenantId } : {}) });
     }
     const current = tenant.get('stripeSubscriptionId') as string | null | undefined;
+    const own = tenant.get('stripeCustomerId') as string | null | undefined;
     const ours = { tenantId: tenant.id };
     if (subject.kind === 'no_subscription') return record({ outcome: 'no_subscription', ...ours });
 
     let tenantFields: Record<string, unknown> | undefined;
+    let subscriptionId = current ?? null;
     if (subject.kind === 'checkout') {
       // Only the tenant's own customer can complete a checkout for it; a session naming another tenant changes nothing.
-      const own = tenant.get('stripeCustomerId') as string | null | undefined;
       if (!own || subject.customerId !== own) {
         logger.warn('stripeWebhook: checkout for a tenant by another customer', { eventId: id, tenantId: tenant.id, customer: subject.customerId });
         return record({ outcome: 'foreign_checkout', ...ours, detail: `customer ${subject.customerId ?? 'none'} is not the tenant's (${own ?? 'none'})` });
       }
-      // A webhook fills a missing subscription id, never replaces one: a second subscription is not adopted here.
-      if (current && subject.subscriptionId && subject.subscriptionId !== current) {
+      if (subject.mode === 'setup') {
+        // The pre-read found a duplicate the transaction does not see (or the tenant moved): read everything again.
+        if (!conversion) throw new Error(`checkout ${subject.sessionId}: the conversion did not run; retrying`);
+        if (conversion.outcome === 'unusable') return record({ outcome: 'checkout_unusable', ...ours, detail: conversion.reason });
+        tenantFields = { lastCheckout: lastCheckoutOf(subject.sessionId, conversion, now) };
+        if (conversion.outcome === 'converted' && conversion.subscriptionId !== current) {
+          // Only 'subscribe' makes a new subscription, and only once the tenant's has ended: it replaces it.
+          tenantFields.stripeSubscriptionId = conversion.subscriptionId;
+          subscriptionId = conversion.subscriptionId;
+        }
+      } else if (!current && subject.subscriptionId) {
+        // A webhook fills a missing subscription id, never replaces one: a second subscription is not adopted here.
+        tenantFields = { stripeSubscriptionId: subject.subscriptionId };
+        subscriptionId = subject.subscriptionId;
+      } else if (subject.subscriptionId !== current) {
         return record({ outcome: 'other_subscription', ...ours, detail: `session subscription ${subject.subscriptionId}; the tenant's is ${current}` });
       }
-      if (!current && subject.subscriptionId) tenantFields = { stripeSubscriptionId: subject.subscriptionId };
+    } else if (subject.kind === 'customer') {
+      if (subject.customerId !== own) return record({ outcome: 'other_customer', ...ours, detail: `${subject.customerId} is not the tenant's customer (${own ?? 'none'})` });
     } else if (subject.subscriptionId !== current) {
       return record({ outcome: 'other_subscription', ...ours, detail: `${subject.subscriptionId} is not the tenant's current subscription (${current ?? 'none'})` });
     }
+    if (!subscriptionId) {
+      if (tenantFields) tx.update(tenant.ref, { ...tenantFields, updatedAt: now });
+      return record({ outcome: conversion?.outcome === 'declined' ? 'checkout_declined' : 'no_subscription', ...ours });
+    }
 
-    // A setup-mode checkout (a card for the tenant's subscription) names none: the tenant's current one is re-read.
-    const subscriptionId = (tenantFields?.stripeSubscriptionId as string | undefined) ?? current;
-    if (!subscriptionId) return record({ outcome: 'no_subscription', ...ours });
     let remind: (() => string) | undefined;
     const synced = await syncTenantInTransaction(tx, db, stripe, tenant, subscriptionId, {
       actor: `stripe:${id}`,
@@ -152,12 +178,38 @@ export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stri
       const reminded = remind();
       if (reminded === 'queued') return record({ outcome: 'reminder_queued', ...ours, detail });
     }
+    if (conversion?.outcome === 'declined') return record({ outcome: 'checkout_declined', ...ours, detail: `${conversion.step}: ${conversion.message}` });
     return record({ outcome: synced.outcome, ...ours, detail, ...(synced.transition ? { transition: synced.transition } : {}) });
   }, CONTENDED);
 }
 
 /** Deliveries for one tenant contend on its document; each retry re-reads Stripe, so more attempts only cost time. */
 const CONTENDED = { maxAttempts: 20 };
+
+/** Runs the conversion of a completed Checkout unless this event was applied already, and only for the tenant's own customer. */
+async function convertOnce(
+  { db, stripe }: BillingDeps,
+  eventRef: DocumentReference,
+  tenantId: string,
+  subject: Extract<EventSubject, { kind: 'checkout' }>,
+): Promise<ConversionResult | undefined> {
+  const [seen, tenant] = await db.getAll(eventRef, refs(db).tenant(tenantId));
+  if (seen.exists || !tenant.exists || !subject.customerId || tenant.get('stripeCustomerId') !== subject.customerId) return undefined;
+  return completeCheckout(stripe, tenant, subject.sessionId);
+}
+
+/** What the billing page says about the last Checkout the tenant completed. */
+function lastCheckoutOf(sessionId: string, conversion: Exclude<ConversionResult, { outcome: 'unusable' }>, now: Date) {
+  return {
+    sessionId,
+    outcome: conversion.outcome,
+    plan: conversion.choice.plan,
+    seats: conversion.choice.seats,
+    card: conversion.card,
+    at: now,
+    ...(conversion.outcome === 'declined' ? { message: conversion.message, declineCode: conversion.declineCode } : {}),
+  };
+}
 
 /** The tenant named by the event (metadata set by the provisioning saga, or the checkout's reference), else the one holding the customer. */
 async function findTenantId(db: Firestore, subject: Exclude<EventSubject, { kind: 'ignored' }>): Promise<string | undefined> {

@@ -29,6 +29,9 @@ export const StripeInvoiceSchema = z.object({
   attempt_count: z.number().int().nonnegative(),
   /** null once Stripe will try no more (retries done, no payment method), and always for send_invoice. */
   next_payment_attempt: UnixSeconds.nullable(),
+  amount_due: z.number().int().nonnegative().optional(),
+  currency: z.string().optional(),
+  hosted_invoice_url: z.string().nullable().optional(),
 });
 export type StripeInvoiceState = z.output<typeof StripeInvoiceSchema>;
 
@@ -41,8 +44,25 @@ export const StripeSubscriptionSchema = z.object({
   trial_end: UnixSeconds.nullable(),
   cancel_at: UnixSeconds.nullable().optional(),
   cancel_at_period_end: z.boolean().optional(),
-  /** Since basil the billing period lives on the items. */
-  items: z.object({ data: z.array(z.object({ current_period_end: UnixSeconds.optional() })) }).optional(),
+  /** Since basil the billing period lives on the items. Per-seat plans: one item, its quantity the seats. */
+  items: z
+    .object({
+      data: z.array(
+        z.object({
+          current_period_end: UnixSeconds.optional(),
+          quantity: z.number().int().nonnegative().optional(),
+          price: z
+            .object({
+              id: z.string().min(1),
+              unit_amount: z.number().int().nullable().optional(),
+              currency: z.string().optional(),
+              recurring: z.object({ interval: z.string() }).nullable().optional(),
+            })
+            .optional(),
+        }),
+      ),
+    })
+    .optional(),
   latest_invoice: StripeInvoiceSchema.nullable(),
 });
 export type StripeSubscriptionState = z.output<typeof StripeSubscriptionSchema>;
@@ -294,7 +314,7 @@ export function billingMapMarkdown(): string {
 
 /** The subscription's billing terms, as sent to Stripe's `subscriptions.create` (customer and metadata aside). */
 export interface SubscriptionTerms {
-  items: Array<{ price: string }>;
+  items: Array<{ price: string; quantity: number }>;
   trial_end?: number;
   trial_settings?: { end_behavior: { missing_payment_method: 'pause' } };
   collection_method?: 'send_invoice';
@@ -307,10 +327,66 @@ export interface SubscriptionTerms {
  * set): invoices sent with the contract's payment terms, no card ever; before go-live a trial that
  * ends at go-live; past_due only once an invoice is overdue.
  */
-export function subscriptionTerms(tenant: { plan: PlanId; trialEndsAt: Date | null; daysUntilDue: number | null }): SubscriptionTerms {
-  const items = [{ price: PLANS[tenant.plan].stripePriceId }];
+export function subscriptionTerms(tenant: { plan: PlanId; seatCap: number; trialEndsAt: Date | null; daysUntilDue: number | null }): SubscriptionTerms {
+  // Per-seat prices: the quantity is the seat cap (the plan's default, or the contract's).
+  const items = [{ price: PLANS[tenant.plan].stripePriceId, quantity: tenant.seatCap }];
   // No trial where sales activates directly: billing starts now.
   const trial = tenant.trialEndsAt ? { trial_end: Math.floor(tenant.trialEndsAt.getTime() / 1000) } : {};
   if (tenant.daysUntilDue !== null) return { items, ...trial, collection_method: 'send_invoice', days_until_due: tenant.daysUntilDue };
   return { items, ...trial, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } };
+}
+
+/** A Stripe subscription's status in which its items are in force: what the tenant has bought (or trials). */
+const IN_FORCE: readonly StripeSubscriptionStatus[] = ['trialing', 'active', 'past_due', 'unpaid'];
+
+/** The card Stripe will charge, as the page shows it. */
+export interface CardOnFile {
+  brand: string;
+  last4: string;
+}
+
+/** What the tenant shows of its subscription (server-written; the billing page reads it). */
+export interface BillingSummary {
+  stripeStatus: StripeSubscriptionStatus;
+  /** Per seat, from the subscription's price. */
+  price: { unitAmount: number; currency: string; interval: string } | null;
+  /** The next invoice Stripe will make, without prorations (they are added to it), or null when none comes. */
+  nextInvoice: { at: Date; amount: number; currency: string } | null;
+  /** The latest invoice when it is open (a failed payment): what is owed now. */
+  openInvoice: { amountDue: number; currency: string; url: string | null } | null;
+  card: CardOnFile | null;
+}
+
+/**
+ * What Stripe's subscription says the tenant has bought: its plan (the price) and seat cap (the
+ * quantity), only while the subscription is in force (a paused or ended one sells nothing), and the
+ * summary the billing page shows. `planOfPrice` maps a price id to a plan.
+ */
+export function purchasedTerms(sub: StripeSubscriptionState, card: CardOnFile | null): { plan: PlanId | null; seatCap: number | null; summary: BillingSummary } {
+  const item = sub.items?.data[0];
+  const inForce = IN_FORCE.includes(sub.status);
+  const plan = inForce && item?.price ? planOfPrice(item.price.id) : null;
+  const seatCap = inForce && item?.quantity ? item.quantity : null;
+  const price =
+    item?.price && typeof item.price.unit_amount === 'number' && item.price.currency
+      ? { unitAmount: item.price.unit_amount, currency: item.price.currency, interval: item.price.recurring?.interval ?? 'month' }
+      : null;
+  const ends = sub.cancel_at || sub.cancel_at_period_end;
+  const periodEnd = item?.current_period_end ?? null;
+  const nextAt = sub.status === 'trialing' ? sub.trial_end : periodEnd;
+  const nextInvoice =
+    inForce && !ends && price && nextAt !== null && item?.quantity !== undefined
+      ? { at: seconds(nextAt), amount: price.unitAmount * item.quantity, currency: price.currency }
+      : null;
+  const latest = sub.latest_invoice;
+  const openInvoice =
+    latest?.status === 'open' && (latest.amount_due ?? 0) > 0
+      ? { amountDue: latest.amount_due ?? 0, currency: latest.currency ?? price?.currency ?? 'usd', url: latest.hosted_invoice_url ?? null }
+      : null;
+  return { plan, seatCap, summary: { stripeStatus: sub.status, price, nextInvoice, openInvoice, card } };
+}
+
+export function planOfPrice(priceId: string): PlanId | null {
+  const found = (Object.keys(PLANS) as PlanId[]).find((plan) => PLANS[plan].stripePriceId === priceId);
+  return found ?? null;
 }

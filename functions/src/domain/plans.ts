@@ -12,7 +12,8 @@ export const SELF_SERVE_PLAN_IDS = PLAN_IDS.filter((id) => PLANS[id].selfServe);
 
 export const MAX_SEAT_CAP = 10_000;
 
-/** Stripe refuses a subscription trial_end more than two years ahead. (Here, not in provisioning.ts, so the web app can import it.) */
-export const MAX_TRIAL_AHEAD_DAYS = 730;
 /** Sales tenants are billed by invoice; unless the contract says otherwise, each is due this many days after it is sent. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
+
+/** Stripe refuses a subscription trial_end more than two years ahead. (Here, not in provisioning.ts, so the web app can import it.) */
+export const MAX_TRIAL_AHEAD_DAYS = 730;

@@ -237,9 +237,13 @@ export interface StepInputs {
   ownerUid: string;
   ownerName: string;
   trialEndsAt: Date | null;
-  /** Sales tenants are billed by invoice, due this many days after it is sent; null for card billing. Absent on jobs made before it. */
-  daysUntilDue?: number | null;
   ownerSetsPassword: boolean;
+  /** The subscription's quantity: per-seat prices (the plan's default seats, or the contract's). */
+  seatCap: number;
+  /** Sales tenants are billed by invoice, due this many days after it is sent; null: a card (self-serve). */
+  daysUntilDue: number | null;
+  /** The sales rep who provisioned a sales tenant (told when it is ready); null for self-serve. */
+  salesRepUid: string | null;
 }
 
 /** Every document the provisioning transaction creates, computed without I/O. */
@@ -277,8 +281,10 @@ export function planTenant(
     ownerUid: owner.uid,
     ownerName: owner.displayName,
     trialEndsAt: terms.trialEndsAt,
-    daysUntilDue: tenant.daysUntilDue,
     ownerSetsPassword: owner.setsPassword,
+    seatCap: terms.seatCap,
+    daysUntilDue: tenant.daysUntilDue,
+    salesRepUid: request.source === 'sales' ? request.requestedBy : null,
   };
   const result: ProvisioningResult = { tenantId: ids.tenantId, status: tenant.status, jobId: ids.jobId };
   return {

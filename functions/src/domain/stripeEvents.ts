@@ -28,6 +28,7 @@ const InvoiceObjectSchema = z.object({
 
 const CheckoutSessionObjectSchema = z.object({
   id: StripeId,
+  mode: z.enum(['payment', 'setup', 'subscription']).nullish(),
   customer: StripeRef.nullish(),
   subscription: StripeRef.nullish(),
   client_reference_id: z.string().nullish(),
@@ -39,16 +40,21 @@ export type EventSubject =
   | { kind: 'subscription'; subscriptionId: string; customerId: string | null; tenantHint: string | null }
   /** An invoice that bills no subscription (a one-off invoice): nothing for the tenant's status. */
   | { kind: 'no_subscription'; customerId: string | null }
-  | { kind: 'checkout'; sessionId: string; customerId: string | null; subscriptionId: string | null; tenantHint: string | null }
+  | { kind: 'checkout'; sessionId: string; mode: 'payment' | 'setup' | 'subscription' | null; customerId: string | null; subscriptionId: string | null; tenantHint: string | null }
+  /** The customer changed (its default card, say): what the tenant shows of its billing is read again. */
+  | { kind: 'customer'; customerId: string; tenantHint: string | null }
   | { kind: 'ignored' };
 
 /** The event families that say something about a tenant's billing; every other type is acknowledged and ignored. */
 export const HANDLED_EVENT_PREFIXES = ['customer.subscription.', 'invoice.'] as const;
 export const CHECKOUT_COMPLETED = 'checkout.session.completed';
+export const CUSTOMER_UPDATED = 'customer.updated';
 
 export function isHandledEventType(type: string): boolean {
-  return type === CHECKOUT_COMPLETED || HANDLED_EVENT_PREFIXES.some((prefix) => type.startsWith(prefix));
+  return type === CHECKOUT_COMPLETED || type === CUSTOMER_UPDATED || HANDLED_EVENT_PREFIXES.some((prefix) => type.startsWith(prefix));
 }
+
+const CustomerObjectSchema = z.object({ id: StripeId, metadata: Metadata });
 
 /** Parses the envelope and the fields used of `data.object`; throws a ZodError on a shape it cannot read. */
 export function subjectOf(event: unknown): { id: string; type: string; created: number; subject: EventSubject } {
@@ -71,6 +77,10 @@ export function subjectOf(event: unknown): { id: string; type: string; created: 
       subject: { kind: 'subscription', subscriptionId: details.subscription, customerId: invoice.customer ?? null, tenantHint: details.metadata?.tenantId ?? null },
     };
   }
+  if (type === CUSTOMER_UPDATED) {
+    const customer = CustomerObjectSchema.parse(object);
+    return { id, type, created, subject: { kind: 'customer', customerId: customer.id, tenantHint: customer.metadata?.tenantId ?? null } };
+  }
   const session = CheckoutSessionObjectSchema.parse(object);
   return {
     id,
@@ -79,6 +89,7 @@ export function subjectOf(event: unknown): { id: string; type: string; created: 
     subject: {
       kind: 'checkout',
       sessionId: session.id,
+      mode: session.mode ?? null,
       customerId: session.customer ?? null,
       subscriptionId: session.subscription ?? null,
       tenantHint: session.client_reference_id || session.metadata?.tenantId || null,

@@ -7,6 +7,7 @@ import { refs } from '../adapters/firestore';
 import { DomainError } from '../domain/errors';
 import type { StepInputs } from '../domain/provisioning';
 import type { JobStatus } from '../domain/status';
+import { DEFAULT_DAYS_UNTIL_DUE, PLANS } from '../domain/plans';
 import { applyTransition, isRefusal } from '../lifecycle/transition';
 import { Lease, LostLease } from './lease';
 import { PROVISIONING_STEPS, type ProvisioningStep, type StepContext, type StepOutput } from './steps';
@@ -94,7 +95,14 @@ interface JobDoc {
   attempt: number;
   idempotencyKey: string;
   tenantId: string;
-  inputs: Omit<StepInputs, 'trialEndsAt'> & { trialEndsAt: Timestamp | null };
+  source?: 'self_serve' | 'sales';
+  requestedBy?: string;
+  inputs: Omit<StepInputs, 'trialEndsAt' | 'seatCap' | 'daysUntilDue' | 'salesRepUid'> & {
+    trialEndsAt: Timestamp | null;
+    seatCap?: number;
+    daysUntilDue?: number | null;
+    salesRepUid?: string | null;
+  };
   completedSteps: CompletedStep[];
   undoneSteps: string[];
   undoErrors?: Failure[];
@@ -417,7 +425,14 @@ function contextFor(deps: SagaDeps, jobId: string, job: JobDoc, now: Date, lease
     jobId,
     attempt: job.attempt,
     tenantId: job.tenantId,
-    inputs: { ...job.inputs, trialEndsAt: job.inputs.trialEndsAt ? job.inputs.trialEndsAt.toDate() : null },
+    // Jobs snapshotted before billing terms were part of the inputs: the plan's seats, and a sales tenant's default terms.
+    inputs: {
+      ...job.inputs,
+      trialEndsAt: job.inputs.trialEndsAt ? job.inputs.trialEndsAt.toDate() : null,
+      seatCap: job.inputs.seatCap ?? PLANS[job.inputs.plan].seatCap,
+      daysUntilDue: job.inputs.daysUntilDue !== undefined ? job.inputs.daysUntilDue : job.source === 'sales' ? DEFAULT_DAYS_UNTIL_DUE : null,
+      salesRepUid: job.inputs.salesRepUid !== undefined ? job.inputs.salesRepUid : job.source === 'sales' ? job.requestedBy ?? null : null,
+    },
     outputs: Object.fromEntries((job.completedSteps ?? []).map((s) => [s.name, s.output])),
     now,
     holdsLease: (tx) => lease.check(tx),

@@ -6,8 +6,9 @@ import { COLLECTIONS, refs } from '../adapters/firestore';
 import { appUrl, ownerActionLink } from '../adapters/links';
 import { isMissing } from '../adapters/stripe';
 import { openingEvent } from '../domain/lifecycle';
-import { subscriptionTerms } from '../domain/billing';
 import { escapeHtml, type OutgoingMail } from '../domain/mail';
+import { subscriptionTerms } from '../domain/billing';
+import { PLANS } from '../domain/plans';
 import type { StepInputs } from '../domain/provisioning';
 import { applyTransition, isRefusal } from '../lifecycle/transition';
 
@@ -76,6 +77,7 @@ const ignoreMissing = (error: unknown) => {
   if (!isMissing(error)) throw error;
 };
 
+
 export const PROVISIONING_STEPS: ProvisioningStep[] = [
   {
     name: 'createStripeCustomer',
@@ -96,12 +98,8 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
     name: 'createStripeSubscription',
     async run(ctx) {
       const subscription = await ctx.stripe.subscriptions.create(
-        {
-          // The billing terms (domain/billing.ts): a card-less trial Stripe pauses at its end, or invoices for a sales contract.
-          ...subscriptionTerms({ plan: ctx.inputs.plan, trialEndsAt: ctx.inputs.trialEndsAt, daysUntilDue: ctx.inputs.daysUntilDue ?? null }),
-          customer: String(ctx.outputs.createStripeCustomer.customerId),
-          metadata: madeBy(ctx),
-        },
+        // The tenant's billing terms (domain/billing.ts): per-seat quantity, a card-less trial or invoices by contract.
+        { ...subscriptionTerms(ctx.inputs), customer: String(ctx.outputs.createStripeCustomer.customerId), metadata: madeBy(ctx) },
         { idempotencyKey: stripeKey(ctx, 'subscription') },
       );
       return { subscriptionId: subscription.id, subscriptionStatus: subscription.status };
@@ -190,6 +188,26 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
     },
   },
   {
+    // Seed 003: the rep who closed the deal hears when the customer's organisation is ready, to follow up.
+    name: 'notifySalesRep',
+    irreversible: true,
+    async run(ctx): Promise<StepOutput> {
+      if (!ctx.inputs.salesRepUid) return { skipped: 'self-serve: no sales rep' };
+      const id = `sales-ready-${ctx.tenantId}`;
+      const mailRef = ctx.db.collection(COLLECTIONS.mail).doc(id);
+      // Sent once: a re-run must not rewrite the document (the extension would send it again).
+      if ((await mailRef.get()).exists) return { mailId: id };
+      const rep = await ctx.auth.getUser(ctx.inputs.salesRepUid).catch(() => null);
+      if (!rep?.email) return { skipped: `the rep ${ctx.inputs.salesRepUid} has no email address` };
+      const mail = salesReadyMail(ctx, rep.email, String(ctx.outputs.markTenantReady?.status ?? 'trial'));
+      await ctx.db.runTransaction(async (tx) => {
+        await ctx.holdsLease(tx);
+        if (!(await tx.get(mailRef)).exists) tx.create(mailRef, mail);
+      });
+      return { mailId: id };
+    },
+  },
+  {
     name: 'recordAudit',
     irreversible: true,
     async run(ctx) {
@@ -229,6 +247,36 @@ async function welcomeMail(ctx: StepContext): Promise<OutgoingMail> {
       subject: `Welcome to ${name}`,
       text: `Your organisation ${name} is ready. ${lead}\n\n${action}: ${link}\n`,
       html: `<p>Your organisation <strong>${escapeHtml(name)}</strong> is ready. ${escapeHtml(lead)}</p><p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`,
+    },
+  };
+}
+
+/** The sales rep's mail: which organisation is ready, in which status, who its admin is, and where to see it. */
+export function salesReadyMail(ctx: Pick<StepContext, 'tenantId' | 'inputs'>, to: string, status: string): OutgoingMail {
+  const { companyName: name, ownerName, billingEmail, seatCap, daysUntilDue, trialEndsAt, ownerSetsPassword } = ctx.inputs;
+  const consoleLink = `${appUrl()}/admin/tenants/${encodeURIComponent(ctx.tenantId)}`;
+  const plan = PLANS[ctx.inputs.plan]?.label ?? ctx.inputs.plan;
+  const when = status === 'active' ? 'live now' : trialEndsAt ? `in its trial until go-live on ${trialEndsAt.toISOString().slice(0, 10)}` : `in status ${status}`;
+  const admin = `${ownerName} <${billingEmail}>`;
+  const invite = ownerSetsPassword ? 'They were mailed a link to choose their password.' : 'They were mailed a link to sign in.';
+  const billing = daysUntilDue !== null ? `billed by invoice, due ${daysUntilDue} days after each is sent` : 'paid by card';
+  const lines = [
+    `${name} is ready and ${when}.`,
+    `Admin: ${admin}. ${invite}`,
+    `Plan: ${plan}, ${seatCap} seats, ${billing}.`,
+    `Admin console: ${consoleLink}`,
+  ];
+  return {
+    to,
+    tenantId: ctx.tenantId,
+    message: {
+      subject: `${name} is ready`,
+      text: `${lines.join('\n')}\n`,
+      html:
+        `<p><strong>${escapeHtml(name)}</strong> is ready and ${escapeHtml(when)}.</p>` +
+        `<p>Admin: ${escapeHtml(admin)}. ${escapeHtml(invite)}</p>` +
+        `<p>Plan: ${escapeHtml(plan)}, ${seatCap} seats, ${escapeHtml(billing)}.</p>` +
+        `<p><a href="${escapeHtml(consoleLink)}">Open ${escapeHtml(name)} in the admin console</a></p>`,
     },
   };
 }

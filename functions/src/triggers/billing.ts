@@ -1,0 +1,35 @@
+import { HttpsError, onCall } from 'firebase-functions/v2/https';
+import { firebase } from '../adapters/firestore';
+import { appUrl } from '../adapters/links';
+import { stripeClient } from '../adapters/stripe';
+import type { BillingCallableDeps } from '../billing/access';
+import { startCheckout as checkout } from '../billing/checkout';
+import { openBillingPortal as portal } from '../billing/portal';
+import { toHttpsError } from './errors';
+
+const billingDeps = (): BillingCallableDeps => ({ ...firebase(), stripe: () => stripeClient(), appUrl: appUrl() });
+
+function requireUid(uid: string | undefined): string {
+  if (!uid) throw new HttpsError('unauthenticated', 'Sign in first');
+  return uid;
+}
+
+/** Owner or admin: `{ tenantId, plan, seats }` → `{ url }` of a Stripe Checkout that saves a card and converts the plan. */
+export const startCheckout = onCall(async (request) => {
+  const uid = requireUid(request.auth?.uid);
+  try {
+    return await checkout(billingDeps(), { uid }, request.data);
+  } catch (error) {
+    throw toHttpsError(error, 'startCheckout');
+  }
+});
+
+/** Owner: `{ tenantId, seats? }` → `{ url }` of the Stripe customer portal (with `seats`, straight to confirming them). */
+export const openBillingPortal = onCall(async (request) => {
+  const uid = requireUid(request.auth?.uid);
+  try {
+    return await portal(billingDeps(), { uid }, request.data);
+  } catch (error) {
+    throw toHttpsError(error, 'openBillingPortal');
+  }
+});
