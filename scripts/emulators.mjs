@@ -149,6 +149,26 @@ function startFakeStripe(port) {
   });
 }
 
+/** The local DNS server (tools/local-dns) that domain capture's lookups go to; resolves with its env vars. */
+function startLocalDns(port, controlPort) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'local-dns', 'cli.ts'), '--port', String(port), '--control-port', String(controlPort)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.on('exit', () => child.kill('SIGTERM'));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the local DNS server did not start within 20 s')), 20_000);
+    child.stdout.on('data', (chunk) => {
+      const match = /listening on (\S+) \(control (\S+)\)/.exec(chunk.toString());
+      if (match) {
+        clearTimeout(timer);
+        resolve({ DNS_SERVERS: match[1], LOCAL_DNS_CONTROL: match[2] });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the local DNS server exited with code ${code}`)));
+  });
+}
+
 async function main() {
   const mode = process.argv[2];
   if (!['start', 'test', 'bench'].includes(mode)) fail('usage: node scripts/emulators.mjs start|test|bench');
@@ -165,6 +185,11 @@ async function main() {
   if (!process.env.STRIPE_API_BASE && !process.env.STRIPE_SECRET_KEY) {
     env.STRIPE_API_BASE = await startFakeStripe(mode === 'start' ? 12111 : await freePort());
     env.STRIPE_SECRET_KEY = 'sk_test_local_placeholder';
+  }
+
+  // Domain-capture lookups go to a DNS server on loopback, whose records `npm run dns` sets (README).
+  if (!process.env.DNS_SERVERS) {
+    Object.assign(env, await startLocalDns(mode === 'start' ? 8053 : await freePort(), mode === 'start' ? 8054 : await freePort()));
   }
 
   if (mode === 'start') {

@@ -4,3 +4,21 @@ export { sweepStuckProvisioning } from './triggers/scheduled';
 export { runProvisioningSteps } from './triggers/tasks';
 export { changeTenantStatus, expireTrials, remindEndingTrials, suspendPastDue } from './triggers/lifecycle';
 export { stripeWebhook } from './triggers/webhook';
+export {
+  acceptInvite,
+  changeMemberRole,
+  claimDomain,
+  describeInvite,
+  expireInvites,
+  inviteMember,
+  joinByDomain,
+  leaveTenant,
+  lookupDomainJoin,
+  recheckDomains,
+  removeMember,
+  resendInvite,
+  revokeInvite,
+  setDomainJoinPolicy,
+  transferOwnership,
+  verifyDomain,
+} from './triggers/team';

@@ -1,8 +1,13 @@
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { AdminPage } from './AdminPage';
 import { Link, usePathname } from './navigation';
 import { SignupPage } from './SignupPage';
 import { TenantHome } from './TenantHome';
+
+// The team pages load on demand: the signup page does not ship them.
+const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
+const DomainsPage = lazy(() => import('./team/DomainsPage').then((m) => ({ default: m.DomainsPage })));
+const AcceptInvitePage = lazy(() => import('./team/AcceptInvitePage').then((m) => ({ default: m.AcceptInvitePage })));
 
 const NAV = [
   ['/', 'Sign up'],
@@ -19,6 +24,10 @@ function pageFor(pathname: string): ReactNode {
   if (path === '/') return <SignupPage />;
   if (path === '/app') return <TenantHome />;
   if (path === '/admin') return <AdminPage />;
+  if (path === '/app/team') return <TeamPage />;
+  if (path === '/app/domains') return <DomainsPage />;
+  const invite = /^\/invite\/([^/]+)\/([^/]+)$/.exec(path);
+  if (invite) return <AcceptInvitePage tenantId={decodeURIComponent(invite[1])} inviteId={decodeURIComponent(invite[2])} />;
   return (
     <main className="page narrow">
       <div className="card">
@@ -48,7 +57,7 @@ export function App() {
           ))}
         </nav>
       </header>
-      {pageFor(pathname)}
+      <Suspense fallback={<main className="page"><p className="muted">Loading…</p></main>}>{pageFor(pathname)}</Suspense>
     </>
   );
 }

@@ -1,11 +1,13 @@
 import { createUserWithEmailAndPassword, signOut } from 'firebase/auth';
 import { httpsCallable } from 'firebase/functions';
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { PLANS, SELF_SERVE_PLAN_IDS, type PlanId } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
 import { errorMessage } from './format';
 import { JobProgress, type JobOutcome } from './JobProgress';
 import { Link, navigate } from './navigation';
+import { team, type DomainJoinOption } from './team/callables';
+import { DomainJoinOffer } from './team/DomainJoinOffer';
 import { useCurrentUser } from './useCurrentUser';
 import { useSubmitOnce } from './useSubmitOnce';
 
@@ -49,6 +51,9 @@ export function SignupPage() {
   const [jobId, setJobId] = useState<string | null>(null);
   const [jobOutcome, setJobOutcome] = useState<JobOutcome | null>(null);
   const { busy, submitWith, release } = useSubmitOnce();
+  // A verified domain's organisation is offered before a new one is made; `declined`: the person chose their own.
+  const [domainOffer, setDomainOffer] = useState<NonNullable<DomainJoinOption['match']> | null>(null);
+  const declinedDomainOffer = useRef(false);
 
   // Busy until provisioning settles (see `settled`), so the form cannot be sent again meanwhile.
   const submit = submitWith(async () => {
@@ -59,6 +64,13 @@ export function SignupPage() {
       const { auth, functions } = firebase();
       // Signed in already (an earlier attempt created the account): only the signup form is resent.
       if (!auth.currentUser) await createUserWithEmailAndPassword(auth, email.trim(), password);
+      if (!declinedDomainOffer.current) {
+        const { match } = await team.lookupDomainJoin();
+        if (match) {
+          setDomainOffer(match);
+          return;
+        }
+      }
       const input: SignupInput = { companyName, ownerName, plan, ...(slug.trim() ? { slug: slug.trim() } : {}) };
       const { data } = await httpsCallable<SignupInput, ProvisioningResult>(functions, 'submitSignup')(input);
       setJobId(data.jobId);
@@ -76,6 +88,21 @@ export function SignupPage() {
   }, [release]);
 
   const invalid = (field: string) => (failure?.field === field ? true : undefined);
+
+  if (domainOffer) {
+    return (
+      <main className="page narrow">
+        <DomainJoinOffer
+          match={domainOffer}
+          onRecheck={async () => setDomainOffer((await team.lookupDomainJoin()).match)}
+          onCreateOwn={() => {
+            declinedDomainOffer.current = true;
+            setDomainOffer(null);
+          }}
+        />
+      </main>
+    );
+  }
 
   return (
     <main className="page narrow">

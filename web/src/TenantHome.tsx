@@ -6,7 +6,9 @@ import { PLANS } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
 import { JobProgress } from './JobProgress';
 import { errorMessage, formatDate, formatStatus } from './format';
+import { Link } from './navigation';
 import { SignedIn } from './SignInForm';
+import { DomainJoinOrElse } from './team/DomainJoinOffer';
 
 interface Membership {
   tenantId: string;
@@ -52,13 +54,18 @@ function Memberships({ user }: { user: User }) {
       ) : memberships === undefined ? (
         <p className="muted">Loading…</p>
       ) : memberships.length === 0 ? (
-        <div className="card pending" role="status">
-          <span className="spinner" aria-hidden="true" />
-          <div>
-            <strong>Setting up your organisation…</strong>
-            <p className="muted small">This takes a few seconds; the page updates by itself.</p>
-          </div>
-        </div>
+        <DomainJoinOrElse
+          user={user}
+          fallback={
+            <div className="card pending" role="status">
+              <span className="spinner" aria-hidden="true" />
+              <div>
+                <strong>Setting up your organisation…</strong>
+                <p className="muted small">This takes a few seconds; the page updates by itself.</p>
+              </div>
+            </div>
+          }
+        />
       ) : (
         memberships.map((membership) => <TenantCard key={membership.tenantId} {...membership} />)
       )}
@@ -118,6 +125,10 @@ function TenantCard({ tenantId, role }: Membership) {
         </div>
       </dl>
       {tenant.provisioningState !== 'ready' && tenant.provisioningJobId && <JobProgress jobId={tenant.provisioningJobId} />}
+      <nav className="tenant-links" aria-label={`${tenant.name} sections`}>
+        <Link to={`/app/team?tenant=${tenantId}`}>Team</Link>
+        {(role === 'owner' || role === 'admin') && <Link to={`/app/domains?tenant=${tenantId}`}>Domains</Link>}
+      </nav>
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import type { Auth } from 'firebase-admin/auth';
 import type { OwnerIdentity } from '../domain/provisioning';
+import type { Account } from '../domain/team';
 
 function hasCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === code;
@@ -28,4 +29,13 @@ export async function ensureUser(auth: Auth, email: string, displayName: string)
     if (!winner) throw error;
     return { ...winner, displayName: winner.displayName || displayName };
   }
+}
+
+/**
+ * The caller as Auth knows them now. Team actions read this rather than the ID token, whose
+ * `email_verified` stays false for up to an hour after the person verified.
+ */
+export async function loadAccount(auth: Auth, uid: string): Promise<Account> {
+  const user = await auth.getUser(uid);
+  return { uid, email: user.email ?? null, emailVerified: user.emailVerified, displayName: user.displayName ?? '' };
 }
