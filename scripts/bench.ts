@@ -13,6 +13,7 @@ import { PROVISIONING_STEPS } from '../functions/src/provisioning/steps';
 import { startFakeStripe } from '../tools/fake-stripe/server';
 import { scanOrphans } from '../tools/orphan-scan';
 import { benchLifecycle } from './bench-lifecycle';
+import { benchTeam } from './bench-team';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const WARMUP = 20;
@@ -190,6 +191,7 @@ async function main() {
   sections.push(['Request to ready tenant (issue 3)', await requestToReady(stripe)]);
   sections.push(['Fault injection (issue 3)', await faultInjection(stripe, fake)]);
   sections.push(['Lifecycle sweep (issue 4)', (await benchLifecycle(db)).replace(/^## .*\n\n/, '')]);
+  sections.push(['Team: invite latency and the seat ledger under concurrency (issue 13)', await benchTeam(db, auth)]);
   await fake.close();
 
   const header = `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, Firestore emulator.`;

@@ -4,6 +4,9 @@ import { stripeClient } from '../functions/src/adapters/stripe';
 import { provisionTenant } from '../functions/src/provisioning/provisionTenant';
 import { runProvisioningJob } from '../functions/src/provisioning/saga';
 import { TENANT_ROLES } from '../functions/src/domain/status';
+import { resolverFromEnv } from '../functions/src/adapters/dns';
+import { claimDomain, setDomainJoinPolicy, verifyDomain } from '../functions/src/team/domains';
+import { inviteMember } from '../functions/src/team/invites';
 
 const PASSWORD = 'demo-password';
 const STAFF = [
@@ -15,7 +18,8 @@ const TENANT = { companyName: 'Acme Robotics', subdomain: 'acme' };
 async function ensureAccount(email: string, displayName: string, claims?: Record<string, string>) {
   const { auth } = firebase();
   const user = await auth.getUserByEmail(email).catch(() => auth.createUser({ email, displayName, password: PASSWORD }));
-  await auth.updateUser(user.uid, { password: PASSWORD, displayName });
+  // Verified, as if each had opened their verification link: inviting and claiming domains need it.
+  await auth.updateUser(user.uid, { password: PASSWORD, displayName, emailVerified: true });
   if (claims) await auth.setCustomUserClaims(user.uid, claims);
   return user.uid;
 }
@@ -44,10 +48,22 @@ async function main() {
     const uid = await ensureAccount(person.email, person.displayName);
     batch.set(ref.member(tenantId, uid), { uid, role: person.role, email: person.email, displayName: person.displayName, joinedAt: new Date() });
   }
+  // The seat ledger counts what the batch adds, in the same commit.
+  batch.update(ref.tenant(tenantId), { seats: { members: people.length, pendingInvites: 0 } });
   for (const title of ['Quarterly robot inventory', 'Welcome to Acme Robotics']) {
     batch.set(ref.tenant(tenantId).collection('records').doc(), { title, body: 'Sample record from the demo seed.', createdBy: ownerUid, createdAt: new Date(), updatedAt: new Date() });
   }
   await batch.commit();
+
+  // Team: a pending invite, and acme.test verified through the local DNS server, offered to new signups.
+  const owner = { uid: ownerUid, email: people[0].email, emailVerified: true, displayName: people[0].displayName };
+  const web = 'http://127.0.0.1:5000';
+  await inviteMember({ db: deps.db, appUrl: web }, owner, { tenantId, email: 'new.hire@acme.test', role: 'member' });
+  const claim = await claimDomain({ db: deps.db }, owner, { tenantId, domain: 'acme.test' });
+  const control = process.env.LOCAL_DNS_CONTROL ?? 'http://127.0.0.1:8054';
+  const dnsSet = await fetch(`${control}/txt/${claim.recordName}`, { method: 'PUT', body: JSON.stringify({ records: [claim.recordValue] }) }).then((r) => r.ok, () => false);
+  const verified = dnsSet && (await verifyDomain({ db: deps.db, resolveTxt: resolverFromEnv() }, owner, { tenantId, domain: 'acme.test' })).status === 'verified';
+  if (verified) await setDomainJoinPolicy({ db: deps.db }, owner, { tenantId, domain: 'acme.test', joinPolicy: 'suggest', defaultRole: 'member' });
 
   // A self-serve tenant in its trial, for `npm run lifecycle -- --at <a date past its end>`.
   const trialOwner = { email: 'trial@initech.test', displayName: 'Peter Trial' };
@@ -62,7 +78,6 @@ async function main() {
   });
   const trialEndsAt = (await ref.tenant(trial.tenantId).get()).get('trialEndsAt').toDate().toISOString().slice(0, 10);
 
-  const web = 'http://127.0.0.1:5000';
   console.log(`
 ┌──────────────────────────────────────────────────────────────────────────────
 │ Tenancy is running on the local emulators (project demo-tenancy)
@@ -75,6 +90,9 @@ async function main() {
 ${STAFF.map((s) => `│   ${s.email.padEnd(20)} platform ${s.platform}`).join('\n')}
 ${people.map((p) => `│   ${p.email.padEnd(20)} ${p.role} of ${TENANT.companyName} (tenant ${tenantId}, ${status})`).join('\n')}
 │   ${trialOwner.email.padEnd(20)} owner of Initech (self-serve, trial until ${trialEndsAt})
+│
+│ Team: ${web}/app/team · domain acme.test ${verified ? 'verified; new signups @acme.test are offered Acme' : 'claimed (local DNS not reachable)'}
+│   Local DNS (domain capture): npm run dns -- list | set <name> <value>
 │
 │ Advance time: npm run lifecycle -- --at <date>   (e.g. a day after ${trialEndsAt})
 │
