@@ -48,7 +48,7 @@ export function AcceptInvitePage({ tenantId, inviteId }: { tenantId: string; inv
     <main className="page narrow">
       <div className="card invite" data-invite-state={stateOf(invite, user)}>
         <p className="eyebrow">Invitation</p>
-        <h1>Join {invite.tenantName}</h1>
+        <h1>{invite.status === 'pending' ? `Join ${invite.tenantName}` : `Invitation to ${invite.tenantName}`}</h1>
         <p>
           {invite.invitedByName ? `${invite.invitedByName} invited` : 'You are invited:'} <strong>{invite.email}</strong> to join <strong>{invite.tenantName}</strong> as{' '}
           <span className={`badge role-${invite.role}`}>{invite.role}</span>.

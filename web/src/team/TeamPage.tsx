@@ -313,8 +313,8 @@ function MemberRow({ member, me, myRole, tenantId, act }: { member: Member; me: 
     <tr data-member={member.email}>
       <td>
         <strong>{member.displayName || member.email}</strong>
-        {member.displayName && <span className="muted small block">{member.email}</span>}
         {isMe && <span className="badge you">you</span>}
+        {member.displayName && <span className="muted small block">{member.email}</span>}
       </td>
       <td>
         {manageable ? (
