@@ -1,0 +1,179 @@
+// The team pages in a real browser against the emulators: an owner invites a teammate, who reads the
+// mail in the local inbox, signs up through its link and lands in the tenant with the invited role;
+// the invite button refused at the seat cap with the reason; the accept page's other states; domain
+// capture on the domains page against the loopback DNS server.
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { clearEmulators, db } from '../helpers/emulators';
+import { clearInbox, linksIn, mailTo } from '../helpers/inbox';
+import { account, expectLedgerConsistent, PASSWORD, seatsOf, seedTeam } from '../helpers/team';
+import { launchBrowser, screenshotDir, serveWebApp } from './webApp';
+
+let browser: Browser;
+let web: Awaited<ReturnType<typeof serveWebApp>>;
+let contexts: BrowserContext[] = [];
+let pageErrors: Error[] = [];
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+  context.setDefaultTimeout(30_000);
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error));
+  return page;
+}
+const screenshot = (page: Page, name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+
+async function signIn(page: Page, email: string) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+describe('team pages', () => {
+  beforeAll(async () => {
+    web = await serveWebApp();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await web?.close();
+  });
+  beforeEach(async () => {
+    await clearEmulators();
+    await clearInbox();
+    pageErrors = [];
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.map((context) => context.close()));
+    contexts = [];
+    expect(pageErrors.map(String), 'the pages threw no uncaught errors').toEqual([]);
+  });
+
+  it('an owner invites a teammate, who reads the mail, signs up through the link and lands in the tenant with the invited role; at the cap the invite is refused with the reason', async () => {
+    const { tenantId } = await seedTeam('t-e2e-team', { 'olive@acme.test': 'owner', 'max@acme.test': 'member' }, { seatCap: 3, name: 'Acme Robotics' });
+
+    const owner = await newPage();
+    await owner.goto(`${web.origin}/app`);
+    await signIn(owner, 'olive@acme.test');
+    await owner.getByRole('link', { name: 'Team' }).click();
+    await owner.getByRole('heading', { name: 'Members' }).waitFor();
+    await expect.poll(() => owner.locator('[data-field=seats-used]').textContent()).toBe('2 of 3 used');
+    const form = owner.getByRole('form', { name: 'Invite someone' });
+    await form.getByLabel('Email').fill('Tess.Teammate@acme.test');
+    await form.getByLabel('Role').selectOption('manager');
+    await form.getByRole('button', { name: 'Send invite' }).click();
+    await expect.poll(() => owner.getByTestId('team-notice').textContent()).toBe('Invite sent to tess.teammate@acme.test as manager.');
+    await owner.locator('[data-invite="tess.teammate@acme.test"]').waitFor();
+    await expect.poll(() => owner.locator('[data-field=seats-used]').textContent()).toBe('3 of 3 used');
+    await screenshot(owner, 'team-invited');
+
+    // The teammate's inbox: the mail names the tenant and the role, and its link opens the accept page.
+    const mail = await mailTo('tess.teammate@acme.test', /invited you to Acme Robotics/);
+    expect(mail.text).toMatch(/join Acme Robotics as a manager/);
+    const [link] = linksIn(mail);
+    expect(link.text).toBe('Accept the invite');
+    expect(link.href.startsWith(`${web.origin}/invite/${tenantId}/`)).toBe(true);
+
+    const teammate = await newPage();
+    await teammate.goto(link.href);
+    await teammate.getByRole('heading', { name: 'Join Acme Robotics' }).waitFor();
+    expect(await teammate.locator('[data-invite-state]').getAttribute('data-invite-state')).toBe('signed-out');
+    expect(await teammate.getByLabel('Email').inputValue()).toBe('tess.teammate@acme.test');
+    await screenshot(teammate, 'invite-accept-signed-out');
+    await teammate.getByLabel('Your name').fill('Tess Teammate');
+    await teammate.getByLabel('Password').fill(PASSWORD);
+    await teammate.getByRole('button', { name: 'Create account and join Acme Robotics' }).click();
+    await teammate.waitForURL(`${web.origin}/app`);
+    const card = teammate.getByRole('region', { name: 'Acme Robotics' });
+    await expect.poll(() => card.locator('[data-field=role]').textContent()).toBe('manager');
+    await screenshot(teammate, 'invite-landed');
+
+    // In the tenant with the invited role, no tenant of their own, the seat turned from pending to member.
+    const tess = await db.collectionGroup('members').where('email', '==', 'tess.teammate@acme.test').get();
+    expect(tess.docs.map((m) => [m.ref.parent.parent!.id, m.get('role')])).toEqual([[tenantId, 'manager']]);
+    expect((await db.collection('tenants').count().get()).data().count).toBe(1);
+    expect(await seatsOf(tenantId)).toEqual({ members: 3, pendingInvites: 0 });
+
+    // The tenant is full: the owner's next invite is refused, with the reason and where to get seats.
+    await owner.locator('[data-member="tess.teammate@acme.test"]').waitFor();
+    await owner.getByTestId('seats-full').waitFor();
+    await form.getByLabel('Email').fill('fourth@acme.test');
+    await form.getByRole('button', { name: 'Send invite' }).click();
+    await expect
+      .poll(() => owner.getByTestId('team-notice').textContent())
+      .toBe('No seat left: all 3 seats of your Starter plan are taken (3 members, 0 pending invites). Revoke a pending invite or remove a member, or add seats on the billing page (/app/billing).');
+    await screenshot(owner, 'team-full-refused');
+    expect((await db.collection(`tenants/${tenantId}/invites`).where('email', '==', 'fourth@acme.test').count().get()).data().count).toBe(0);
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('the accept page: signed in as another account, then expired and revoked', async () => {
+    const { tenantId, people } = await seedTeam('t-e2e-states', { 'olive@acme.test': 'owner' }, { seatCap: 5, name: 'Acme Robotics' });
+    const { inviteMember, revokeInvite } = await import('../../functions/src/team/invites');
+    const invite = await inviteMember({ db, appUrl: web.origin }, people.owner, { tenantId, email: 'right@acme.test', role: 'viewer' });
+    const link = linksIn(await mailTo('right@acme.test', /invited you/))[0].href;
+    await account('wrong@elsewhere.test');
+
+    const page = await newPage();
+    await page.goto(`${web.origin}/app`);
+    await signIn(page, 'wrong@elsewhere.test');
+    await page.getByRole('heading', { name: 'Your organisation' }).waitFor();
+    await page.goto(link);
+    await page.locator('[data-invite-state=wrong-account]').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('This invite is for right@acme.test, and you are signed in as wrong@elsewhere.test.');
+    await screenshot(page, 'invite-wrong-account');
+    await page.getByRole('button', { name: 'Sign out and continue as right@acme.test' }).click();
+    await page.locator('[data-invite-state=signed-out]').waitFor();
+
+    await db.doc(`tenants/${tenantId}/invites/${invite.inviteId}`).update({ expiresAt: new Date(Date.now() - 60_000) });
+    await page.reload();
+    await page.locator('[data-invite-state=expired]').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/This invite expired on .* Ask olive to send a new one\./);
+    await screenshot(page, 'invite-expired');
+
+    const second = await inviteMember({ db, appUrl: web.origin }, people.owner, { tenantId, email: 'gone@acme.test', role: 'viewer' });
+    const secondLink = linksIn(await mailTo('gone@acme.test', /invited you/))[0].href;
+    await revokeInvite({ db }, people.owner, { tenantId, inviteId: second.inviteId });
+    await page.goto(secondLink);
+    await page.locator('[data-invite-state=revoked]').waitFor();
+    await screenshot(page, 'invite-revoked');
+  });
+
+  it('the domains page: the TXT record with copy buttons, check now with what it saw, verified once the record is there', async () => {
+    const { tenantId } = await seedTeam('t-e2e-domain', { 'olive@acme.test': 'owner' }, { name: 'Acme Robotics' });
+    const page = await newPage();
+    await page.goto(`${web.origin}/app/domains?tenant=${tenantId}`);
+    await signIn(page, 'olive@acme.test');
+    await page.getByRole('heading', { name: 'Claim a domain' }).waitFor();
+
+    await page.getByLabel('Domain').fill('gmail.com');
+    await page.getByRole('button', { name: 'Claim domain' }).click();
+    await expect.poll(() => page.getByRole('form', { name: 'Claim a domain' }).getByRole('alert').textContent()).toMatch(/gmail\.com is a public mail provider/);
+
+    await page.getByLabel('Domain').fill('robots.test');
+    await page.getByRole('button', { name: 'Claim domain' }).click();
+    const card = page.getByRole('region', { name: 'robots.test' });
+    await card.waitFor();
+    expect(await card.locator('[data-field=domain-status]').textContent()).toBe('pending');
+    const name = (await card.locator('[data-field=name]').textContent())!;
+    const value = (await card.locator('[data-field=value]').textContent())!;
+    expect(name).toBe('_tenancy-challenge.robots.test');
+    await card.getByRole('button', { name: 'Copy value' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
+
+    await card.getByRole('button', { name: 'Check now' }).click();
+    await expect.poll(() => card.locator('[data-field=check-message]').textContent()).toMatch(/^No TXT record at _tenancy-challenge\.robots\.test yet/);
+    await screenshot(page, 'domain-pending');
+
+    await fetch(`${process.env.LOCAL_DNS_CONTROL}/txt/${name}`, { method: 'PUT', body: JSON.stringify({ records: [value] }) });
+    await card.getByRole('button', { name: 'Check now' }).click();
+    await expect.poll(() => card.locator('[data-field=domain-status]').textContent()).toBe('verified');
+    await card.getByRole('form', { name: 'Who joins by robots.test' }).getByLabel(/^Suggest/).check();
+    await card.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await db.doc(`tenants/${tenantId}/domains/robots.test`).get()).get('joinPolicy')).toBe('suggest');
+    await screenshot(page, 'domain-verified');
+    await fetch(`${process.env.LOCAL_DNS_CONTROL}/txt/${name}`, { method: 'DELETE' });
+  });
+});
