@@ -140,6 +140,8 @@ export interface NewTenant {
   status: TenantStatus;
   seatCap: number;
   pendingInviteLimit: number;
+  /** The seat ledger (functions/src/team/): memberships and pending invites, kept in step by every team change. */
+  seats: { members: number; pendingInvites: number };
   trialEndsAt: Date | null;
   goLiveAt: Date | null;
   ownerUid: string;
@@ -204,6 +206,8 @@ export function planTenant(
     plan: request.plan,
     ...terms,
     pendingInviteLimit: PLANS[request.plan].pendingInviteLimit,
+    // The owner's membership, created in the same transaction, is the first seat.
+    seats: { members: 1, pendingInvites: 0 },
     ownerUid: owner.uid,
     source: request.source,
     stripeCustomerId: null,

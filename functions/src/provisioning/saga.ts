@@ -174,6 +174,8 @@ async function releaseTenant(ctx: StepContext, reason: string) {
       actor: `provisioning:${ctx.jobId}`,
       now: ctx.now,
       reason,
+      // The owner's membership goes in this transaction: the ledger counts nobody.
+      tenantFields: { 'seats.members': 0 },
       alsoInTransaction: async (tx, tenant) => {
         const slugRef = ref.slug(String(tenant.get('slug')));
         const slug = await tx.get(slugRef);
