@@ -24,7 +24,7 @@ afterAll(async () => dns?.close());
 describe('claiming and verifying a domain', () => {
   beforeEach(async () => {
     await clearEmulators();
-    dns.clear();
+    dns.reset();
   });
 
   it('issues a TXT record, records what each check saw, and verifies once the record is there', async () => {
@@ -97,7 +97,7 @@ describe('claiming and verifying a domain', () => {
 describe('recheckDomains: the retry-and-pending state', () => {
   beforeEach(async () => {
     await clearEmulators();
-    dns.clear();
+    dns.reset();
   });
 
   it('retries due claims with backoff, verifies when the record appears, and fails after seven days with what it saw', async () => {
@@ -169,7 +169,7 @@ describe('verifyDomain and claimDomain as callables (the launcher’s DNS server
 describe('joining by domain', () => {
   beforeEach(async () => {
     await clearEmulators();
-    dns.clear();
+    dns.reset();
   });
 
   /** A tenant that verified acme.test and lets people at it join with `policy`. */

@@ -15,6 +15,8 @@ export interface LocalDns {
   setTxt(name: string, records: Array<string | string[]>): void;
   /** Removes the records at `name`, or every record. */
   clear(name?: string): void;
+  /** Back to a fresh server: no records, no failures, no queries seen. */
+  reset(): void;
   /** Makes lookups of `name` answer SERVFAIL (a provider outage), until turned off. */
   failLookups(name: string, failing: boolean): void;
   records(): Record<string, string[][]>;
@@ -62,6 +64,11 @@ export async function startLocalDns(options: { port?: number; host?: string } = 
     address: `${host}:${port}`,
     setTxt: (name, records) => void txt.set(key(name), records.map((r) => (Array.isArray(r) ? r : [r]))),
     clear: (name) => (name ? void txt.delete(key(name)) : txt.clear()),
+    reset: () => {
+      txt.clear();
+      failing.clear();
+      queries.length = 0;
+    },
     failLookups: (name, on) => void (on ? failing.add(key(name)) : failing.delete(key(name))),
     records: () => Object.fromEntries(txt),
     queries,
