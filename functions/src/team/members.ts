@@ -33,17 +33,14 @@ export async function removeMember(deps: MemberDeps, account: Account, input: un
     async (tx) => {
       const { tenant, members } = await readTeamTenant(tx, deps.db, tenantId, [account.uid, uid]);
       const target = members.get(uid);
-      if (!target && uid !== account.uid) {
-        // Only owner and admin learn whether someone is a member.
-        checkRemoval(members.get(account.uid) ?? null, { uid, role: 'viewer' });
-        throw notAMember(uid, tenant.name);
-      }
+      // Checked as if the target were a viewer first: only owner and admin learn whether someone is a member.
       checkRemoval(members.get(account.uid) ?? null, target ?? { uid, role: 'viewer' });
+      if (!target) throw notAMember(uid, tenant.name);
       checkTeamStatus('removeMember', tenant);
       const seats = releaseMemberSeat(tenant.seats);
       tx.delete(refs(deps.db).member(tenantId, uid));
       writeSeats(tx, tenant, seats);
-      tx.create(deps.db.collection(COLLECTIONS.auditLog).doc(), { type: 'member.removed', tenantId, uid, email: target!.email, role: target!.role, by: account.uid, at: now });
+      tx.create(deps.db.collection(COLLECTIONS.auditLog).doc(), { type: 'member.removed', tenantId, uid, email: target.email, role: target.role, by: account.uid, at: now });
       return { tenantId, uid, removed: true, seats: seatUsage(seats, tenant.seatCap) };
     },
     { maxAttempts: TEAM_TRANSACTION_ATTEMPTS },
