@@ -73,14 +73,15 @@ export async function inviteMember(deps: InviteDeps, account: Account, input: un
   const ref = refs(deps.db);
   return deps.db.runTransaction(
     async (tx) => {
-      const { tenant, members } = await readTeamTenant(tx, deps.db, tenantId, [account.uid]);
-      const inviter = members.get(account.uid) ?? null;
-      checkInvite(inviter?.role ?? null, role);
-      checkTeamStatus('inviteMember', tenant);
-      const [existingMember, pending] = await Promise.all([
+      // Every read at once: one round trip before the commit, like the floor transaction.
+      const [{ tenant, members }, existingMember, pending] = await Promise.all([
+        readTeamTenant(tx, deps.db, tenantId, [account.uid]),
         tx.get(ref.members(tenantId).where('email', '==', email).limit(1)),
         tx.get(ref.invites(tenantId).where('email', '==', email).where('status', '==', 'pending')),
       ]);
+      const inviter = members.get(account.uid) ?? null;
+      checkInvite(inviter?.role ?? null, role);
+      checkTeamStatus('inviteMember', tenant);
       if (!existingMember.empty) {
         throw new DomainError('already-exists', `email: ${email} is already a member of ${tenant.name}`, { field: 'email', reason: 'already-member' });
       }
