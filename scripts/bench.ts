@@ -1,6 +1,5 @@
 // `npm run bench`: timings and counts measured in one run on the emulators (machines here are noisy,
 // so comparisons are ratios measured side by side). Rewrites docs/benchmarks.md with the results.
-import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
@@ -10,7 +9,8 @@ import type { ProvisioningRequest } from '../functions/src/domain/provisioning';
 import { provisionTenant, type ProvisioningDeps } from '../functions/src/provisioning/provisionTenant';
 import { runProvisioningJob, WorkerCrash, type Fault } from '../functions/src/provisioning/saga';
 import { PROVISIONING_STEPS } from '../functions/src/provisioning/steps';
-import { startFakeStripe } from '../tools/fake-stripe/server';
+import { startFakeStripe, type FakeStripe } from '../tools/fake-stripe/server';
+import { writeBenchSections, type BenchSection } from './bench-report';
 import { scanOrphans } from '../tools/orphan-scan';
 import { benchLifecycle } from './bench-lifecycle';
 import { benchTeam } from './bench-team';
@@ -183,24 +183,33 @@ async function faultInjection(stripe: Stripe, fake: Awaited<ReturnType<typeof st
   ].join('\n');
 }
 
+/** Every section of the bench, by the id of its block in docs/benchmarks.md. */
+const SECTIONS: Array<{ id: string; title: string; run: (ctx: { stripe: Stripe; fake: FakeStripe }) => Promise<string> }> = [
+  { id: 'provisioning-transaction', title: 'Provisioning transaction (issue 2)', run: () => provisioningTransaction() },
+  { id: 'request-to-ready', title: 'Request to ready tenant (issue 3)', run: ({ stripe }) => requestToReady(stripe) },
+  { id: 'fault-injection', title: 'Fault injection (issue 3)', run: ({ stripe, fake }) => faultInjection(stripe, fake) },
+  { id: 'lifecycle-sweep', title: 'Lifecycle sweep (issue 4)', run: async () => (await benchLifecycle(db)).replace(/^## .*\n\n/, '') },
+  { id: 'team', title: 'Team: invite latency and the seat ledger under concurrency (issue 13)', run: () => benchTeam(db, auth) },
+];
+
 async function main() {
+  // `npm run bench -- fault-injection lifecycle-sweep` runs only those; the others keep their last figures.
+  const only = process.argv.slice(2);
+  const unknown = only.filter((id) => !SECTIONS.some((s) => s.id === id));
+  if (unknown.length) throw new Error(`unknown bench section(s) ${unknown.join(', ')}; known: ${SECTIONS.map((s) => s.id).join(', ')}`);
   const fake = await startFakeStripe({ port: 0 });
   const stripe = new Stripe('sk_test_bench', { host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
-  const sections: Array<[string, string]> = [];
-  sections.push(['Provisioning transaction (issue 2)', await provisioningTransaction()]);
-  sections.push(['Request to ready tenant (issue 3)', await requestToReady(stripe)]);
-  sections.push(['Fault injection (issue 3)', await faultInjection(stripe, fake)]);
-  sections.push(['Lifecycle sweep (issue 4)', (await benchLifecycle(db)).replace(/^## .*\n\n/, '')]);
-  sections.push(['Team: invite latency and the seat ledger under concurrency (issue 13)', await benchTeam(db, auth)]);
+  const results: BenchSection[] = [];
+  for (const section of SECTIONS.filter((s) => only.length === 0 || only.includes(s.id))) {
+    const body = await section.run({ stripe, fake });
+    console.log(`\n## ${section.title}\n\n${body}\n`);
+    results.push({ id: section.id, title: section.title, body });
+  }
   await fake.close();
 
-  const header = `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, Firestore emulator.`;
-  const body = sections.map(([title, text]) => `## ${title}\n\n${text}\n`).join('\n');
-  console.log(`\n${header}\n\n${body}`);
-  writeFileSync(
-    join(__dirname, '..', 'docs', 'benchmarks.md'),
-    `# Benchmarks\n\nRun \`npm run bench\` (it starts its own emulators and rewrites this file). Ratios are measured\nside by side in one run because the machines are shared and noisy; absolute milliseconds are for\norientation only. \`BENCH_ROUNDS\`, \`BENCH_READY_RUNS\` and \`BENCH_FAULT_RUNS\` change the sample sizes.\n\n${header}\n\n${body}`,
-  );
+  const measured = `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, Firestore emulator (sections: ${results.map((r) => r.id).join(', ')}).`;
+  console.log(measured);
+  writeBenchSections(join(__dirname, '..', 'docs', 'benchmarks.md'), [{ id: 'measured', title: 'Last run', body: measured }, ...results]);
   process.exit(0);
 }
 

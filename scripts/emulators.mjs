@@ -3,7 +3,7 @@
 // Uses the Firestore emulator jar installed on this machine where there is one, lets firebase-tools
 // download its own elsewhere, and fails at once with one clear message when neither can work.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -84,42 +84,42 @@ async function configWithFreePorts(services) {
   return { path, config };
 }
 
-/** Test files under test/, optionally only those under the given paths (`npm test -- test/rules`). */
-function listTests(only = []) {
-  const found = [];
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.test.ts')) found.push(relative(root, full));
-    }
-  };
-  walk(join(root, 'test'));
-  const wanted = only.map((p) => relative(root, join(root, p)));
-  return found.filter((f) => wanted.length === 0 || wanted.some((w) => f === w || f.startsWith(`${w}/`))).sort();
-}
-
-function run(args, env, { onReady } = {}) {
-  const child = spawn(firebaseBin, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+/**
+ * Runs firebase-tools in its own process group. Its output goes to the terminal (`npm start`) or to
+ * `logFile` (tests and bench: the Functions emulator logs every invocation, which would bury the results).
+ */
+function run(args, env, { onReady, logFile } = {}) {
+  const child = spawn(firebaseBin, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const log = logFile ? createWriteStream(logFile) : null;
   let ready = false;
   const watchdog = setTimeout(() => {
     if (ready) return;
-    console.error(`\n✖ The emulators did not become ready within ${STARTUP_LIMIT_MS / 1000} s; stopping. See firebase-debug.log.`);
+    console.error(`\n✖ The emulators did not become ready within ${STARTUP_LIMIT_MS / 1000} s; stopping.${logFile ? ` Their log: ${logFile}` : ''}`);
     killGroup(child);
   }, STARTUP_LIMIT_MS);
-  child.stdout.on('data', (chunk) => {
+  const forward = (stream) => (chunk) => {
     const text = chunk.toString();
-    process.stdout.write(text);
-    if (!ready && /All emulators ready|Running script:/.test(text)) {
+    if (log) log.write(text);
+    else stream.write(text);
+    if (!ready && /All emulators ready/.test(text)) {
       ready = true;
       clearTimeout(watchdog);
       onReady?.();
     }
-  });
+  };
+  child.stdout.on('data', forward(process.stdout));
+  child.stderr.on('data', forward(process.stderr));
   const stop = () => killGroup(child);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  return new Promise((resolve) => child.on('exit', (code, signal) => { clearTimeout(watchdog); resolve(code ?? (signal ? 1 : 0)); }));
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      clearTimeout(watchdog);
+      log?.end();
+      resolve(code ?? (signal ? 1 : 0));
+    }),
+  );
+  return { exited, stop };
 }
 
 function killGroup(child) {
@@ -169,9 +169,31 @@ function startLocalDns(port, controlPort) {
   });
 }
 
+/** What `emulators:exec` would export to its script, read from the hub of a running suite. */
+async function emulatorEnv(hubAddress, projectId) {
+  const emulators = await (await fetch(`http://${hubAddress}/emulators`)).json();
+  const address = (name) => `${emulators[name].host}:${emulators[name].port}`;
+  return {
+    GCLOUD_PROJECT: projectId,
+    FIREBASE_EMULATOR_HUB: hubAddress,
+    FIRESTORE_EMULATOR_HOST: address('firestore'),
+    FIREBASE_FIRESTORE_EMULATOR_ADDRESS: address('firestore'),
+    FIREBASE_AUTH_EMULATOR_HOST: address('auth'),
+    ...(emulators.tasks ? { CLOUD_TASKS_EMULATOR_HOST: address('tasks') } : {}),
+  };
+}
+
+/** The command a mode runs against the emulators: vitest for tests and coverage, the bench script. */
+function commandFor(mode, args) {
+  const vitest = [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run'];
+  if (mode === 'test') return [...vitest, ...args];
+  if (mode === 'coverage') return [...vitest, '--coverage', ...args];
+  return ['--import', 'tsx', join(root, 'scripts', 'bench.ts'), ...args];
+}
+
 async function main() {
   const mode = process.argv[2];
-  if (!['start', 'test', 'bench'].includes(mode)) fail('usage: node scripts/emulators.mjs start|test|bench');
+  if (!['start', 'test', 'coverage', 'bench'].includes(mode)) fail('usage: node scripts/emulators.mjs start|test|coverage|bench [args]');
   if (!existsSync(firebaseBin)) fail('firebase-tools is not installed: run `npm install` first.');
   let env = firestoreEmulatorEnv();
   if (env === 'download') {
@@ -193,7 +215,7 @@ async function main() {
   }
 
   if (mode === 'start') {
-    const code = await run(['emulators:start', '--project', 'demo-tenancy', '--only', 'auth,firestore,functions,hosting'], env, {
+    const { exited } = run(['emulators:start', '--project', 'demo-tenancy', '--only', 'auth,firestore,functions,hosting'], env, {
       onReady: () => {
         const seed = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'seed-demo.ts')], {
           cwd: root,
@@ -203,17 +225,35 @@ async function main() {
         seed.on('exit', (seedCode) => { if (seedCode !== 0) console.error('✖ Seeding demo data failed (see above); the emulators keep running.'); });
       },
     });
-    process.exit(code);
+    process.exit(await exited);
   }
 
+  // Tests and bench: a suite of their own on free ports, under a project id of their own (firebase-tools
+  // keys its hub file by project id), its chatter in a log file, the command's output on the terminal.
   const services = ['auth', 'firestore', 'functions'];
-  // A project id of its own per run: firebase-tools keys its hub file by project id.
-  const { path } = await configWithFreePorts(services);
-  const script = mode === 'test'
-    ? ['node', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...listTests(process.argv.slice(3))].join(' ')
-    : ['node', '--import', 'tsx', 'scripts/bench.ts'].join(' ');
-  const code = await run(['emulators:exec', '--config', path, '--project', `demo-${mode}-${process.pid}`, '--only', services.join(','), script], env);
+  const { path, config } = await configWithFreePorts(services);
+  const projectId = `demo-${mode}-${process.pid}`;
+  const logDir = join(root, '.cache', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `emulators-${mode}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  console.log(`Starting the emulator suite (project ${projectId}); its log: ${relative(process.cwd(), logFile)}`);
+  let started;
+  const ready = new Promise((resolve) => (started = resolve));
+  const suite = run(['emulators:start', '--config', path, '--project', projectId, '--only', services.join(',')], env, { onReady: () => started(), logFile });
+  const outcome = await Promise.race([ready.then(() => 'ready'), suite.exited.then(() => 'exited')]);
   rmSync(path, { force: true });
+  if (outcome !== 'ready') fail(`The emulator suite stopped before it was ready. Its log: ${logFile}`);
+
+  const hub = `${config.emulators.hub.host}:${config.emulators.hub.port}`;
+  const command = spawn(process.execPath, commandFor(mode, process.argv.slice(3)), {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...env, ...(await emulatorEnv(hub, projectId)), EMULATOR_LOG_FILE: logFile },
+  });
+  const code = await new Promise((resolve) => command.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
+  if (code !== 0) console.error(`\nThe emulators' log of this run (function invocations and their output): ${logFile}`);
+  suite.stop();
+  await suite.exited;
   process.exit(code);
 }
 

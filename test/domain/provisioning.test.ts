@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../functions/src/domain/errors';
 import {
   checkDates,
@@ -26,70 +25,73 @@ const base: ProvisioningRequest = {
   requestedBy: 'u1',
 };
 
+/** A DomainError with `code` whose message matches `message`. */
+const refusal = (code: string, message: RegExp) => expect.objectContaining({ code, message: expect.stringMatching(message) });
+
 function invalidFields(input: unknown): string[] {
   try {
     parseOrThrow(ProvisioningRequestSchema, input);
   } catch (error) {
-    assert.ok(error instanceof DomainError);
-    assert.equal(error.code, 'invalid-argument');
-    return error.details?.fields as string[];
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).code).toBe('invalid-argument');
+    return (error as DomainError).details?.fields as string[];
   }
-  assert.fail('expected the request to be refused');
+  expect.fail('expected the request to be refused');
 }
 
 describe('slugs', () => {
   it('derives a lowercase, hyphenated, accent-free slug from the company name', () => {
-    assert.equal(deriveSlug('  Émile & Sons, GmbH '), 'emile-sons-gmbh');
-    assert.equal(deriveSlug('X'), 'x-team');
-    assert.equal(deriveSlug('Admin'), 'admin-team');
-    assert.ok(deriveSlug('a'.repeat(80)).length <= 40);
+    expect(deriveSlug('  Émile & Sons, GmbH ')).toBe('emile-sons-gmbh');
+    expect(deriveSlug('X')).toBe('x-team');
+    expect(deriveSlug('Admin')).toBe('admin-team');
+    expect(deriveSlug('a'.repeat(80)).length <= 40).toBeTruthy();
   });
 
   it('offers a tenant-id-suffixed fallback for a derived slug, and nothing else for an explicit one', () => {
-    assert.deepEqual(slugCandidates(base, 'AbCdEf123'), ['acme-corp', 'acme-corp-abcdef']);
-    assert.deepEqual(slugCandidates({ ...base, slug: 'acme' }, 'AbCdEf123'), ['acme']);
+    expect(slugCandidates(base, 'AbCdEf123')).toEqual(['acme-corp', 'acme-corp-abcdef']);
+    expect(slugCandidates({ ...base, slug: 'acme' }, 'AbCdEf123')).toEqual(['acme']);
   });
 
   it('takes the fallback when the derived slug is taken, but refuses a taken explicit slug', () => {
-    assert.equal(chooseSlug(base, ['acme-corp', 'acme-corp-abcdef'], [true, false]), 'acme-corp-abcdef');
-    assert.throws(() => chooseSlug({ ...base, slug: 'acme' }, ['acme'], [true]), (e: DomainError) => e.code === 'already-exists' && /slug: 'acme' is already taken/.test(e.message));
+    expect(chooseSlug(base, ['acme-corp', 'acme-corp-abcdef'], [true, false])).toBe('acme-corp-abcdef');
+    expect(() => chooseSlug({ ...base, slug: 'acme' }, ['acme'], [true])).toThrow(refusal('already-exists', /slug: 'acme' is already taken/));
   });
 });
 
 describe('provisioning request schema', () => {
   it('accepts a complete self-serve request', () => {
-    assert.equal(parseOrThrow(ProvisioningRequestSchema, base).companyName, 'Acme Corp');
+    expect(parseOrThrow(ProvisioningRequestSchema, base).companyName).toBe('Acme Corp');
   });
 
   it('names each bad field', () => {
-    assert.deepEqual(invalidFields({ ...base, companyName: 'A' }), ['companyName']);
-    assert.deepEqual(invalidFields({ ...base, plan: 'gold' }), ['plan']);
-    assert.deepEqual(invalidFields({ ...base, idempotencyKey: 'short' }), ['idempotencyKey']);
-    assert.deepEqual(invalidFields({ ...base, slug: 'www' }), ['slug']);
-    assert.deepEqual(invalidFields({ ...base, owner: { ...base.owner, email: 'nope' } }), ['owner.email']);
-    assert.deepEqual(invalidFields({ ...base, extra: 1 }), ['']);
+    expect(invalidFields({ ...base, companyName: 'A' })).toEqual(['companyName']);
+    expect(invalidFields({ ...base, plan: 'gold' })).toEqual(['plan']);
+    expect(invalidFields({ ...base, idempotencyKey: 'short' })).toEqual(['idempotencyKey']);
+    expect(invalidFields({ ...base, slug: 'www' })).toEqual(['slug']);
+    expect(invalidFields({ ...base, owner: { ...base.owner, email: 'nope' } })).toEqual(['owner.email']);
+    expect(invalidFields({ ...base, extra: 1 })).toEqual(['']);
   });
 
   it('keeps sales-only terms away from self-serve', () => {
-    assert.deepEqual(invalidFields({ ...base, plan: 'enterprise' }), ['plan']);
-    assert.deepEqual(invalidFields({ ...base, seatCap: 50 }), ['seatCap']);
-    assert.deepEqual(invalidFields({ ...base, goLiveAt: now }), ['goLiveAt']);
+    expect(invalidFields({ ...base, plan: 'enterprise' })).toEqual(['plan']);
+    expect(invalidFields({ ...base, seatCap: 50 })).toEqual(['seatCap']);
+    expect(invalidFields({ ...base, goLiveAt: now })).toEqual(['goLiveAt']);
   });
 });
 
 describe('opening terms', () => {
   it('gives self-serve a trial of the plan length and the plan seat cap', () => {
     const terms = openingTerms(base, now);
-    assert.equal(terms.status, 'trial');
-    assert.equal(terms.seatCap, PLANS.starter.seatCap);
-    assert.equal(terms.trialEndsAt?.getTime(), now.getTime() + PLANS.starter.trialDays * 86_400_000);
+    expect(terms.status).toBe('trial');
+    expect(terms.seatCap).toBe(PLANS.starter.seatCap);
+    expect(terms.trialEndsAt?.getTime()).toBe(now.getTime() + PLANS.starter.trialDays * 86_400_000);
   });
 
   it('starts a sales tenant active at go-live, and in a trial ending at go-live before it', () => {
     const sales: ProvisioningRequest = { ...base, source: 'sales', plan: 'enterprise', seatCap: 120 };
-    assert.deepEqual(openingTerms(sales, now), { status: 'active', trialEndsAt: null, goLiveAt: now, seatCap: 120 });
+    expect(openingTerms(sales, now)).toEqual({ status: 'active', trialEndsAt: null, goLiveAt: now, seatCap: 120 });
     const later = new Date('2027-01-01T00:00:00Z');
-    assert.deepEqual(openingTerms({ ...sales, goLiveAt: later }, now), { status: 'trial', trialEndsAt: later, goLiveAt: later, seatCap: 120 });
+    expect(openingTerms({ ...sales, goLiveAt: later }, now)).toEqual({ status: 'trial', trialEndsAt: later, goLiveAt: later, seatCap: 120 });
   });
 });
 
@@ -98,40 +100,38 @@ describe('dates Stripe would refuse', () => {
     const sales: ProvisioningRequest = { ...base, source: 'sales', plan: 'enterprise' };
     const inside = new Date(now.getTime() + 700 * 86_400_000);
     const beyond = new Date(now.getTime() + 731 * 86_400_000);
-    assert.doesNotThrow(() => checkDates({ ...sales, goLiveAt: inside }, now));
-    assert.throws(() => checkDates({ ...sales, goLiveAt: beyond }, now), (e: DomainError) => e.code === 'invalid-argument' && /goLiveAt: at most 730 days/.test(e.message));
-    assert.throws(() => checkDates({ ...base, trialEndsAt: beyond }, now), (e: DomainError) => /trialEndsAt: at most/.test(e.message));
-    assert.throws(() => checkDates({ ...base, trialEndsAt: new Date(now.getTime() - 1) }, now), (e: DomainError) => /trialEndsAt: must be in the future/.test(e.message));
+    expect(() => checkDates({ ...sales, goLiveAt: inside }, now)).not.toThrow();
+    expect(() => checkDates({ ...sales, goLiveAt: beyond }, now)).toThrow(refusal('invalid-argument', /goLiveAt: at most 730 days/));
+    expect(() => checkDates({ ...base, trialEndsAt: beyond }, now)).toThrow(/trialEndsAt: at most/);
+    expect(() => checkDates({ ...base, trialEndsAt: new Date(now.getTime() - 1) }, now)).toThrow(/trialEndsAt: must be in the future/);
   });
 });
 
 describe('idempotency', () => {
   it('maps a key to one job id and a request to one fingerprint, whoever asks', () => {
-    assert.equal(jobIdFor('k-1234567'), jobIdFor('k-1234567'));
-    assert.notEqual(jobIdFor('k-1234567'), jobIdFor('k-1234568'));
-    assert.equal(fingerprintOf(base), fingerprintOf({ ...base, requestedBy: 'someone-else' }));
-    assert.notEqual(fingerprintOf(base), fingerprintOf({ ...base, plan: 'team' }));
+    expect(jobIdFor('k-1234567')).toBe(jobIdFor('k-1234567'));
+    expect(jobIdFor('k-1234567')).not.toBe(jobIdFor('k-1234568'));
+    expect(fingerprintOf(base)).toBe(fingerprintOf({ ...base, requestedBy: 'someone-else' }));
+    expect(fingerprintOf(base)).not.toBe(fingerprintOf({ ...base, plan: 'team' }));
   });
 
   it('replays the stored result for the same request and refuses a different one', () => {
     const result = { tenantId: 't1', status: 'trial' as const, jobId: 'j1' };
     const job = { fingerprint: fingerprintOf(base), result, status: 'completed' as const, attempt: 1 };
-    assert.deepEqual(decideOnExistingJob(job, base), { replay: result });
-    assert.deepEqual(decideOnExistingJob({ ...job, status: 'running' }, base), { replay: result });
-    assert.throws(
-      () => decideOnExistingJob(job, { ...base, companyName: 'Other' }),
-      (e: DomainError) => e.code === 'already-exists' && e.details?.field === 'idempotencyKey',
+    expect(decideOnExistingJob(job, base)).toEqual({ replay: result });
+    expect(decideOnExistingJob({ ...job, status: 'running' }, base)).toEqual({ replay: result });
+    expect(() => decideOnExistingJob(job, { ...base, companyName: 'Other' })).toThrow(
+      expect.objectContaining({ code: 'already-exists', details: expect.objectContaining({ field: 'idempotencyKey' }) }),
     );
   });
 
   it('starts a clean new attempt after a rollback, but not over an unfinished undo', () => {
     const result = { tenantId: 't1', status: 'trial' as const, jobId: 'j1' };
     const job = { fingerprint: fingerprintOf(base), result, attempt: 2 };
-    assert.deepEqual(decideOnExistingJob({ ...job, status: 'rolled_back' }, base), { retry: 3 });
-    assert.deepEqual(decideOnExistingJob({ ...job, status: 'failed', undoErrors: [] }, base), { retry: 3 });
-    assert.throws(
-      () => decideOnExistingJob({ ...job, status: 'failed', undoErrors: [{ step: 'x' }] }, base),
-      (e: DomainError) => e.code === 'failed-precondition',
+    expect(decideOnExistingJob({ ...job, status: 'rolled_back' }, base)).toEqual({ retry: 3 });
+    expect(decideOnExistingJob({ ...job, status: 'failed', undoErrors: [] }, base)).toEqual({ retry: 3 });
+    expect(() => decideOnExistingJob({ ...job, status: 'failed', undoErrors: [{ step: 'x' }] }, base)).toThrow(
+      expect.objectContaining({ code: 'failed-precondition' }),
     );
   });
 });

@@ -1,7 +1,6 @@
 // The web app in a real browser against the emulators: signup, tenant home and the sales admin page.
-import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { auth, clearEmulators, db, signedInClient } from '../helpers/emulators';
 import { launchBrowser, screenshotDir, serveWebApp } from './webApp';
@@ -48,25 +47,26 @@ function dateInDays(days: number): string {
 }
 
 describe('web app', () => {
-  before(async () => {
+  beforeAll(async () => {
     web = await serveWebApp();
     browser = await launchBrowser();
   });
-  after(async () => {
+  afterAll(async () => {
     await browser?.close();
     await web?.close();
   });
   beforeEach(async () => {
     await clearEmulators();
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    context.setDefaultTimeout(30_000);
+    // Generous: a cold Functions worker on a loaded 2-core machine; this waits for an outcome, it times nothing.
+    context.setDefaultTimeout(90_000);
     page = await context.newPage();
     pageErrors = [];
     page.on('pageerror', (error) => pageErrors.push(error));
   });
   afterEach(async () => {
     await context.close();
-    assert.deepEqual(pageErrors.map(String), [], 'the page threw no uncaught errors');
+    expect(pageErrors.map(String), 'the page threw no uncaught errors').toEqual([]);
   });
 
   it('self-serve signup: a double-clicked submit makes one tenant and lands on its home page', async () => {
@@ -78,29 +78,26 @@ describe('web app', () => {
     await page.waitForURL(`${web.origin}/app`);
     const card = page.getByRole('region', { name: 'Analytical Engines' });
     await card.getByRole('heading', { name: 'Analytical Engines' }).waitFor();
-    assert.equal(await card.locator('[data-field=status]').textContent(), 'trial');
-    assert.equal(await card.locator('[data-field=plan]').textContent(), 'Team');
-    assert.equal(await card.locator('[data-field=role]').textContent(), 'owner');
-    assert.equal(await card.locator('[data-field=seatCap]').textContent(), '25');
+    expect(await card.locator('[data-field=status]').textContent()).toBe('trial');
+    expect(await card.locator('[data-field=plan]').textContent()).toBe('Team');
+    expect(await card.locator('[data-field=role]').textContent()).toBe('owner');
+    expect(await card.locator('[data-field=seatCap]').textContent()).toBe('25');
     await screenshot('app-after-signup');
 
     const ada = await auth.getUserByEmail('ada@analytical.test');
     const tenants = await tenantsNamed('Analytical Engines');
-    assert.equal(tenants.length, 1);
-    assert.equal(await tenantCount(), 1);
+    expect(tenants.length).toBe(1);
+    expect(await tenantCount()).toBe(1);
     const tenant = tenants[0].data();
-    assert.equal(tenant.plan, 'team');
-    assert.equal(tenant.source, 'self_serve');
-    assert.equal(tenant.status, 'trial');
-    assert.equal(tenant.ownerUid, ada.uid);
+    expect(tenant.plan).toBe('team');
+    expect(tenant.source).toBe('self_serve');
+    expect(tenant.status).toBe('trial');
+    expect(tenant.ownerUid).toBe(ada.uid);
     const members = await tenants[0].ref.collection('members').get();
-    assert.deepEqual(
-      members.docs.map((m) => [m.id, m.get('role')]),
-      [[ada.uid, 'owner']],
-    );
+    expect(members.docs.map((m) => [m.id, m.get('role')])).toEqual([[ada.uid, 'owner']]);
     // The page moved on only once the saga had finished: billing and sample data exist.
-    assert.equal(tenant.provisioningState, 'ready');
-    assert.equal((await db.doc(`provisioningJobs/${tenant.provisioningJobId}`).get()).get('status'), 'completed');
+    expect(tenant.provisioningState).toBe('ready');
+    expect((await db.doc(`provisioningJobs/${tenant.provisioningJobId}`).get()).get('status')).toBe('completed');
 
     // Signing out and back in finds the same organisation through the membership lookup.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -128,26 +125,26 @@ describe('web app', () => {
     const alert = page.getByRole('alert');
     await alert.waitFor();
     const message = (await alert.textContent()) ?? '';
-    assert.match(message, /^slug: 'initech' is already taken/);
-    assert.equal(await page.getByLabel(/^Subdomain/).getAttribute('aria-invalid'), 'true');
+    expect(message).toMatch(/^slug: 'initech' is already taken/);
+    expect(await page.getByLabel(/^Subdomain/).getAttribute('aria-invalid')).toBe('true');
     // The account exists and the person is signed in: the form no longer asks for email and password.
     await page.getByText('Signed in as bill@initrode.test').waitFor();
-    assert.equal(await page.getByLabel('Password').count(), 0);
+    expect(await page.getByLabel('Password').count()).toBe(0);
     await screenshot('signup-subdomain-taken');
-    assert.equal(await tenantCount(), 1);
+    expect(await tenantCount()).toBe(1);
     const bill = await auth.getUserByEmail('bill@initrode.test');
 
     await page.getByLabel(/^Subdomain/).fill('initrode');
     await page.getByRole('button', { name: 'Create organisation' }).click();
     await page.waitForURL(`${web.origin}/app`);
     await page.getByRole('heading', { name: 'Initrode' }).waitFor();
-    assert.equal(await page.locator('[data-field=slug]').textContent(), 'initrode');
+    expect(await page.locator('[data-field=slug]').textContent()).toBe('initrode');
 
     const billsTenants = (await db.collection('tenants').where('ownerUid', '==', bill.uid).get()).docs;
-    assert.equal(billsTenants.length, 1);
-    assert.equal(billsTenants[0].get('slug'), 'initrode');
-    assert.equal(billsTenants[0].get('plan'), 'starter');
-    assert.equal(await tenantCount(), 2);
+    expect(billsTenants.length).toBe(1);
+    expect(billsTenants[0].get('slug')).toBe('initrode');
+    expect(billsTenants[0].get('plan')).toBe('starter');
+    expect(await tenantCount()).toBe(2);
   });
 
   it('self-serve signup: an email that already has an account gets a clear message', async () => {
@@ -156,9 +153,9 @@ describe('web app', () => {
     await fillSignup({ name: 'Hank Scorpio', email: 'taken@globex.test', company: 'Globex', plan: 'Starter' });
     await page.getByRole('button', { name: 'Create organisation' }).click();
     await page.getByRole('alert').waitFor();
-    assert.match((await page.getByRole('alert').textContent()) ?? '', /already exists/);
+    expect((await page.getByRole('alert').textContent()) ?? '').toMatch(/already exists/);
     await screenshot('signup-email-in-use');
-    assert.equal(await tenantCount(), 0);
+    expect(await tenantCount()).toBe(0);
   });
 
   it('tenant home: waits for a membership that is provisioned after sign-in, without a reload', async () => {
@@ -172,8 +169,8 @@ describe('web app', () => {
     await carol.call('submitSignup', { companyName: 'Hooli', ownerName: 'Carol', plan: 'starter' });
     await carol.close();
     await page.getByRole('heading', { name: 'Hooli' }).waitFor();
-    assert.equal(await page.getByText('Setting up your organisation…').count(), 0);
-    assert.equal(await page.locator('[data-field=plan]').textContent(), 'Starter');
+    expect(await page.getByText('Setting up your organisation…').count()).toBe(0);
+    expect(await page.locator('[data-field=plan]').textContent()).toBe('Starter');
   });
 
   it('sales admin page: provisions a tenant with the contract values, once, and lists it', async () => {
@@ -199,38 +196,35 @@ describe('web app', () => {
     const result = page.getByTestId('provision-result');
     await result.waitFor();
     const tenantId = await result.locator('[data-field=tenantId]').textContent();
-    assert.equal(await result.locator('[data-field=status]').textContent(), 'trial');
-    assert.match((await result.locator('[data-field=jobId]').textContent()) ?? '', /^job_/);
+    expect(await result.locator('[data-field=status]').textContent()).toBe('trial');
+    expect((await result.locator('[data-field=jobId]').textContent()) ?? '').toMatch(/^job_/);
     // A success resets the form for the next customer.
-    assert.equal(await form.getByLabel('Company name').inputValue(), '');
+    expect(await form.getByLabel('Company name').inputValue()).toBe('');
     // The saga's progress follows live on the job document, step by step, to the end.
     await result.locator('[data-testid=job-progress][data-status=completed]').waitFor();
-    assert.deepEqual(
-      await result.locator('[data-step]').evaluateAll((steps) => steps.map((s) => (s as HTMLElement).dataset.state)),
-      ['done', 'done', 'done', 'done', 'done', 'done'],
-    );
+    expect(await result.locator('[data-step]').evaluateAll((steps) => steps.map((s) => (s as HTMLElement).dataset.state))).toEqual(['done', 'done', 'done', 'done', 'done', 'done']);
 
     const tenants = await tenantsNamed('Umbrella Corporation');
-    assert.equal(tenants.length, 1);
-    assert.equal(await tenantCount(), 1);
-    assert.equal((await db.collection('provisioningJobs').count().get()).data().count, 1);
-    assert.equal(tenants[0].id, tenantId);
+    expect(tenants.length).toBe(1);
+    expect(await tenantCount()).toBe(1);
+    expect((await db.collection('provisioningJobs').count().get()).data().count).toBe(1);
+    expect(tenants[0].id).toBe(tenantId);
     const tenant = tenants[0].data();
-    assert.equal(tenant.plan, 'enterprise');
-    assert.equal(tenant.seatCap, 120);
-    assert.equal(tenant.status, 'trial');
-    assert.equal(tenant.source, 'sales');
-    assert.equal(tenant.slug, 'umbrella');
-    assert.equal(tenant.trialEndsAt.toDate().toISOString(), `${goLive}T00:00:00.000Z`);
+    expect(tenant.plan).toBe('enterprise');
+    expect(tenant.seatCap).toBe(120);
+    expect(tenant.status).toBe('trial');
+    expect(tenant.source).toBe('sales');
+    expect(tenant.slug).toBe('umbrella');
+    expect(tenant.trialEndsAt.toDate().toISOString()).toBe(`${goLive}T00:00:00.000Z`);
     const alice = await auth.getUserByEmail('alice@umbrella.test');
-    assert.equal(tenant.ownerUid, alice.uid);
-    assert.equal((await tenants[0].ref.collection('members').doc(alice.uid).get()).get('role'), 'owner');
+    expect(tenant.ownerUid).toBe(alice.uid);
+    expect((await tenants[0].ref.collection('members').doc(alice.uid).get()).get('role')).toBe('owner');
 
     const row = page.locator(`tr[data-tenant-id="${tenantId}"]`);
     await row.waitFor();
     const cells = await row.locator('td').allTextContents();
-    assert.deepEqual(cells.slice(0, 5), ['Umbrella Corporation', 'umbrella', 'Enterprise', 'trial', '120']);
-    assert.equal(cells[6], 'sales');
+    expect(cells.slice(0, 5)).toEqual(['Umbrella Corporation', 'umbrella', 'Enterprise', 'trial', '120']);
+    expect(cells[6]).toBe('sales');
     await screenshot('admin-provisioned');
   });
 
@@ -241,25 +235,25 @@ describe('web app', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ method: 'POST', path: '/v1/subscriptions', status: 503, times: 3, message: 'Stripe is unavailable' }),
     });
-    assert.equal(injected.status, 200);
+    expect(injected.status).toBe(200);
     await page.goto(`${web.origin}/`);
     await fillSignup({ name: 'Grace Hopper', email: 'grace@cobol.test', company: 'Cobol Systems', plan: 'Starter' });
     await page.getByRole('button', { name: 'Create organisation' }).click();
 
     const progress = page.locator('[data-testid=job-progress][data-status=rolled_back]');
     await progress.waitFor();
-    assert.match((await progress.getByRole('alert').textContent()) ?? '', /Create Stripe subscription failed: Stripe is unavailable\. Everything was undone/);
-    assert.equal(await progress.locator('[data-step=createStripeCustomer]').getAttribute('data-state'), 'undone');
+    expect((await progress.getByRole('alert').textContent()) ?? '').toMatch(/Create Stripe subscription failed: Stripe is unavailable\. Everything was undone/);
+    expect(await progress.locator('[data-step=createStripeCustomer]').getAttribute('data-state')).toBe('undone');
     await screenshot('signup-rolled-back');
     const [failed] = await tenantsNamed('Cobol Systems');
-    assert.equal(failed.get('status'), 'failed');
-    assert.equal((await failed.ref.collection('members').get()).size, 0);
+    expect(failed.get('status')).toBe('failed');
+    expect((await failed.ref.collection('members').get()).size).toBe(0);
 
     await page.getByRole('button', { name: 'Try again' }).click();
     await page.waitForURL(`${web.origin}/app`);
     await page.getByRole('region', { name: 'Cobol Systems' }).waitFor();
     const tenants = (await tenantsNamed('Cobol Systems')).map((t) => [t.get('status'), t.get('provisioningState')]).sort();
-    assert.deepEqual(tenants, [['failed', 'rolled_back'], ['trial', 'ready']]);
+    expect(tenants).toEqual([['failed', 'rolled_back'], ['trial', 'ready']]);
   });
 
   it('sales admin page: a signed-in person without a platform role sees no form', async () => {
@@ -267,9 +261,9 @@ describe('web app', () => {
     await page.goto(`${web.origin}/admin`);
     await signIn('nosy@customer.test');
     await page.getByText('This page is for platform staff').waitFor();
-    assert.equal(await page.getByRole('form', { name: 'Provision a tenant' }).count(), 0);
-    assert.equal(await page.getByRole('table').count(), 0);
-    assert.equal(await page.getByLabel('Company name').count(), 0);
+    expect(await page.getByRole('form', { name: 'Provision a tenant' }).count()).toBe(0);
+    expect(await page.getByRole('table').count()).toBe(0);
+    expect(await page.getByLabel('Company name').count()).toBe(0);
     await screenshot('admin-not-staff');
   });
 });

@@ -1,8 +1,8 @@
 // Serves the built web app (web/dist) to a real Chromium, wired to the emulators of this test run.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { delimiter, extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { functionsOrigin, projectId } from '../helpers/emulators';
 
@@ -60,10 +60,47 @@ export async function serveWebApp(): Promise<{ origin: string; close: () => Prom
   };
 }
 
+const SYSTEM_BROWSERS = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable', 'chrome'];
+
+/** The first executable named `name` on PATH, or null. */
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return null;
+}
+
+/**
+ * A Chromium to drive, in this order: CHROMIUM_PATH; a system Chromium or Chrome; one installed by
+ * Playwright; else the binary the npm package @sparticuz/chromium ships inside itself (so a machine
+ * with only Node and Java runs the browser tests too).
+ */
+export async function findBrowser(): Promise<{ path: string; source: string }> {
+  if (process.env.CHROMIUM_PATH) return { path: process.env.CHROMIUM_PATH, source: 'CHROMIUM_PATH' };
+  for (const name of SYSTEM_BROWSERS) {
+    const found = onPath(name);
+    if (found) return { path: found, source: 'system' };
+  }
+  const playwrights = chromium.executablePath();
+  if (playwrights && existsSync(playwrights)) return { path: playwrights, source: 'playwright' };
+  const { default: packaged } = await import('@sparticuz/chromium');
+  return { path: await packaged.executablePath(), source: '@sparticuz/chromium' };
+}
+
+let announced = false;
 export async function launchBrowser(): Promise<Browser> {
   mkdirSync(screenshotDir, { recursive: true });
+  const browser = await findBrowser();
+  if (!announced) {
+    console.log(`e2e: driving ${browser.path} (found via ${browser.source})`);
+    announced = true;
+  }
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: browser.path,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 }

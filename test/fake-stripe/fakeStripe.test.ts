@@ -1,8 +1,7 @@
 // The local fake Stripe, driven by the real `stripe` SDK: what our code sees must be what Stripe would answer.
-import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { parseForm } from '../../tools/fake-stripe/form';
 import { addMonth } from '../../tools/fake-stripe/resources';
@@ -25,17 +24,16 @@ async function rejectsWith(
   type: string,
   fields: { statusCode?: number; code?: string; param?: string; message?: RegExp } = {},
 ): Promise<Stripe.errors.StripeError> {
-  let caught: unknown;
-  await assert.rejects(promise, (error: unknown) => {
-    caught = error;
-    return true;
-  });
-  assert.ok(caught instanceof Stripe.errors.StripeError, `expected a StripeError, got ${String(caught)}`);
-  assert.equal(caught.type, type);
-  if (fields.statusCode !== undefined) assert.equal(caught.statusCode, fields.statusCode);
-  if (fields.code !== undefined) assert.equal(caught.code, fields.code);
-  if (fields.param !== undefined) assert.equal(caught.param, fields.param);
-  if (fields.message) assert.match(caught.message, fields.message);
+  const caught = (await promise.then(
+    () => expect.fail('expected the call to be refused'),
+    (error: unknown) => error,
+  )) as Stripe.errors.StripeError;
+  expect(caught).toBeInstanceOf(Stripe.errors.StripeError);
+  expect(caught.type).toBe(type);
+  if (fields.statusCode !== undefined) expect(caught.statusCode).toBe(fields.statusCode);
+  if (fields.code !== undefined) expect(caught.code).toBe(fields.code);
+  if (fields.param !== undefined) expect(caught.param).toBe(fields.param);
+  if (fields.message) expect(caught.message).toMatch(fields.message);
   return caught;
 }
 
@@ -50,9 +48,10 @@ async function control(method: string, path: string, body?: unknown): Promise<{ 
 
 /** A response header of a StripeError (the SDK keeps the headers of the failed response). */
 function errorHeader(error: Stripe.errors.StripeError, name: string): string | undefined {
-  assert.ok(error.headers, 'the error carries its response headers');
-  assert.ok(error.headers['request-id'], 'every response has a Request-Id');
-  return error.headers[name];
+  const headers = error.headers ?? {};
+  expect(error.headers, 'the error carries its response headers').toBeTruthy();
+  expect(headers['request-id'], 'every response has a Request-Id').toBeTruthy();
+  return headers[name];
 }
 
 const fakeState = async (): Promise<FakeStripeState> => (await control('GET', '/_fake/state')).json;
@@ -61,18 +60,18 @@ async function newCustomer(email = 'billing@acme.test'): Promise<Stripe.Customer
   return stripe.customers.create({ email, name: 'Acme Corp', metadata: { tenantId: 't-acme' } });
 }
 
-before(async () => {
+beforeAll(async () => {
   fake = await startFakeStripe({ port: 0 });
   stripe = client(KEY);
 });
-after(async () => {
+afterAll(async () => {
   await fake.close();
 });
 beforeEach(() => fake.reset());
 
 describe('wire format', () => {
   it('decodes bracket notation into nested objects and indexed arrays, as the SDK encodes them', () => {
-    assert.deepEqual(parseForm('metadata[tenantId]=t1&items[0][price]=price_a&items[1][price]=price_b&expand[]=customer&expand[]=x&name=A+B%26C'), {
+    expect(parseForm('metadata[tenantId]=t1&items[0][price]=price_a&items[1][price]=price_b&expand[]=customer&expand[]=x&name=A+B%26C')).toEqual({
       metadata: { tenantId: 't1' },
       items: [{ price: 'price_a' }, { price: 'price_b' }],
       expand: ['customer', 'x'],
@@ -81,25 +80,25 @@ describe('wire format', () => {
   });
 
   it('keeps numeric metadata keys as a hash, and accepts percent-encoded brackets', () => {
-    assert.deepEqual(parseForm('metadata%5B0%5D=zero&metadata[1]=one'), { metadata: { '0': 'zero', '1': 'one' } });
+    expect(parseForm('metadata%5B0%5D=zero&metadata[1]=one')).toEqual({ metadata: { '0': 'zero', '1': 'one' } });
   });
 
   it('refuses parameter names that would reach Object.prototype or conflict', () => {
-    assert.throws(() => parseForm('metadata[__proto__][x]=1'), /Invalid parameter name/);
-    assert.throws(() => parseForm('a=1&a[b]=2'), /Conflicting values/);
+    expect(() => parseForm('metadata[__proto__][x]=1')).toThrow(/Invalid parameter name/);
+    expect(() => parseForm('a=1&a[b]=2')).toThrow(/Conflicting values/);
   });
 
   it('adds calendar months, clamped to the end of a shorter month', () => {
-    assert.equal(addMonth(Date.UTC(2026, 0, 31) / 1000), Date.UTC(2026, 1, 28) / 1000);
-    assert.equal(addMonth(Date.UTC(2026, 10, 22, 12) / 1000), Date.UTC(2026, 11, 22, 12) / 1000);
+    expect(addMonth(Date.UTC(2026, 0, 31) / 1000)).toBe(Date.UTC(2026, 1, 28) / 1000);
+    expect(addMonth(Date.UTC(2026, 10, 22, 12) / 1000)).toBe(Date.UTC(2026, 11, 22, 12) / 1000);
   });
 
   it('answers an unknown route with Stripe\'s 404 and an unknown parameter with parameter_unknown', async () => {
     const response = await fetch(`${fake.url}/v1/charges/ch_1`, { headers: { authorization: `Bearer ${KEY}` } });
-    assert.equal(response.status, 404);
+    expect(response.status).toBe(404);
     const body = (await response.json()) as { error: { type: string; message: string } };
-    assert.equal(body.error.type, 'invalid_request_error');
-    assert.match(body.error.message, /^Unrecognized request URL \(GET: \/v1\/charges\/ch_1\)/);
+    expect(body.error.type).toBe('invalid_request_error');
+    expect(body.error.message).toMatch(/^Unrecognized request URL \(GET: \/v1\/charges\/ch_1\)/);
 
     await rejectsWith(stripe.customers.create({ coupon: 'x' } as Stripe.CustomerCreateParams), 'StripeInvalidRequestError', {
       statusCode: 400,
@@ -112,7 +111,7 @@ describe('wire format', () => {
 describe('auth', () => {
   it('accepts an sk_test_ key', async () => {
     const customer = await client('sk_test_anything').customers.create({ email: 'a@acme.test' });
-    assert.match(customer.id, /^cus_[A-Za-z0-9]{14}$/);
+    expect(customer.id).toMatch(/^cus_[A-Za-z0-9]{14}$/);
   });
 
   it('refuses a key that does not start with sk_test_ (live keys included), creating nothing', async () => {
@@ -120,24 +119,24 @@ describe('auth', () => {
       statusCode: 401,
       message: /^Invalid API Key provided: sk_live_\*+cdef$/,
     });
-    assert.equal(error.rawType, 'invalid_request_error');
+    expect(error.rawType).toBe('invalid_request_error');
     await rejectsWith(client('pk_test_123456789').customers.list(), 'StripeAuthenticationError', { statusCode: 401 });
-    assert.equal((await fakeState()).customers.length, 0);
+    expect((await fakeState()).customers.length).toBe(0);
   });
 
   it('refuses a request without an Authorization header', async () => {
     const response = await fetch(`${fake.url}/v1/customers`);
-    assert.equal(response.status, 401);
+    expect(response.status).toBe(401);
     const body = (await response.json()) as { error: { type: string; message: string } };
-    assert.equal(body.error.type, 'invalid_request_error');
-    assert.match(body.error.message, /You did not provide an API key/);
+    expect(body.error.type).toBe('invalid_request_error');
+    expect(body.error.message).toMatch(/You did not provide an API key/);
   });
 
   it('keeps one account per secret key: another key sees none of its objects', async () => {
     const customer = await newCustomer();
-    assert.equal((await stripe.customers.retrieve(customer.id)).id, customer.id);
+    expect((await stripe.customers.retrieve(customer.id)).id).toBe(customer.id);
     await rejectsWith(client(OTHER_KEY).customers.retrieve(customer.id), 'StripeInvalidRequestError', { code: 'resource_missing' });
-    assert.equal((await client(OTHER_KEY).customers.list()).data.length, 0);
+    expect((await client(OTHER_KEY).customers.list()).data.length).toBe(0);
   });
 });
 
@@ -145,14 +144,14 @@ describe('customers', () => {
   it('creates a Stripe-shaped customer and retrieves it', async () => {
     const before = nowSeconds();
     const created = await newCustomer();
-    assert.equal(created.object, 'customer');
-    assert.equal(created.livemode, false);
-    assert.equal(created.email, 'billing@acme.test');
-    assert.equal(created.name, 'Acme Corp');
-    assert.deepEqual(created.metadata, { tenantId: 't-acme' });
-    assert.ok(created.created >= before && created.created <= nowSeconds() + 1);
+    expect(created.object).toBe('customer');
+    expect(created.livemode).toBe(false);
+    expect(created.email).toBe('billing@acme.test');
+    expect(created.name).toBe('Acme Corp');
+    expect(created.metadata).toEqual({ tenantId: 't-acme' });
+    expect(created.created >= before && created.created <= nowSeconds() + 1).toBeTruthy();
     const retrieved = await stripe.customers.retrieve(created.id);
-    assert.deepEqual(retrieved, created);
+    expect(retrieved).toEqual(created);
   });
 
   it('answers an unknown customer id with 404 resource_missing, param id', async () => {
@@ -167,9 +166,9 @@ describe('customers', () => {
   it('updates fields and merges metadata; an empty metadata value removes the key', async () => {
     const customer = await stripe.customers.create({ email: 'old@acme.test', metadata: { tenantId: 't1', plan: 'starter' } });
     const updated = await stripe.customers.update(customer.id, { email: 'new@acme.test', metadata: { plan: '', region: 'eu' } });
-    assert.equal(updated.email, 'new@acme.test');
-    assert.deepEqual(updated.metadata, { tenantId: 't1', region: 'eu' });
-    assert.deepEqual(await stripe.customers.retrieve(customer.id), updated);
+    expect(updated.email).toBe('new@acme.test');
+    expect(updated.metadata).toEqual({ tenantId: 't1', region: 'eu' });
+    expect(await stripe.customers.retrieve(customer.id)).toEqual(updated);
   });
 
   it('lists newest first with limit, starting_after, has_more and the email filter; deleted ones are not listed', async () => {
@@ -177,31 +176,31 @@ describe('customers', () => {
     const b = await newCustomer('b@acme.test');
     const c = await newCustomer('a@acme.test');
     const first = await stripe.customers.list({ limit: 2 });
-    assert.equal(first.object, 'list');
-    assert.equal(first.url, '/v1/customers');
-    assert.deepEqual(first.data.map((x) => x.id), [c.id, b.id]);
-    assert.equal(first.has_more, true);
+    expect(first.object).toBe('list');
+    expect(first.url).toBe('/v1/customers');
+    expect(first.data.map((x) => x.id)).toEqual([c.id, b.id]);
+    expect(first.has_more).toBe(true);
     const second = await stripe.customers.list({ limit: 2, starting_after: b.id });
-    assert.deepEqual(second.data.map((x) => x.id), [a.id]);
-    assert.equal(second.has_more, false);
-    assert.deepEqual((await stripe.customers.list({ email: 'a@acme.test' })).data.map((x) => x.id), [c.id, a.id]);
+    expect(second.data.map((x) => x.id)).toEqual([a.id]);
+    expect(second.has_more).toBe(false);
+    expect((await stripe.customers.list({ email: 'a@acme.test' })).data.map((x) => x.id)).toEqual([c.id, a.id]);
 
     await stripe.customers.del(c.id);
-    assert.deepEqual((await stripe.customers.list({ email: 'a@acme.test' })).data.map((x) => x.id), [a.id]);
+    expect((await stripe.customers.list({ email: 'a@acme.test' })).data.map((x) => x.id)).toEqual([a.id]);
     await rejectsWith(stripe.customers.list({ limit: 101 }), 'StripeInvalidRequestError', { param: 'limit' });
   });
 
   it('deletes a customer: retrieve then shows deleted: true, update and a second delete are resource_missing', async () => {
     const customer = await newCustomer();
     const deleted = await stripe.customers.del(customer.id);
-    assert.deepEqual({ ...deleted }, { id: customer.id, object: 'customer', deleted: true });
-    assert.deepEqual({ ...(await stripe.customers.retrieve(customer.id)) }, { id: customer.id, object: 'customer', deleted: true });
+    expect({ ...deleted }).toEqual({ id: customer.id, object: 'customer', deleted: true });
+    expect({ ...(await stripe.customers.retrieve(customer.id)) }).toEqual({ id: customer.id, object: 'customer', deleted: true });
     await rejectsWith(stripe.customers.update(customer.id, { name: 'x' }), 'StripeInvalidRequestError', { code: 'resource_missing', statusCode: 404 });
     await rejectsWith(stripe.customers.del(customer.id), 'StripeInvalidRequestError', { code: 'resource_missing', statusCode: 404 });
     const [inState] = (await fakeState()).customers;
-    assert.equal(inState.id, customer.id);
-    assert.equal(inState.deleted, true);
-    assert.deepEqual(inState.metadata, { tenantId: 't-acme' }, 'the state keeps what an orphan scan needs');
+    expect(inState.id).toBe(customer.id);
+    expect(inState.deleted).toBe(true);
+    expect(inState.metadata, 'the state keeps what an orphan scan needs').toEqual({ tenantId: 't-acme' });
   });
 
   it('cancels the subscriptions of a customer it deletes, and only those', async () => {
@@ -211,9 +210,9 @@ describe('customers', () => {
     const keptSub = await stripe.subscriptions.create({ customer: kept.id, items: [{ price: 'price_starter' }] });
     await stripe.customers.del(doomed.id);
     const canceled = await stripe.subscriptions.retrieve(doomedSub.id);
-    assert.equal(canceled.status, 'canceled');
-    assert.equal(typeof canceled.canceled_at, 'number');
-    assert.equal((await stripe.subscriptions.retrieve(keptSub.id)).status, 'active');
+    expect(canceled.status).toBe('canceled');
+    expect(typeof canceled.canceled_at).toBe('number');
+    expect((await stripe.subscriptions.retrieve(keptSub.id)).status).toBe('active');
   });
 });
 
@@ -227,30 +226,30 @@ describe('subscriptions', () => {
       trial_end: trialEnd,
       metadata: { tenantId: 't-acme' },
     });
-    assert.match(sub.id, /^sub_/);
-    assert.equal(sub.object, 'subscription');
-    assert.equal(sub.status, 'trialing');
-    assert.equal(sub.trial_end, trialEnd);
-    assert.equal(sub.customer, customer.id);
-    assert.equal(sub.cancel_at_period_end, false);
-    assert.equal(sub.canceled_at, null);
-    assert.deepEqual(sub.metadata, { tenantId: 't-acme' });
-    assert.equal(sub.items.object, 'list');
-    assert.match(sub.items.data[0].id, /^si_/);
-    assert.deepEqual(sub.items.data[0].price, { id: 'price_starter', object: 'price' });
-    assert.equal(sub.items.data[0].current_period_end, trialEnd);
-    assert.equal((sub as unknown as { current_period_end: number }).current_period_end, trialEnd);
+    expect(sub.id).toMatch(/^sub_/);
+    expect(sub.object).toBe('subscription');
+    expect(sub.status).toBe('trialing');
+    expect(sub.trial_end).toBe(trialEnd);
+    expect(sub.customer).toBe(customer.id);
+    expect(sub.cancel_at_period_end).toBe(false);
+    expect(sub.canceled_at).toBe(null);
+    expect(sub.metadata).toEqual({ tenantId: 't-acme' });
+    expect(sub.items.object).toBe('list');
+    expect(sub.items.data[0].id).toMatch(/^si_/);
+    expect(sub.items.data[0].price).toEqual({ id: 'price_starter', object: 'price' });
+    expect(sub.items.data[0].current_period_end).toBe(trialEnd);
+    expect((sub as unknown as { current_period_end: number }).current_period_end).toBe(trialEnd);
   });
 
   it('is active without a trial (and with trial_end=now), billing from now for a month', async () => {
     const customer = await newCustomer();
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_pro' }] });
-    assert.equal(sub.status, 'active');
-    assert.equal(sub.trial_end, null);
+    expect(sub.status).toBe('active');
+    expect(sub.trial_end).toBe(null);
     const item = sub.items.data[0];
-    assert.equal(item.current_period_end, addMonth(item.current_period_start));
+    expect(item.current_period_end).toBe(addMonth(item.current_period_start));
     const now = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_pro' }], trial_end: 'now' });
-    assert.equal(now.status, 'active');
+    expect(now.status).toBe('active');
   });
 
   it('refuses a trial_end in the past, creating nothing', async () => {
@@ -260,7 +259,7 @@ describe('subscriptions', () => {
       'StripeInvalidRequestError',
       { statusCode: 400, param: 'trial_end' },
     );
-    assert.equal((await fakeState()).subscriptions.length, 0);
+    expect((await fakeState()).subscriptions.length).toBe(0);
   });
 
   it('refuses a missing or deleted customer with resource_missing on param customer, creating nothing', async () => {
@@ -276,7 +275,7 @@ describe('subscriptions', () => {
       code: 'resource_missing',
       param: 'customer',
     });
-    assert.equal((await fakeState()).subscriptions.length, 0);
+    expect((await fakeState()).subscriptions.length).toBe(0);
   });
 
   it('requires customer and items[0][price]', async () => {
@@ -299,30 +298,30 @@ describe('subscriptions', () => {
     const customer = await newCustomer();
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }], trial_end: nowSeconds() + 7 * DAY });
     const flagged = await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true, metadata: { note: 'leaving' } });
-    assert.equal(flagged.cancel_at_period_end, true);
-    assert.equal(flagged.cancel_at, sub.trial_end);
-    assert.equal(flagged.status, 'trialing');
-    assert.deepEqual(flagged.metadata, { note: 'leaving' });
+    expect(flagged.cancel_at_period_end).toBe(true);
+    expect(flagged.cancel_at).toBe(sub.trial_end);
+    expect(flagged.status).toBe('trialing');
+    expect(flagged.metadata).toEqual({ note: 'leaving' });
     const converted = await stripe.subscriptions.update(sub.id, { trial_end: 'now', cancel_at_period_end: false });
-    assert.equal(converted.status, 'active');
-    assert.equal(converted.cancel_at, null);
-    assert.deepEqual(await stripe.subscriptions.retrieve(sub.id), converted);
+    expect(converted.status).toBe('active');
+    expect(converted.cancel_at).toBe(null);
+    expect(await stripe.subscriptions.retrieve(sub.id)).toEqual(converted);
   });
 
   it('cancels now; a second cancel and a non-metadata update of a canceled one are refused', async () => {
     const customer = await newCustomer();
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] });
     const canceled = await stripe.subscriptions.cancel(sub.id);
-    assert.equal(canceled.status, 'canceled');
-    assert.equal(typeof canceled.canceled_at, 'number');
-    assert.equal(canceled.ended_at, canceled.canceled_at);
+    expect(canceled.status).toBe('canceled');
+    expect(typeof canceled.canceled_at).toBe('number');
+    expect(canceled.ended_at).toBe(canceled.canceled_at);
     await rejectsWith(stripe.subscriptions.cancel(sub.id), 'StripeInvalidRequestError', { statusCode: 400 });
     await rejectsWith(stripe.subscriptions.update(sub.id, { cancel_at_period_end: true }), 'StripeInvalidRequestError', {
       statusCode: 400,
       message: /canceled subscription can only update its cancellation_details and metadata/,
     });
     const annotated = await stripe.subscriptions.update(sub.id, { metadata: { rolledBack: 'true' } });
-    assert.deepEqual(annotated.metadata, { rolledBack: 'true' });
+    expect(annotated.metadata).toEqual({ rolledBack: 'true' });
     await rejectsWith(stripe.subscriptions.cancel('sub_missing'), 'StripeInvalidRequestError', { statusCode: 404, code: 'resource_missing' });
   });
 
@@ -334,18 +333,18 @@ describe('subscriptions', () => {
     const other = await stripe.subscriptions.create({ customer: b.id, items: [{ price: 'p' }] });
     await stripe.subscriptions.cancel(ended.id);
     const ids = async (params: Stripe.SubscriptionListParams) => (await stripe.subscriptions.list(params)).data.map((s) => s.id);
-    assert.deepEqual(await ids({}), [other.id, live.id]);
-    assert.deepEqual(await ids({ customer: a.id }), [live.id]);
-    assert.deepEqual(await ids({ customer: a.id, status: 'all' }), [ended.id, live.id]);
-    assert.deepEqual(await ids({ status: 'canceled' }), [ended.id]);
+    expect(await ids({})).toEqual([other.id, live.id]);
+    expect(await ids({ customer: a.id })).toEqual([live.id]);
+    expect(await ids({ customer: a.id, status: 'all' })).toEqual([ended.id, live.id]);
+    expect(await ids({ status: 'canceled' })).toEqual([ended.id]);
   });
 
   it('expands customer on request only', async () => {
     const customer = await newCustomer();
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] });
-    assert.equal(sub.customer, customer.id);
+    expect(sub.customer).toBe(customer.id);
     const expanded = await stripe.subscriptions.retrieve(sub.id, { expand: ['customer'] });
-    assert.equal((expanded.customer as Stripe.Customer).email, customer.email);
+    expect((expanded.customer as Stripe.Customer).email).toBe(customer.email);
     await rejectsWith(stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] }), 'StripeInvalidRequestError', { param: 'expand' });
   });
 });
@@ -356,17 +355,17 @@ describe('idempotency', () => {
   it('replays the first response for the same key and parameters: one customer, Idempotent-Replayed: true', async () => {
     const first = await stripe.customers.create(params, { idempotencyKey: 'job1:a1:customer' });
     const again = await stripe.customers.create(params, { idempotencyKey: 'job1:a1:customer' });
-    assert.equal(again.id, first.id);
-    assert.equal(first.lastResponse.headers['idempotent-replayed'], undefined);
-    assert.equal(again.lastResponse.headers['idempotent-replayed'], 'true');
-    assert.equal((await fakeState()).customers.length, 1);
+    expect(again.id).toBe(first.id);
+    expect(first.lastResponse.headers['idempotent-replayed']).toBe(undefined);
+    expect(again.lastResponse.headers['idempotent-replayed']).toBe('true');
+    expect((await fakeState()).customers.length).toBe(1);
   });
 
   it('executes again without a key: the SDK\'s own stripe-node-retry keys differ per call', async () => {
     const first = await stripe.customers.create(params);
     const second = await stripe.customers.create(params);
-    assert.notEqual(second.id, first.id);
-    assert.equal((await fakeState()).customers.length, 2);
+    expect(second.id).not.toBe(first.id);
+    expect((await fakeState()).customers.length).toBe(2);
   });
 
   it('refuses the same key with other parameters or another endpoint: StripeIdempotencyError, nothing executed', async () => {
@@ -376,14 +375,14 @@ describe('idempotency', () => {
       message: /can only be used with the same parameters they were first used with.*'k-reuse'/,
     });
     await rejectsWith(stripe.subscriptions.create({ customer: 'cus_x', items: [{ price: 'p' }] }, { idempotencyKey: 'k-reuse' }), 'StripeIdempotencyError');
-    assert.equal((await fakeState()).customers.length, 1);
+    expect((await fakeState()).customers.length).toBe(1);
   });
 
   it('keeps keys per account: the same key under another secret key executes afresh', async () => {
     const mine = await stripe.customers.create(params, { idempotencyKey: 'shared-key' });
     const theirs = await client(OTHER_KEY).customers.create(params, { idempotencyKey: 'shared-key' });
-    assert.notEqual(theirs.id, mine.id);
-    assert.equal(theirs.lastResponse.headers['idempotent-replayed'], undefined);
+    expect(theirs.id).not.toBe(mine.id);
+    expect(theirs.lastResponse.headers['idempotent-replayed']).toBe(undefined);
   });
 
   it('replays an error response that happened during execution, byte for byte', async () => {
@@ -391,12 +390,12 @@ describe('idempotency', () => {
     const first = await rejectsWith(stripe.subscriptions.create(sub, { idempotencyKey: 'k-error' }), 'StripeInvalidRequestError');
     const replay = await rejectsWith(stripe.subscriptions.create(sub, { idempotencyKey: 'k-error' }), 'StripeInvalidRequestError');
     const fresh = await rejectsWith(stripe.subscriptions.create(sub, { idempotencyKey: 'k-error-2' }), 'StripeInvalidRequestError');
-    assert.equal(errorHeader(replay, 'idempotent-replayed'), 'true');
-    assert.equal(errorHeader(first, 'idempotent-replayed'), undefined);
+    expect(errorHeader(replay, 'idempotent-replayed')).toBe('true');
+    expect(errorHeader(first, 'idempotent-replayed')).toBe(undefined);
     // The log URL names the request that produced the body: the replay carries the first one's.
-    assert.equal(replay.request_log_url, first.request_log_url);
-    assert.notEqual(fresh.request_log_url, first.request_log_url);
-    assert.notEqual(replay.requestId, first.requestId);
+    expect(replay.request_log_url).toBe(first.request_log_url);
+    expect(fresh.request_log_url).not.toBe(first.request_log_url);
+    expect(replay.requestId).not.toBe(first.requestId);
   });
 
   it('saves nothing for a request refused during validation: the key can then be used with corrected parameters', async () => {
@@ -405,8 +404,8 @@ describe('idempotency', () => {
       code: 'parameter_missing',
     });
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] }, { idempotencyKey: 'k-fix' });
-    assert.equal(sub.status, 'active');
-    assert.equal(sub.lastResponse.headers['idempotent-replayed'], undefined);
+    expect(sub.status).toBe('active');
+    expect(sub.lastResponse.headers['idempotent-replayed']).toBe(undefined);
   });
 
   it('answers 409 to a second request with a key whose first request is still running; the first one alone executes', async () => {
@@ -418,12 +417,12 @@ describe('idempotency', () => {
         body: 'email=race%40acme.test',
       });
     const responses = await Promise.all([send(), send()]);
-    assert.deepEqual(responses.map((r) => r.status).sort(), [200, 409]);
+    expect(responses.map((r) => r.status).sort()).toEqual([200, 409]);
     const conflict = responses.find((r) => r.status === 409)!;
     const body = (await conflict.json()) as { error: { type: string; code: string } };
-    assert.equal(body.error.type, 'idempotency_error');
-    assert.equal(body.error.code, 'idempotency_key_in_use');
-    assert.equal((await fakeState()).customers.length, 1);
+    expect(body.error.type).toBe('idempotency_error');
+    expect(body.error.code).toBe('idempotency_key_in_use');
+    expect((await fakeState()).customers.length).toBe(1);
   });
 
   it('does not apply keys to DELETE (Stripe ignores them there): a repeated cancel is refused', async () => {
@@ -437,11 +436,11 @@ describe('idempotency', () => {
 describe('failure injection', () => {
   it('a 500 on /v1/customers throws StripeAPIError and creates nothing; the next call succeeds', async () => {
     const injected = await control('POST', '/_fake/failures', { method: 'POST', path: '/v1/customers', status: 500 });
-    assert.equal(injected.status, 200);
+    expect(injected.status).toBe(200);
     await rejectsWith(newCustomer(), 'StripeAPIError', { statusCode: 500 });
-    assert.equal((await fakeState()).customers.length, 0);
+    expect((await fakeState()).customers.length).toBe(0);
     const customer = await newCustomer();
-    assert.deepEqual((await fakeState()).customers.map((c) => c.id), [customer.id]);
+    expect((await fakeState()).customers.map((c) => c.id)).toEqual([customer.id]);
   });
 
   it('fails only requests matching the rule\'s method and path prefix, `times` times', async () => {
@@ -451,7 +450,7 @@ describe('failure injection', () => {
     const create = () => stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] });
     await rejectsWith(create(), 'StripeAPIError', { statusCode: 503 });
     await rejectsWith(create(), 'StripeAPIError', { statusCode: 503 });
-    assert.equal((await create()).status, 'active');
+    expect((await create()).status).toBe('active');
     fake.failNext({ method: 'DELETE', path: '/v1/customers', status: 500 });
     await newCustomer(); // a POST: not matched
     await rejectsWith(stripe.customers.del(customer.id), 'StripeAPIError');
@@ -464,46 +463,46 @@ describe('failure injection', () => {
       statusCode: 402,
       code: 'card_declined',
     });
-    assert.equal(error.decline_code, 'generic_decline');
-    assert.equal((await fakeState()).subscriptions.length, 0);
+    expect(error.decline_code).toBe('generic_decline');
+    expect((await fakeState()).subscriptions.length).toBe(0);
   });
 
   it('a failure before execution is not saved: a retry with the same key executes', async () => {
     fake.failNext({ path: '/v1/customers', status: 500 });
     await rejectsWith(stripe.customers.create(params(), { idempotencyKey: 'k-before' }), 'StripeAPIError');
     const customer = await stripe.customers.create(params(), { idempotencyKey: 'k-before' });
-    assert.equal(customer.lastResponse.headers['idempotent-replayed'], undefined);
-    assert.equal((await fakeState()).customers.length, 1);
+    expect(customer.lastResponse.headers['idempotent-replayed']).toBe(undefined);
+    expect((await fakeState()).customers.length).toBe(1);
   });
 
   it('with store: true the injected error is saved and replayed for the key, as Stripe replays a 500', async () => {
     fake.failNext({ path: '/v1/customers', status: 500, store: true });
     await rejectsWith(stripe.customers.create(params(), { idempotencyKey: 'k-stored' }), 'StripeAPIError');
     const replay = await rejectsWith(stripe.customers.create(params(), { idempotencyKey: 'k-stored' }), 'StripeAPIError', { statusCode: 500 });
-    assert.equal(errorHeader(replay, 'idempotent-replayed'), 'true');
-    assert.equal((await fakeState()).customers.length, 0);
+    expect(errorHeader(replay, 'idempotent-replayed')).toBe('true');
+    expect((await fakeState()).customers.length).toBe(0);
   });
 
   it("when: 'after' executes but loses the answer: the same key then replays the real object, a fresh key makes an orphan", async () => {
     fake.failNext({ method: 'POST', path: '/v1/customers', status: 500, when: 'after' });
     await rejectsWith(stripe.customers.create(params(), { idempotencyKey: 'k-lost' }), 'StripeAPIError');
     const [made] = (await fakeState()).customers;
-    assert.ok(made, 'the customer was created although the client saw an error');
+    expect(made, 'the customer was created although the client saw an error').toBeTruthy();
     const recovered = await stripe.customers.create(params(), { idempotencyKey: 'k-lost' });
-    assert.equal(recovered.id, made.id);
-    assert.equal(recovered.lastResponse.headers['idempotent-replayed'], 'true');
+    expect(recovered.id).toBe(made.id);
+    expect(recovered.lastResponse.headers['idempotent-replayed']).toBe('true');
     await stripe.customers.create(params(), { idempotencyKey: 'k-lost-retry' });
-    assert.equal((await fakeState()).customers.length, 2);
+    expect((await fakeState()).customers.length).toBe(2);
   });
 
   it('refuses a malformed rule, and reset clears state and pending rules', async () => {
-    assert.equal((await control('POST', '/_fake/failures', { path: 'v1/customers', status: 500 })).status, 400);
-    assert.equal((await control('POST', '/_fake/failures', { path: '/v1/customers', status: 200 })).status, 400);
+    expect((await control('POST', '/_fake/failures', { path: 'v1/customers', status: 500 })).status).toBe(400);
+    expect((await control('POST', '/_fake/failures', { path: '/v1/customers', status: 200 })).status).toBe(400);
     await newCustomer();
     fake.failNext({ path: '/v1/customers', status: 500 });
-    assert.equal((await control('GET', '/_fake/failures')).json.data.length, 1);
-    assert.equal((await control('POST', '/_fake/reset')).status, 200);
-    assert.deepEqual(await fakeState(), { customers: [], subscriptions: [] });
+    expect((await control('GET', '/_fake/failures')).json.data.length).toBe(1);
+    expect((await control('POST', '/_fake/reset')).status).toBe(200);
+    expect(await fakeState()).toEqual({ customers: [], subscriptions: [] });
     await newCustomer(); // the rule went with the reset
   });
 
@@ -519,20 +518,20 @@ describe('events', () => {
     await stripe.subscriptions.update(sub.id, { metadata: { a: 'b' } });
     await stripe.subscriptions.cancel(sub.id);
     const all = await stripe.events.list();
-    assert.deepEqual(all.data.map((e) => e.type), [
+    expect(all.data.map((e) => e.type)).toEqual([
       'customer.subscription.deleted',
       'customer.subscription.updated',
       'customer.subscription.created',
       'customer.created',
     ]);
     const created = all.data[2];
-    assert.match(created.id, /^evt_/);
-    assert.equal((created.data.object as Stripe.Subscription).id, sub.id);
-    assert.equal(created.request?.idempotency_key, 'k-ev');
-    assert.deepEqual(all.data[1].data.previous_attributes, { metadata: {} });
-    assert.deepEqual((await stripe.events.list({ type: 'customer.subscription.*' })).data.map((e) => e.type).length, 3);
-    assert.equal((await stripe.events.retrieve(created.id)).id, created.id);
-    assert.equal((await client(OTHER_KEY).events.list()).data.length, 0);
+    expect(created.id).toMatch(/^evt_/);
+    expect((created.data.object as Stripe.Subscription).id).toBe(sub.id);
+    expect(created.request?.idempotency_key).toBe('k-ev');
+    expect(all.data[1].data.previous_attributes).toEqual({ metadata: {} });
+    expect((await stripe.events.list({ type: 'customer.subscription.*' })).data.map((e) => e.type).length).toEqual(3);
+    expect((await stripe.events.retrieve(created.id)).id).toBe(created.id);
+    expect((await client(OTHER_KEY).events.list()).data.length).toBe(0);
   });
 });
 
@@ -550,11 +549,11 @@ describe('cli', () => {
         child.once('exit', (code) => reject(new Error(`cli exited early (${code}): ${output}`)));
       });
       const health = await fetch(`${url}/_fake/health`);
-      assert.equal(health.status, 200);
+      expect(health.status).toBe(200);
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       const [code] = await exited;
-      assert.equal(code, 0);
+      expect(code).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -1,7 +1,6 @@
 // The two entry points, called the way production calls them: the callables through the Functions
 // emulator with the real web SDK, the Auth trigger through the Auth emulator.
-import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { provisionSelfServe, submitSignup } from '../../functions/src/provisioning/selfServe';
 import { DomainError } from '../../functions/src/domain/errors';
 import type { ProvisioningResult } from '../../functions/src/domain/provisioning';
@@ -47,7 +46,7 @@ describe('provisionTenant callable (sales-assisted)', () => {
   it('answers unauthenticated without a signed-in user, and writes nothing', async () => {
     const anonymous = await client('');
     await rejectsWith(anonymous.call('provisionTenant', deal()), 'unauthenticated');
-    assert.deepEqual(await allDocumentPaths(), []);
+    expect(await allDocumentPaths()).toEqual([]);
   });
 
   it('answers permission-denied to a user without a platform role, or with another claim', async () => {
@@ -55,17 +54,17 @@ describe('provisionTenant callable (sales-assisted)', () => {
       const caller = await client(email, claims);
       await rejectsWith(caller.call('provisionTenant', deal()), 'permission-denied', /platform staff/);
     }
-    assert.deepEqual(await allDocumentPaths(), []);
-    assert.deepEqual(await authUserEmails(), ['faker@acme.test', 'someone@acme.test']);
+    expect(await allDocumentPaths()).toEqual([]);
+    expect(await authUserEmails()).toEqual(['faker@acme.test', 'someone@acme.test']);
   });
 
   it('lets sales and super_admin provision', async () => {
     for (const platform of ['sales', 'super_admin']) {
       const staff = await client(`${platform}@vendor.test`, { platform });
       const result = await staff.call<ProvisioningResult>('provisionTenant', deal({ subdomain: `globex-${platform.replace('_', '-')}` }));
-      assert.ok(result.tenantId);
+      expect(result.tenantId).toBeTruthy();
     }
-    assert.equal(await countDocs('tenants'), 2);
+    expect(await countDocs('tenants')).toBe(2);
   });
 
   const invalid: Array<[string, Record<string, unknown> | null, RegExp]> = [
@@ -88,66 +87,66 @@ describe('provisionTenant callable (sales-assisted)', () => {
     it(`answers invalid-argument naming the field for ${what}, and writes nothing`, async () => {
       const staff = await client('sales@vendor.test', { platform: 'sales' });
       await rejectsWith(staff.call('provisionTenant', deal(change ?? {})), 'invalid-argument', message);
-      assert.deepEqual(await allDocumentPaths(), []);
-      assert.deepEqual(await authUserEmails(), ['sales@vendor.test']);
+      expect(await allDocumentPaths()).toEqual([]);
+      expect(await authUserEmails()).toEqual(['sales@vendor.test']);
     });
   }
 
   it('answers invalid-argument for a request with no data at all', async () => {
     const staff = await client('sales@vendor.test', { platform: 'sales' });
     await rejectsWith(staff.call('provisionTenant', null), 'invalid-argument', /request/);
-    assert.deepEqual(await allDocumentPaths(), []);
+    expect(await allDocumentPaths()).toEqual([]);
   });
 
   it('lands the contract values exactly as given, with the named admin created and made owner', async () => {
     const staff = await client('sales@vendor.test', { platform: 'sales' });
     const result = await staff.call<ProvisioningResult>('provisionTenant', deal());
-    assert.equal(result.status, 'trial');
+    expect(result.status).toBe('trial');
     const tenant = (await db.doc(`tenants/${result.tenantId}`).get()).data()!;
-    assert.equal(tenant.name, 'Globex Corporation');
-    assert.equal(tenant.plan, 'enterprise');
-    assert.equal(tenant.seatCap, 120);
-    assert.equal(tenant.slug, 'globex');
-    assert.equal(tenant.source, 'sales');
-    assert.equal(tenant.status, 'trial');
-    assert.equal(tenant.goLiveAt.toDate().toISOString(), `${goLive}T00:00:00.000Z`);
-    assert.equal(tenant.trialEndsAt.toDate().toISOString(), `${goLive}T00:00:00.000Z`);
+    expect(tenant.name).toBe('Globex Corporation');
+    expect(tenant.plan).toBe('enterprise');
+    expect(tenant.seatCap).toBe(120);
+    expect(tenant.slug).toBe('globex');
+    expect(tenant.source).toBe('sales');
+    expect(tenant.status).toBe('trial');
+    expect(tenant.goLiveAt.toDate().toISOString()).toBe(`${goLive}T00:00:00.000Z`);
+    expect(tenant.trialEndsAt.toDate().toISOString()).toBe(`${goLive}T00:00:00.000Z`);
     const admin = await auth.getUserByEmail('hank@globex.test');
-    assert.equal(admin.displayName, 'Hank Scorpio');
-    assert.equal(tenant.ownerUid, admin.uid);
-    assert.equal((await db.doc(`tenants/${result.tenantId}/members/${admin.uid}`).get()).get('role'), 'owner');
+    expect(admin.displayName).toBe('Hank Scorpio');
+    expect(tenant.ownerUid).toBe(admin.uid);
+    expect((await db.doc(`tenants/${result.tenantId}/members/${admin.uid}`).get()).get('role')).toBe('owner');
     const job = (await db.doc(`provisioningJobs/${result.jobId}`).get()).data()!;
-    assert.equal(job.requestedBy, staff.uid);
-    assert.equal(job.source, 'sales');
+    expect(job.requestedBy).toBe(staff.uid);
+    expect(job.source).toBe('sales');
   });
 
   it('starts a tenant whose go-live has come as active, and reuses an existing account as its admin', async () => {
     const existing = await auth.createUser({ email: 'hank@globex.test', displayName: 'Hank' });
     const staff = await client('sales@vendor.test', { platform: 'sales' });
     const result = await staff.call<ProvisioningResult>('provisionTenant', deal({ goLiveAt: '2020-01-01' }));
-    assert.equal(result.status, 'active');
+    expect(result.status).toBe('active');
     const tenant = (await db.doc(`tenants/${result.tenantId}`).get()).data()!;
-    assert.equal(tenant.ownerUid, existing.uid);
-    assert.equal(tenant.trialEndsAt, null);
+    expect(tenant.ownerUid).toBe(existing.uid);
+    expect(tenant.trialEndsAt).toBe(null);
   });
 
   it('makes one tenant from 20 concurrent submissions of one form, each answered with the same result', async () => {
     const staff = await client('sales@vendor.test', { platform: 'sales' });
     const form = deal();
     const results = await Promise.all(Array.from({ length: 20 }, () => staff.call<ProvisioningResult>('provisionTenant', form)));
-    assert.equal(new Set(results.map((r) => JSON.stringify(r))).size, 1);
-    assert.equal(await countDocs('tenants'), 1);
-    assert.equal(await countGroup('members'), 1);
-    assert.equal(await countDocs('provisioningJobs'), 1);
-    assert.deepEqual(await authUserEmails(), ['hank@globex.test', 'sales@vendor.test']);
+    expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(await countDocs('tenants')).toBe(1);
+    expect(await countGroup('members')).toBe(1);
+    expect(await countDocs('provisioningJobs')).toBe(1);
+    expect(await authUserEmails()).toEqual(['hank@globex.test', 'sales@vendor.test']);
     // The saga ran on the real task queue in the Functions emulator: one Stripe customer, one subscription.
     const job = await settledJob(results[0].jobId);
-    assert.equal(job.status, 'completed');
+    expect(job.status).toBe('completed');
     const stripe = await fakeStripeState();
-    assert.deepEqual(stripe.customers.map((c) => c.metadata.tenantId), [results[0].tenantId]);
-    assert.equal(stripe.subscriptions.length, 1);
+    expect(stripe.customers.map((c) => c.metadata.tenantId)).toEqual([results[0].tenantId]);
+    expect(stripe.subscriptions.length).toBe(1);
     const tenant = (await db.doc(`tenants/${results[0].tenantId}`).get()).data()!;
-    assert.deepEqual([tenant.provisioningState, tenant.stripeCustomerId], ['ready', stripe.customers[0].id]);
+    expect([tenant.provisioningState, tenant.stripeCustomerId]).toEqual(['ready', stripe.customers[0].id]);
   });
 
   it('refuses a reused key with other values as already-exists, writing nothing', async () => {
@@ -156,7 +155,7 @@ describe('provisionTenant callable (sales-assisted)', () => {
     await settledJob((await staff.call<ProvisioningResult>('provisionTenant', form)).jobId);
     const before = await allDocumentPaths();
     await rejectsWith(staff.call('provisionTenant', { ...form, seatCap: 500 }), 'already-exists', /idempotencyKey/);
-    assert.deepEqual(await allDocumentPaths(), before);
+    expect(await allDocumentPaths()).toEqual(before);
   });
 
   it('refuses a subdomain held by another tenant as already-exists, creating no account', async () => {
@@ -165,8 +164,8 @@ describe('provisionTenant callable (sales-assisted)', () => {
     const before = await allDocumentPaths();
     const other = deal({ companyName: 'Globex Two', admin: { email: 'mindy@globex2.test', displayName: 'Mindy' } });
     await rejectsWith(staff.call('provisionTenant', other), 'already-exists', /slug: 'globex' is already taken/);
-    assert.deepEqual(await allDocumentPaths(), before);
-    assert.deepEqual(await authUserEmails(), ['hank@globex.test', 'sales@vendor.test']);
+    expect(await allDocumentPaths()).toEqual(before);
+    expect(await authUserEmails()).toEqual(['hank@globex.test', 'sales@vendor.test']);
   });
 });
 
@@ -182,10 +181,10 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
   it('provisions from the form when the callable follows the real trigger, with the typed name and plan', async () => {
     const person = await client('peter@initech.test');
     const result = await person.call<ProvisioningResult>('submitSignup', form);
-    assert.equal(result.status, 'trial');
+    expect(result.status).toBe('trial');
     const [tenant, ...others] = await tenantsOf(person.uid);
-    assert.equal(others.length, 0);
-    assert.deepEqual([tenant.name, tenant.plan, tenant.source, tenant.seatCap], ['Initech', 'team', 'self_serve', 25]);
+    expect(others.length).toBe(0);
+    expect([tenant.name, tenant.plan, tenant.source, tenant.seatCap]).toEqual(['Initech', 'team', 'self_serve', 25]);
   });
 
   it('lets the real Auth trigger provision when the form is already stored when the account is created', async () => {
@@ -196,7 +195,7 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
       const found = await tenantsOf(uid);
       return found.length ? found : null;
     }, 'the onUserCreated trigger to provision');
-    assert.deepEqual(tenants.map((t) => [t.name, t.plan]), [['Initech', 'team']]);
+    expect(tenants.map((t) => [t.name, t.plan])).toEqual([['Initech', 'team']]);
   });
 
   it('ends with the form values whichever order the trigger and the callable run in', async () => {
@@ -205,18 +204,18 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
       const account = { uid: `uid-${order.replace(' ', '-')}`, email: 'bill@initech.test' };
       let replayed: ProvisioningResult | null;
       if (order === 'trigger first') {
-        assert.equal(await provisionSelfServe(deps, account.uid), null, 'no form yet: nothing to provision');
-        assert.deepEqual(await allDocumentPaths(), []);
+        expect(await provisionSelfServe(deps, account.uid), 'no form yet: nothing to provision').toBe(null);
+        expect(await allDocumentPaths()).toEqual([]);
         const result = await submitSignup(deps, account, form);
         replayed = await provisionSelfServe(deps, account.uid);
-        assert.deepEqual(replayed, result);
+        expect(replayed).toEqual(result);
       } else {
         const result = await submitSignup(deps, account, form);
         replayed = await provisionSelfServe(deps, account.uid);
-        assert.deepEqual(replayed, result);
+        expect(replayed).toEqual(result);
       }
       const tenants = await tenantsOf(account.uid);
-      assert.deepEqual(tenants.map((t) => [t.name, t.plan]), [['Initech', 'team']], order);
+      expect(tenants.map((t) => [t.name, t.plan]), order).toEqual([['Initech', 'team']]);
     }
   });
 
@@ -227,15 +226,15 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
       ...Array.from({ length: 10 }, () => provisionSelfServe(deps, account.uid)),
     ]);
     for (let i = 0; i < 5; i++) await provisionSelfServe(deps, account.uid);
-    assert.equal(await countDocs('tenants'), 1);
-    assert.equal(await countGroup('members'), 1);
-    assert.equal(await countDocs('provisioningJobs'), 1);
+    expect(await countDocs('tenants')).toBe(1);
+    expect(await countGroup('members')).toBe(1);
+    expect(await countDocs('provisioningJobs')).toBe(1);
   });
 
   it('answers unauthenticated to a signup without an account', async () => {
     const anonymous = await client('');
     await rejectsWith(anonymous.call('submitSignup', form), 'unauthenticated');
-    assert.deepEqual(await allDocumentPaths(), []);
+    expect(await allDocumentPaths()).toEqual([]);
   });
 
   it('refuses a bad form naming the field, and stores nothing', async () => {
@@ -243,7 +242,7 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
     await rejectsWith(person.call('submitSignup', { ...form, plan: 'enterprise' }), 'invalid-argument', /plan: .*sold through sales/);
     await rejectsWith(person.call('submitSignup', { ...form, companyName: ' ' }), 'invalid-argument', /companyName/);
     await rejectsWith(person.call('submitSignup', { ...form, ownerName: undefined }), 'invalid-argument', /ownerName/);
-    assert.deepEqual(await allDocumentPaths(), []);
+    expect(await allDocumentPaths()).toEqual([]);
   });
 
   it('refuses a taken subdomain, keeps no form, and accepts the fixed form after', async () => {
@@ -252,17 +251,17 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
     const before = await allDocumentPaths();
     const person = await client('peter@initech.test');
     await rejectsWith(person.call('submitSignup', { ...form, slug: 'initech' }), 'already-exists', /slug: 'initech' is already taken/);
-    assert.deepEqual(await allDocumentPaths(), before);
+    expect(await allDocumentPaths()).toEqual(before);
     const result = await person.call<ProvisioningResult>('submitSignup', { ...form, slug: 'initech-hq' });
-    assert.equal((await db.doc(`tenants/${result.tenantId}`).get()).get('slug'), 'initech-hq');
+    expect((await db.doc(`tenants/${result.tenantId}`).get()).get('slug')).toBe('initech-hq');
   });
 
   it('refuses a second, different signup from an account that already has its tenant', async () => {
     const account = { uid: 'uid-twice', email: 'joanna@chotchkies.test' };
     const first = await submitSignup(deps, account, form);
-    await assert.rejects(submitSignup(deps, account, { ...form, companyName: 'Chotchkies' }), (e: DomainError) => e.code === 'already-exists' && /already signed up/.test(e.message));
-    assert.equal((await db.doc(`signups/${account.uid}`).get()).get('companyName'), 'Initech');
-    assert.deepEqual(await submitSignup(deps, account, form), first);
-    assert.equal(await countDocs('tenants'), 1);
+    await expect(submitSignup(deps, account, { ...form, companyName: 'Chotchkies' })).rejects.toMatchObject({ code: 'already-exists', message: expect.stringMatching(/already signed up/) });
+    expect((await db.doc(`signups/${account.uid}`).get()).get('companyName')).toBe('Initech');
+    expect(await submitSignup(deps, account, form)).toEqual(first);
+    expect(await countDocs('tenants')).toBe(1);
   });
 });

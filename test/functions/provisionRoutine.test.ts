@@ -1,6 +1,5 @@
 // The provisioning routine against the real Firestore and Auth emulators.
-import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { jobIdFor, type ProvisioningRequest } from '../../functions/src/domain/provisioning';
 import { DomainError } from '../../functions/src/domain/errors';
 import { provisionTenant } from '../../functions/src/provisioning/provisionTenant';
@@ -17,12 +16,8 @@ const selfServe = (key: string, overrides: Partial<ProvisioningRequest> = {}): P
 });
 
 async function assertRefused(promise: Promise<unknown>, code: string, message: RegExp) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${error}`);
-    assert.equal(error.code, code);
-    assert.match(error.message, message);
-    return true;
-  });
+  await expect(promise).rejects.toBeInstanceOf(DomainError);
+  await expect(promise).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
 }
 
 describe('provisioning routine', () => {
@@ -30,63 +25,60 @@ describe('provisioning routine', () => {
 
   it('writes the tenant, slug, owner membership, history entry and job in one go', async () => {
     const result = await provisionTenant(deps, selfServe('signup-0001'));
-    assert.equal(result.status, 'trial');
-    assert.equal(result.jobId, jobIdFor('signup-0001'));
-    assert.deepEqual(
-      (await allDocumentPaths()).map((p) => p.replace(/history\/\w+$/, 'history/*')),
-      [
+    expect(result.status).toBe('trial');
+    expect(result.jobId).toBe(jobIdFor('signup-0001'));
+    expect((await allDocumentPaths()).map((p) => p.replace(/history\/\w+$/, 'history/*'))).toEqual([
         `provisioningJobs/${result.jobId}`,
         'slugs/acme-corp',
         `tenants/${result.tenantId}`,
         `tenants/${result.tenantId}/history/*`,
         `tenants/${result.tenantId}/members/owner-1`,
-      ].sort(),
-    );
+      ].sort());
     const tenant = (await db.doc(`tenants/${result.tenantId}`).get()).data()!;
-    assert.equal(tenant.name, 'Acme Corp');
-    assert.equal(tenant.slug, 'acme-corp');
-    assert.equal(tenant.ownerUid, 'owner-1');
-    assert.equal(tenant.source, 'self_serve');
-    assert.equal(tenant.seatCap, 5);
-    assert.equal(tenant.status, 'trial');
-    assert.ok(tenant.trialEndsAt.toDate() > new Date());
+    expect(tenant.name).toBe('Acme Corp');
+    expect(tenant.slug).toBe('acme-corp');
+    expect(tenant.ownerUid).toBe('owner-1');
+    expect(tenant.source).toBe('self_serve');
+    expect(tenant.seatCap).toBe(5);
+    expect(tenant.status).toBe('trial');
+    expect(tenant.trialEndsAt.toDate() > new Date()).toBeTruthy();
     const member = (await db.doc(`tenants/${result.tenantId}/members/owner-1`).get()).data()!;
-    assert.deepEqual([member.role, member.email, member.uid], ['owner', 'ada@acme.test', 'owner-1']);
+    expect([member.role, member.email, member.uid]).toEqual(['owner', 'ada@acme.test', 'owner-1']);
     const job = (await db.doc(`provisioningJobs/${result.jobId}`).get()).data()!;
-    assert.deepEqual([job.idempotencyKey, job.tenantId, job.status, job.attempt], ['signup-0001', result.tenantId, 'pending', 1]);
+    expect([job.idempotencyKey, job.tenantId, job.status, job.attempt]).toEqual(['signup-0001', result.tenantId, 'pending', 1]);
   });
 
   it('replays the first result for the same key, one call after another', async () => {
     const first = await provisionTenant(deps, selfServe('signup-0002'));
-    for (let i = 0; i < 3; i++) assert.deepEqual(await provisionTenant(deps, selfServe('signup-0002')), first);
-    assert.equal(await countDocs('tenants'), 1);
-    assert.equal(await countGroup('members'), 1);
-    assert.equal(await countDocs('provisioningJobs'), 1);
+    for (let i = 0; i < 3; i++) expect(await provisionTenant(deps, selfServe('signup-0002'))).toEqual(first);
+    expect(await countDocs('tenants')).toBe(1);
+    expect(await countGroup('members')).toBe(1);
+    expect(await countDocs('provisioningJobs')).toBe(1);
   });
 
   it('makes exactly one tenant from 20 concurrent duplicates', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => provisionTenant(deps, selfServe('signup-0003'))));
-    assert.equal(new Set(results.map((r) => r.tenantId)).size, 1);
-    assert.equal(await countDocs('tenants'), 1);
-    assert.equal(await countGroup('members'), 1);
-    assert.equal(await countDocs('provisioningJobs'), 1);
-    assert.equal(await countDocs('slugs'), 1);
+    expect(new Set(results.map((r) => r.tenantId)).size).toBe(1);
+    expect(await countDocs('tenants')).toBe(1);
+    expect(await countGroup('members')).toBe(1);
+    expect(await countDocs('provisioningJobs')).toBe(1);
+    expect(await countDocs('slugs')).toBe(1);
   });
 
   it('refuses the same key with different input and writes nothing', async () => {
     await provisionTenant(deps, selfServe('signup-0004'));
     const before = await allDocumentPaths();
     await assertRefused(provisionTenant(deps, selfServe('signup-0004', { plan: 'team' })), 'already-exists', /idempotencyKey: .* different provisioning request/);
-    assert.deepEqual(await allDocumentPaths(), before);
+    expect(await allDocumentPaths()).toEqual(before);
   });
 
   it('gives a derived slug a suffix when another tenant holds it', async () => {
     const first = await provisionTenant(deps, selfServe('signup-0005'));
     const second = await provisionTenant(deps, selfServe('signup-0006', { owner: { uid: 'owner-2', email: 'bob@other.test', displayName: 'Bob' } }));
     const slugs = await Promise.all([first, second].map(async (r) => (await db.doc(`tenants/${r.tenantId}`).get()).get('slug')));
-    assert.equal(slugs[0], 'acme-corp');
-    assert.match(slugs[1], /^acme-corp-[a-z0-9]{6}$/);
-    assert.equal((await db.doc(`slugs/${slugs[1]}`).get()).get('tenantId'), second.tenantId);
+    expect(slugs[0]).toBe('acme-corp');
+    expect(slugs[1]).toMatch(/^acme-corp-[a-z0-9]{6}$/);
+    expect((await db.doc(`slugs/${slugs[1]}`).get()).get('tenantId')).toBe(second.tenantId);
   });
 
   it('refuses an explicit slug held by another tenant and writes nothing', async () => {
@@ -94,13 +86,13 @@ describe('provisioning routine', () => {
     const before = await allDocumentPaths();
     const other = selfServe('signup-0008', { slug: 'acme', owner: { uid: 'owner-2', email: 'bob@other.test', displayName: 'Bob' } });
     await assertRefused(provisionTenant(deps, other), 'already-exists', /slug: 'acme' is already taken/);
-    assert.deepEqual(await allDocumentPaths(), before);
+    expect(await allDocumentPaths()).toEqual(before);
   });
 
   it('refuses invalid input naming the field, and writes nothing', async () => {
     await assertRefused(provisionTenant(deps, selfServe('signup-0009', { seatCap: 0 })), 'invalid-argument', /seatCap/);
     await assertRefused(provisionTenant(deps, { ...selfServe('signup-0010'), companyName: '' }), 'invalid-argument', /companyName/);
-    assert.deepEqual(await allDocumentPaths(), []);
+    expect(await allDocumentPaths()).toEqual([]);
   });
 
   it('creates an Auth user for an owner named by email only, once, under concurrency', async () => {
@@ -114,11 +106,11 @@ describe('provisioning routine', () => {
       requestedBy: 'staff-1',
     });
     const results = await Promise.all(Array.from({ length: 10 }, () => provisionTenant(deps, sales('deal-0001'))));
-    assert.equal(new Set(results.map((r) => r.tenantId)).size, 1);
-    assert.deepEqual(await authUserEmails(), ['cto@bigco.test']);
+    expect(new Set(results.map((r) => r.tenantId)).size).toBe(1);
+    expect(await authUserEmails()).toEqual(['cto@bigco.test']);
     const tenant = (await db.doc(`tenants/${results[0].tenantId}`).get()).data()!;
     const owner = (await db.doc(`tenants/${results[0].tenantId}/members/${tenant.ownerUid}`).get()).data()!;
-    assert.deepEqual([owner.role, owner.email], ['owner', 'cto@bigco.test']);
+    expect([owner.role, owner.email]).toEqual(['owner', 'cto@bigco.test']);
   });
 
   it('creates no Auth user for a named owner when the request is refused', async () => {
@@ -133,7 +125,7 @@ describe('provisioning routine', () => {
       requestedBy: 'staff-1',
     };
     await assertRefused(provisionTenant(deps, refused), 'already-exists', /slug: 'taken'/);
-    assert.deepEqual(await authUserEmails(), []);
+    expect(await authUserEmails()).toEqual([]);
   });
 });
 
@@ -153,10 +145,10 @@ describe('a naive check-then-create, for contrast', () => {
   it('makes duplicate tenants under 20 concurrent requests, where the routine makes one', async () => {
     await Promise.all(Array.from({ length: 20 }, () => naiveProvision('naive-0001')));
     const naiveTenants = await countDocs('tenants');
-    assert.ok(naiveTenants > 1, `the naive path made ${naiveTenants} tenant(s)`);
+    expect(naiveTenants > 1, `the naive path made ${naiveTenants} tenant(s)`).toBeTruthy();
 
     await clearEmulators();
     await Promise.all(Array.from({ length: 20 }, () => provisionTenant(deps, selfServe('naive-0001'))));
-    assert.equal(await countDocs('tenants'), 1);
+    expect(await countDocs('tenants')).toBe(1);
   });
 });

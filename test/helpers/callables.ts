@@ -1,12 +1,11 @@
 // Web-SDK callers for callable tests: signed-in or anonymous clients, closed after the file, and
 // the assertion that a call was refused with a given code.
-import assert from 'node:assert/strict';
-import { after } from 'node:test';
+import { afterAll, expect } from 'vitest';
 import type { FunctionsError } from 'firebase/functions';
 import { anonymousClient, signedInClient, type Caller } from './emulators';
 
 const open: Caller[] = [];
-after(async () => Promise.all(open.map((c) => c.close())));
+afterAll(async () => Promise.all(open.map((c) => c.close())));
 
 /** A client signed in as `email` (created with `claims` if new), or an anonymous one for ''. */
 export async function client(email: string, claims: Record<string, unknown> = {}): Promise<Caller> {
@@ -16,9 +15,5 @@ export async function client(email: string, claims: Record<string, unknown> = {}
 }
 
 export async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: FunctionsError) => {
-    assert.equal(error.code, `functions/${code}`, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
+  await expect(promise).rejects.toMatchObject({ code: `functions/${code}`, ...(message ? { message: expect.stringMatching(message) } : {}) });
 }

@@ -104,7 +104,7 @@ async function callerFor(app: ReturnType<typeof initializeApp>) {
   connectFunctionsEmulator(functions, origin.host, origin.port);
   return {
     call: async <T>(name: string, data: unknown) => {
-      const callable: HttpsCallable<unknown, T> = httpsCallable(functions, name, { timeout: 60_000 });
+      const callable: HttpsCallable<unknown, T> = httpsCallable(functions, name, { timeout: 150_000 });
       return (await callable(data)).data;
     },
   };

@@ -1,7 +1,6 @@
 // changeTenantStatus, called the way the admin page calls it: the real web SDK through the Functions
 // emulator. Who may take which action, what is validated, and that a refusal writes nothing.
-import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { client, rejectsWith } from '../helpers/callables';
 import { allDocumentPaths, clearEmulators } from '../helpers/emulators';
 import { DAY, history, seedTenant, tenant } from './fixtures';
@@ -23,7 +22,7 @@ describe('changeTenantStatus callable', () => {
   it('answers unauthenticated without a signed-in user, and writes nothing', async () => {
     const before = await snapshot();
     await rejectsWith((await client('')).call('changeTenantStatus', { tenantId: 't1', action: 'suspend', reason: 'abuse report' }), 'unauthenticated');
-    assert.deepEqual(await snapshot(), before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('answers permission-denied to a user without a platform role, or with a tenant role as claim', async () => {
@@ -32,21 +31,21 @@ describe('changeTenantStatus callable', () => {
       const caller = await client(email, claims);
       await rejectsWith(caller.call('changeTenantStatus', { tenantId: 't1', action: 'suspend', reason: 'abuse report' }), 'permission-denied', /platform staff/);
     }
-    assert.deepEqual(await snapshot(), before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('lets super_admin suspend, recording the staff uid and reason in the history', async () => {
     const admin = await client('super@platform.test', { platform: 'super_admin' });
     const result = await admin.call<Result>('changeTenantStatus', { tenantId: 't1', action: 'suspend', reason: 'chargeback under review' });
-    assert.deepEqual([result.from, result.to], ['active', 'suspended']);
-    assert.equal((await tenant('t1')).status, 'suspended');
+    expect([result.from, result.to]).toEqual(['active', 'suspended']);
+    expect((await tenant('t1')).status).toBe('suspended');
     const entries = await history('t1');
-    assert.deepEqual(entries.map(({ from, to, cause, actor, reason }) => ({ from, to, cause, actor, reason })), [
+    expect(entries.map(({ from, to, cause, actor, reason }) => ({ from, to, cause, actor, reason }))).toEqual([
       { from: 'active', to: 'suspended', cause: 'suspend', actor: admin.uid, reason: 'chargeback under review' },
     ]);
     await admin.call('changeTenantStatus', { tenantId: 't1', action: 'activate', reason: 'resolved' });
     await admin.call('changeTenantStatus', { tenantId: 't1', action: 'cancel', reason: 'customer asked' });
-    assert.equal((await tenant('t1')).status, 'cancelled');
+    expect((await tenant('t1')).status).toBe('cancelled');
   });
 
   it('lets sales extend a trial, and refuses sales every other action with permission-denied, writing nothing', async () => {
@@ -56,13 +55,13 @@ describe('changeTenantStatus callable', () => {
     for (const action of ['suspend', 'cancel', 'activate'] as const) {
       await rejectsWith(sales.call('changeTenantStatus', { tenantId: 't1', action, reason: 'because' }), 'permission-denied', /super_admin/);
     }
-    assert.deepEqual(await snapshot(), before);
+    expect(await snapshot()).toEqual(before);
     const until = inDays(10);
     const result = await sales.call<Result>('changeTenantStatus', { tenantId: 't2', action: 'extend_trial', trialEndsAt: until, reason: 'pilot runs longer' });
-    assert.deepEqual([result.from, result.to], ['trial_expired', 'trial']);
+    expect([result.from, result.to]).toEqual(['trial_expired', 'trial']);
     const t2 = await tenant('t2');
-    assert.deepEqual([t2.status, t2.trialEndsAt.toDate().toISOString()], ['trial', until]);
-    assert.equal((await history('t2'))[0].actor, sales.uid);
+    expect([t2.status, t2.trialEndsAt.toDate().toISOString()]).toEqual(['trial', until]);
+    expect((await history('t2'))[0].actor).toBe(sales.uid);
   });
 
   it('answers invalid-argument, naming the field, for bad input, and writes nothing', async () => {
@@ -82,7 +81,7 @@ describe('changeTenantStatus callable', () => {
       ['suspend t1', /request/],
     ];
     for (const [data, message] of cases) await rejectsWith(admin.call('changeTenantStatus', data), 'invalid-argument', message);
-    assert.deepEqual(await snapshot(), before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('answers failed-precondition, naming status and action, for a change the lifecycle does not allow, and writes nothing', async () => {
@@ -94,13 +93,13 @@ describe('changeTenantStatus callable', () => {
       /'active'.*'extend_trial'/,
     );
     await rejectsWith(admin.call('changeTenantStatus', { tenantId: 't1', action: 'activate', reason: 'already is' }), 'failed-precondition', /'active'.*'activate'/);
-    assert.deepEqual(await snapshot(), before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('answers not-found for a tenant that does not exist, and creates none', async () => {
     const admin = await client('super@platform.test', { platform: 'super_admin' });
     const before = await snapshot();
     await rejectsWith(admin.call('changeTenantStatus', { tenantId: 'ghost', action: 'suspend', reason: 'because' }), 'not-found', /ghost/);
-    assert.deepEqual(await snapshot(), before);
+    expect(await snapshot()).toEqual(before);
   });
 });

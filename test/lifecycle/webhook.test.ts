@@ -1,8 +1,7 @@
 // stripeWebhook: signature checks and a handful of events through the real Functions emulator endpoint;
 // the mapping, ordering and every permutation of two 5-event sequences through the same handler the
 // endpoint calls (handleStripeEvent), on the real Firestore emulator.
-import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import { doc, serverTimestamp, setDoc, type Firestore as ClientFirestore } from 'firebase/firestore';
 import type Stripe from 'stripe';
@@ -37,11 +36,11 @@ describe('stripeWebhook over HTTP (Functions emulator)', () => {
 
   it('applies a correctly signed event: 200, the tenant moves, the event is recorded', async () => {
     const response = await deliver(failed('evt_ok', 1));
-    assert.equal(response.status, 200, JSON.stringify(response.body));
-    assert.equal(response.body?.outcome, 'applied');
-    assert.deepEqual([(await tenant('t1')).status, (await tenant('t1')).failedPaymentRetries], ['past_due', 0]);
-    assert.equal((await db.doc('stripeEvents/evt_ok').get()).get('outcome'), 'applied');
-    assert.deepEqual((await history('t1')).map(({ cause, actor, stripeEventId }) => ({ cause, actor, stripeEventId })), [
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body?.outcome).toBe('applied');
+    expect([(await tenant('t1')).status, (await tenant('t1')).failedPaymentRetries]).toEqual(['past_due', 0]);
+    expect((await db.doc('stripeEvents/evt_ok').get()).get('outcome')).toBe('applied');
+    expect((await history('t1')).map(({ cause, actor, stripeEventId }) => ({ cause, actor, stripeEventId }))).toEqual([
       { cause: 'payment_failed', actor: 'stripe:evt_ok', stripeEventId: 'evt_ok' },
     ]);
   });
@@ -56,40 +55,40 @@ describe('stripeWebhook over HTTP (Functions emulator)', () => {
       'no Stripe-Signature header': await post(payload, null),
       'garbage header': await post(payload, 't=1,v1=nothex'),
     };
-    for (const [name, response] of Object.entries(cases)) assert.equal(response.status, 400, name);
-    assert.deepEqual(await allDocumentPaths(), before);
-    assert.equal((await tenant('t1')).status, 'active');
+    for (const [name, response] of Object.entries(cases)) expect(response.status, name).toBe(400);
+    expect(await allDocumentPaths()).toEqual(before);
+    expect((await tenant('t1')).status).toBe('active');
   });
 
   it('acknowledges an event type it does not handle with 200 and writes nothing', async () => {
     const before = await allDocumentPaths();
     const response = await deliver(stripeEvent('evt_other', 'customer.updated', { id: 'cus_t1', object: 'customer', metadata: { tenantId: 't1' } }, nowSeconds()));
-    assert.deepEqual([response.status, response.body?.outcome], [200, 'ignored_type']);
-    assert.deepEqual(await allDocumentPaths(), before);
+    expect([response.status, response.body?.outcome]).toEqual([200, 'ignored_type']);
+    expect(await allDocumentPaths()).toEqual(before);
   });
 
   it('applies an event delivered twice only once', async () => {
     const event = failed('evt_dup', 1);
     const first = await deliver(event);
     const second = await deliver(event);
-    assert.deepEqual([first.status, first.body?.outcome, second.status, second.body?.outcome], [200, 'applied', 200, 'duplicate']);
-    assert.equal((await history('t1')).length, 1);
-    assert.equal(await countDocs('stripeEvents'), 1);
+    expect([first.status, first.body?.outcome, second.status, second.body?.outcome]).toEqual([200, 'applied', 200, 'duplicate']);
+    expect((await history('t1')).length).toBe(1);
+    expect(await countDocs('stripeEvents')).toBe(1);
   });
 
   it('answers 500 when processing fails (a signed event it cannot process), writing nothing, so Stripe retries', async () => {
     const before = await allDocumentPaths();
     const broken = { ...failed('evt_broken', 1), data: {} } as unknown as Stripe.Event;
     const response = await deliver(broken);
-    assert.equal(response.status, 500);
-    assert.deepEqual(await allDocumentPaths(), before);
+    expect(response.status).toBe(500);
+    expect(await allDocumentPaths()).toEqual(before);
   });
 
   it('answers 200 for a tenant it does not know, recording the event and creating no tenant', async () => {
     const response = await deliver(stripeEvent('evt_unknown', 'invoice.paid', invoice('nobody', 1, { customer: 'cus_nobody' }), nowSeconds()));
-    assert.deepEqual([response.status, response.body?.outcome], [200, 'unknown_tenant']);
-    assert.equal((await db.doc('tenants/nobody').get()).exists, false);
-    assert.equal((await db.doc('stripeEvents/evt_unknown').get()).get('outcome'), 'unknown_tenant');
+    expect([response.status, response.body?.outcome]).toEqual([200, 'unknown_tenant']);
+    expect((await db.doc('tenants/nobody').get()).exists).toBe(false);
+    expect((await db.doc('stripeEvents/evt_unknown').get()).get('outcome')).toBe('unknown_tenant');
   });
 });
 
@@ -103,18 +102,18 @@ describe('respondToStripeWebhook (the endpoint logic, with an injected failure)'
     const payload = JSON.stringify(stripeEvent('evt_retry', 'invoice.payment_failed', invoice('t1', 1), nowSeconds()));
     const request = { rawBody: Buffer.from(payload), signature: sign(payload) };
     const failing = await respondToStripeWebhook({ db, secret: WEBHOOK_SECRET, apply: async () => Promise.reject(new Error('Firestore unavailable')) }, request);
-    assert.equal(failing.status, 500);
-    assert.equal((await db.doc('stripeEvents/evt_retry').get()).exists, false);
+    expect(failing.status).toBe(500);
+    expect((await db.doc('stripeEvents/evt_retry').get()).exists).toBe(false);
     const retried = await respondToStripeWebhook({ db, secret: WEBHOOK_SECRET }, request);
-    assert.deepEqual([retried.status, retried.body.outcome], [200, 'applied']);
-    assert.equal((await tenant('t1')).status, 'past_due');
+    expect([retried.status, retried.body.outcome]).toEqual([200, 'applied']);
+    expect((await tenant('t1')).status).toBe('past_due');
   });
 
   it('without a configured secret every request is a 500, never a 2xx', async () => {
     const payload = JSON.stringify(stripeEvent('evt_x', 'invoice.paid', invoice('t1', 1), nowSeconds()));
     const response = await respondToStripeWebhook({ db, secret: undefined }, { rawBody: Buffer.from(payload), signature: sign(payload) });
-    assert.equal(response.status, 500);
-    assert.deepEqual(await allDocumentPaths(), ['tenants/t1']);
+    expect(response.status).toBe(500);
+    expect(await allDocumentPaths()).toEqual(['tenants/t1']);
   });
 });
 
@@ -134,8 +133,8 @@ describe('handleStripeEvent: mapping, lookup, ordering', () => {
         await seedTenant(id, { status: from as 'active', trialEndsAt: daysFrom(NOW, 5) });
         const event = stripeEvent(`evt_${id}`, 'customer.subscription.updated', subscription(id, stripeStatus, { trial_end: Math.floor(daysFrom(NOW, 5).getTime() / 1000) }), 100, { status: 'x' });
         const result = await apply(event);
-        assert.equal((await tenant(id)).status, to, `${from} + ${stripeStatus}: ${JSON.stringify(result)}`);
-        assert.equal((await history(id)).length, from === to ? 0 : 1, `${from} + ${stripeStatus}`);
+        expect((await tenant(id)).status, `${from} + ${stripeStatus}: ${JSON.stringify(result)}`).toBe(to);
+        expect((await history(id)).length, `${from} + ${stripeStatus}`).toBe(from === to ? 0 : 1);
       }
     });
   }
@@ -150,13 +149,13 @@ describe('handleStripeEvent: mapping, lookup, ordering', () => {
           title: id, body: '', createdBy: 'u-member', createdAt: serverTimestamp(), updatedAt: serverTimestamp(),
         });
       await apply(stripeEvent('evt_a1', 'invoice.payment_failed', invoice('t1', 1), 100));
-      assert.deepEqual([(await tenant('t1')).status, (await tenant('t1')).failedPaymentRetries], ['past_due', 0]);
+      expect([(await tenant('t1')).status, (await tenant('t1')).failedPaymentRetries]).toEqual(['past_due', 0]);
       await assertSucceeds(write('after-first-failure'));
       await apply(stripeEvent('evt_a2', 'invoice.payment_failed', invoice('t1', 2), 200));
-      assert.deepEqual([(await tenant('t1')).status, (await tenant('t1')).failedPaymentRetries], ['past_due', 1]);
+      expect([(await tenant('t1')).status, (await tenant('t1')).failedPaymentRetries]).toEqual(['past_due', 1]);
       await assertFails(write('after-failed-retry'));
       await apply(stripeEvent('evt_paid', 'invoice.paid', invoice('t1', 2), 300));
-      assert.deepEqual([(await tenant('t1')).status, (await tenant('t1')).failedPaymentRetries], ['active', 0]);
+      expect([(await tenant('t1')).status, (await tenant('t1')).failedPaymentRetries]).toEqual(['active', 0]);
       await assertSucceeds(write('after-payment'));
     } finally {
       await env.cleanup();
@@ -167,53 +166,53 @@ describe('handleStripeEvent: mapping, lookup, ordering', () => {
     await seedTenant('t1', { status: 'active', stripeCustomerId: 'cus_only' });
     await seedTenant('t2', { status: 'active', stripeCustomerId: 'cus_other' });
     const result = await apply(stripeEvent('evt_1', 'invoice.payment_failed', invoice('t1', 1, { customer: 'cus_only', parent: null }), 100));
-    assert.deepEqual([result.outcome, result.tenantId], ['applied', 't1']);
-    assert.deepEqual([(await tenant('t1')).status, (await tenant('t2')).status], ['past_due', 'active']);
+    expect([result.outcome, result.tenantId]).toEqual(['applied', 't1']);
+    expect([(await tenant('t1')).status, (await tenant('t2')).status]).toEqual(['past_due', 'active']);
   });
 
   it('drops an event older than the last one applied, and applies one of the same second', async () => {
     await seedTenant('t1', { status: 'active' });
     await apply(stripeEvent('evt_new', 'invoice.payment_failed', invoice('t1', 1), 200));
     const stale = await apply(stripeEvent('evt_old', 'invoice.paid', invoice('t1', 1), 199));
-    assert.equal(stale.outcome, 'stale');
-    assert.deepEqual([(await tenant('t1')).status, (await tenant('t1')).lastStripeEventCreated], ['past_due', 200]);
+    expect(stale.outcome).toBe('stale');
+    expect([(await tenant('t1')).status, (await tenant('t1')).lastStripeEventCreated]).toEqual(['past_due', 200]);
     const same = await apply(stripeEvent('evt_same', 'invoice.paid', invoice('t1', 1), 200));
-    assert.equal(same.outcome, 'applied');
-    assert.equal((await tenant('t1')).status, 'active');
+    expect(same.outcome).toBe('applied');
+    expect((await tenant('t1')).status).toBe('active');
   });
 
   it('a subscription update that changed neither status nor trial does not undo a staff suspension', async () => {
     await seedTenant('t1', { status: 'suspended' });
     const metadataOnly = await apply(stripeEvent('evt_meta', 'customer.subscription.updated', subscription('t1', 'active'), 100, { metadata: {} }));
-    assert.equal(metadataOnly.outcome, 'no_change');
-    assert.equal((await tenant('t1')).status, 'suspended');
+    expect(metadataOnly.outcome).toBe('no_change');
+    expect((await tenant('t1')).status).toBe('suspended');
     await apply(stripeEvent('evt_status', 'customer.subscription.updated', subscription('t1', 'active'), 101, { status: 'past_due' }));
-    assert.equal((await tenant('t1')).status, 'active');
+    expect((await tenant('t1')).status).toBe('active');
   });
 
   it('extends the trial to Stripe’s new trial end, and links the subscription of a paid checkout', async () => {
     await seedTenant('t1', { status: 'trial_expired', trialEndsAt: daysFrom(NOW, -1) });
     const newEnd = Math.floor(daysFrom(NOW, 10).getTime() / 1000);
     await apply(stripeEvent('evt_trial', 'customer.subscription.updated', subscription('t1', 'trialing', { trial_end: newEnd }), 100, { trial_end: 1 }));
-    assert.deepEqual([(await tenant('t1')).status, (await tenant('t1')).trialEndsAt.toMillis()], ['trial', newEnd * 1000]);
+    expect([(await tenant('t1')).status, (await tenant('t1')).trialEndsAt.toMillis()]).toEqual(['trial', newEnd * 1000]);
     const session = { id: 'cs_1', object: 'checkout.session', mode: 'subscription', client_reference_id: 't1', customer: 'cus_new', subscription: 'sub_new', payment_status: 'paid' };
     await apply(stripeEvent('evt_checkout', 'checkout.session.completed', session, 101));
     const t = await tenant('t1');
-    assert.deepEqual([t.status, t.stripeCustomerId, t.stripeSubscriptionId], ['active', 'cus_new', 'sub_new']);
+    expect([t.status, t.stripeCustomerId, t.stripeSubscriptionId]).toEqual(['active', 'cus_new', 'sub_new']);
     const unpaid = { ...session, id: 'cs_2', payment_status: 'unpaid' };
     await seedTenant('t2', { status: 'trial_expired' });
     await apply(stripeEvent('evt_checkout2', 'checkout.session.completed', { ...unpaid, client_reference_id: 't2' }, 102));
-    assert.equal((await tenant('t2')).status, 'trial_expired');
+    expect((await tenant('t2')).status).toBe('trial_expired');
   });
 
   it('trial_will_end queues the same reminder as the sweep: one mail', async () => {
     const end = daysFrom(NOW, 3);
     await seedTenant('t1', { status: 'trial', trialEndsAt: end });
     const result = await apply(stripeEvent('evt_twe', 'customer.subscription.trial_will_end', subscription('t1', 'trialing'), 100));
-    assert.equal(result.outcome, 'reminder_queued');
+    expect(result.outcome).toBe('reminder_queued');
     const sweep = await remindEndingTrials(db, NOW);
-    assert.deepEqual([sweep.changed, sweep.skipped.map((s) => s.reason)], [[], ['already reminded']]);
-    assert.deepEqual(await mailIds(), [`trial-reminder-t1-${end.getTime()}`]);
+    expect([sweep.changed, sweep.skipped.map((s) => s.reason)]).toEqual([[], ['already reminded']]);
+    expect(await mailIds()).toEqual([`trial-reminder-t1-${end.getTime()}`]);
   });
 });
 
@@ -224,7 +223,7 @@ function permutations<T>(items: T[]): T[][] {
 }
 
 describe('events out of order and more than once: every permutation ends in the in-order state', () => {
-  before(clearEmulators);
+  beforeAll(clearEmulators);
   const trialEnd = Math.floor(daysFrom(NOW, 14).getTime() / 1000);
   const sequences: Record<string, (tenantId: string) => Array<[string, Record<string, unknown>, Record<string, unknown>?]>> = {
     'trial, a failed payment and a failed retry, then paid': (t) => [
@@ -256,22 +255,22 @@ describe('events out of order and more than once: every permutation ends in the 
         const events = sequence(tenantId).map(([type, object, previous], k) => stripeEvent(`evt_${tenantId}_${k}`, type, object, 1000 + k, previous));
         for (const k of order) await apply(events[k]);
         const replay = await apply(events[order[0]]);
-        assert.equal(replay.outcome, 'duplicate');
+        expect(replay.outcome).toBe('duplicate');
         return { tenantId, final: await state(tenantId) };
       };
       const reference = await run([0, 1, 2, 3, 4]);
       const orders = permutations([0, 1, 2, 3, 4]);
-      assert.equal(orders.length, 120);
+      expect(orders.length).toBe(120);
       for (let i = 0; i < orders.length; i += 10) {
         const results = await Promise.all(orders.slice(i, i + 10).map(run));
-        for (const [j, result] of results.entries()) assert.deepEqual(result.final, reference.final, `order ${orders[i + j].join(',')}`);
+        for (const [j, result] of results.entries()) expect(result.final, `order ${orders[i + j].join(',')}`).toEqual(reference.final);
       }
     });
   }
 
-  after(async () => {
+  afterAll(async () => {
     // Sanity check that the sequences end where the issue says: paid → active; three failures → past_due, blocked.
     const finals = await Promise.all(['perm-0', 'perm-121'].map(state));
-    assert.deepEqual(finals.map((f) => [f.status, f.failedPaymentRetries]), [['active', 0], ['past_due', 2]]);
+    expect(finals.map((f) => [f.status, f.failedPaymentRetries])).toEqual([['active', 0], ['past_due', 2]]);
   });
 });

@@ -1,8 +1,7 @@
 // firestore.rules cannot drift from the policy table: its generated block must be exactly what the
 // generator renders now, and the hand-written rest names no status or role of its own.
-import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from 'vitest';
 import { POLICY } from '../../functions/src/domain/policy';
 import { TENANT_ROLES, TENANT_STATUSES } from '../../functions/src/domain/status';
 import { BEGIN_MARKER, END_MARKER, renderGenerated, renderRules, RULES_PATH } from '../../scripts/generate-rules';
@@ -11,20 +10,20 @@ const rules = readFileSync(RULES_PATH, 'utf8');
 
 describe('firestore.rules is generated from functions/src/domain/policy.ts', () => {
   it('the committed rules equal what scripts/generate-rules.ts renders (run it after editing the table)', () => {
-    assert.equal(rules, renderRules(rules));
+    expect(rules).toBe(renderRules(rules));
   });
 
   it('a stale generated block is detected', () => {
     const stale = rules.replace("function statusAllowsRead(tenant) { return tenant.status in ['trial',", "function statusAllowsRead(tenant) { return tenant.status in ['suspended', 'trial',");
-    assert.notEqual(stale, rules);
-    assert.notEqual(stale, renderRules(stale));
-    assert.equal(renderRules(stale), rules);
+    expect(stale).not.toBe(rules);
+    expect(stale).not.toBe(renderRules(stale));
+    expect(renderRules(stale)).toBe(rules);
   });
 
   it('outside the generated block the rules name no status and no role but owner', () => {
     const handWritten = rules.slice(0, rules.indexOf(BEGIN_MARKER)) + rules.slice(rules.indexOf(END_MARKER));
     for (const name of [...TENANT_STATUSES, ...TENANT_ROLES.filter((role) => role !== 'owner'), 'super_admin', 'sales']) {
-      assert.ok(!handWritten.includes(`'${name}'`), `hand-written rules mention '${name}': move it into the policy table`);
+      expect(!handWritten.includes(`'${name}'`), `hand-written rules mention '${name}': move it into the policy table`).toBeTruthy();
     }
   });
 
@@ -32,12 +31,24 @@ describe('firestore.rules is generated from functions/src/domain/policy.ts', () 
     const original = POLICY.invites.operations.create;
     try {
       POLICY.invites.operations.create = { roles: { owner: 'any' } };
-      assert.throws(() => renderGenerated(), /invites\.create: 'roles' grants cannot be enforced/);
+      expect(() => renderGenerated()).toThrow(/invites\.create: 'roles' grants cannot be enforced/);
       POLICY.invites.operations.create = { staff: ['super_admin'] };
-      assert.throws(() => renderGenerated(), /invites\.create: 'staff'/);
+      expect(() => renderGenerated()).toThrow(/invites\.create: 'staff'/);
     } finally {
       POLICY.invites.operations.create = original;
     }
-    assert.doesNotThrow(() => renderGenerated());
+    expect(() => renderGenerated()).not.toThrow();
+  });
+
+  it('the generator refuses to give a client write to members or domain claims back (the seat ledger is the functions’)', () => {
+    for (const collection of ['members', 'domains'] as const) {
+      const original = POLICY[collection].operations.create;
+      try {
+        POLICY[collection].operations.create = { roles: { owner: 'any', admin: 'any' } };
+        expect(() => renderGenerated()).toThrow(new RegExp(`${collection}\\.create: 'roles' grants cannot be enforced`));
+      } finally {
+        POLICY[collection].operations.create = original;
+      }
+    }
   });
 });

@@ -1,7 +1,6 @@
 // Cross-tenant isolation: a member of tenant A, whatever their role there, reaches nothing of tenant B,
 // including through queries that name no tenant and collection-group queries.
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import {
   collection,
@@ -26,7 +25,7 @@ const B = 'tenant-b';
 const uidIn = (role: TenantRole) => `a-${role}`;
 const dbOf = (uid: string) => env.authenticatedContext(uid).firestore() as unknown as Firestore;
 
-before(async () => {
+beforeAll(async () => {
   env = await rulesTestEnvironment();
   await env.clearFirestore();
   await seed(env, [
@@ -47,7 +46,7 @@ before(async () => {
   ]);
 });
 
-after(async () => {
+afterAll(async () => {
   await env?.cleanup();
 });
 
@@ -109,10 +108,7 @@ for (const role of TENANT_ROLES) {
 
     it("finds their own memberships with collectionGroup('members') where uid == me, and nothing wider", async () => {
       const mine = await assertSucceeds(getDocs(query(collectionGroup(db(), 'members'), where('uid', '==', uidIn(role)))));
-      assert.deepEqual(
-        mine.docs.map((d) => d.ref.path),
-        [`tenants/${A}/members/${uidIn(role)}`],
-      );
+      expect(mine.docs.map((d) => d.ref.path)).toEqual([`tenants/${A}/members/${uidIn(role)}`]);
       await assertFails(getDocs(collectionGroup(db(), 'members')));
       await assertFails(getDocs(query(collectionGroup(db(), 'members'), where('uid', '==', 'b-owner'))));
       await assertFails(getDocs(query(collectionGroup(db(), 'members'), where('role', '==', 'owner'))));
@@ -131,6 +127,6 @@ describe('a signed-in user of no tenant', () => {
     await assertFails(getDocs(collectionGroup(db, 'invites')));
     // Beside the denials: their own (empty) membership lookup is allowed.
     const none = await assertSucceeds(getDocs(query(collectionGroup(db, 'members'), where('uid', '==', 'stranger'))));
-    assert.equal(none.size, 0);
+    expect(none.size).toBe(0);
   });
 });

@@ -1,7 +1,6 @@
 // Every principal x tenant status x collection x operation, expected allow or deny computed by
 // canAccess of functions/src/domain/policy.ts (never re-derived here), asserted on the real rules engine.
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import {
   collection,
@@ -56,6 +55,8 @@ const authorOf = (p: MatrixPrincipal) => p.uid ?? 'anonymous';
 /** Per-principal documents that a delete case removes, so deletes never change what other cases see. */
 const deletable = (p: MatrixPrincipal) => `del-${p.name.replace(/[^a-z_-]+/g, '-')}`;
 const OWNER_UID = 'u-owner';
+/** A domain claim as claimDomain stores it. */
+const domainClaim = (domain: string) => ({ domain, status: 'pending', recordName: `_tenancy-challenge.${domain}`, recordValue: 'tenancy-domain-verification=x' });
 
 interface Case {
   principal: MatrixPrincipal;
@@ -70,6 +71,7 @@ const TARGET_IS_OWN: Record<PolicyCollection, Partial<Record<Operation, boolean>
   tenant: {},
   members: {},
   invites: {},
+  domains: {},
   // Writes go to the caller's own records (create sets createdBy to the caller); reads to someone else's.
   records: { create: true, update: true, delete: true },
   // Jobs are requested by 'u-requester', a uid no matrix principal has (the requester path has its own test).
@@ -135,6 +137,14 @@ function perform(db: Firestore, c: Case): Promise<unknown> {
         create: invite('someone@acme.test'),
         remove: `${tenant}/invites/${mine}`,
       });
+    case 'domains':
+      return byOperation({
+        one: `${tenant}/domains/acme.test`,
+        all: `${tenant}/domains`,
+        update: { status: 'verified' },
+        create: domainClaim('new.test'),
+        remove: `${tenant}/domains/${mine}.test`,
+      });
     case 'records':
       if (c.operation === 'update') {
         return updateDoc(doc(db, `${tenant}/records/own-${mine}`), { title: `Edited ${sequence++}`, updatedAt: serverTimestamp() });
@@ -169,18 +179,19 @@ let env: RulesTestEnvironment;
 const dbs = new Map<string, Firestore>();
 let ran = 0;
 
-before(async () => {
+beforeAll(async () => {
   env = await rulesTestEnvironment();
   await env.clearFirestore();
   const tenants: SeedTenant[] = [];
   const topLevel: Record<string, Record<string, unknown>> = { 'mail/m-1': { to: 'a@acme.test', message: { subject: 'Hi', text: 'Hi' } } };
   for (const state of STATES) {
     const tenantId = tenantIdOf(state);
-    const docs: Record<string, Record<string, unknown>> = { 'invites/inv-1': invite(), 'records/shared': record('u-author') };
+    const docs: Record<string, Record<string, unknown>> = { 'invites/inv-1': invite(), 'domains/acme.test': domainClaim('acme.test'), 'records/shared': record('u-author') };
     for (const p of PRINCIPALS) {
       const mine = deletable(p);
       docs[`members/${mine}`] = membership(mine, 'viewer');
       docs[`invites/${mine}`] = invite(`${mine}@acme.test`);
+      docs[`domains/${mine}.test`] = domainClaim(`${mine}.test`);
       docs[`records/${mine}`] = record(authorOf(p));
       docs[`records/own-${mine}`] = record(authorOf(p));
       topLevel[`provisioningJobs/job-${tenantId}-${mine}`] = { tenantId, requestedBy: 'u-requester', status: 'completed' };
@@ -203,7 +214,7 @@ before(async () => {
   }
 });
 
-after(async () => {
+afterAll(async () => {
   await env?.cleanup();
 });
 
@@ -215,16 +226,16 @@ describe('the matrix is complete', () => {
         `(${TENANT_STATUSES.length} statuses, past_due with and without a failed retry) x ${POLICY_COLLECTIONS.length} collections x ${OPERATIONS.length} operations; ` +
         `${CASES.filter((c) => c.expected).length} allowed, ${CASES.filter((c) => !c.expected).length} denied`,
     );
-    assert.equal(CASES.length, expectedCount);
-    assert.equal(new Set(CASES.map((c) => `${c.principal.name}|${c.state.name}|${c.collection}|${c.operation}`)).size, expectedCount);
-    assert.deepEqual(new Set(STATES.map((s) => s.status)), new Set(TENANT_STATUSES));
+    expect(CASES.length).toBe(expectedCount);
+    expect(new Set(CASES.map((c) => `${c.principal.name}|${c.state.name}|${c.collection}|${c.operation}`)).size).toBe(expectedCount);
+    expect(new Set(STATES.map((s) => s.status))).toEqual(new Set(TENANT_STATUSES));
   });
 
   it('every collection and operation that is allowed somewhere is also denied somewhere', () => {
     for (const collectionName of POLICY_COLLECTIONS) {
       for (const operation of OPERATIONS) {
         const outcomes = new Set(CASES.filter((c) => c.collection === collectionName && c.operation === operation).map((c) => c.expected));
-        if (outcomes.has(true)) assert.ok(outcomes.has(false), `${collectionName}.${operation} is allowed to everyone`);
+        if (outcomes.has(true)) expect(outcomes.has(false), `${collectionName}.${operation} is allowed to everyone`).toBeTruthy();
       }
     }
   });
@@ -234,8 +245,8 @@ for (const state of STATES) {
   describe(`tenant ${state.name}`, () => {
     for (const c of CASES.filter((x) => x.state === state)) {
       it(`${c.principal.name} ${c.expected ? 'may' : 'may not'} ${c.operation} ${c.collection}`, async () => {
-        const db = dbs.get(c.principal.name);
-        assert.ok(db);
+        const db = dbs.get(c.principal.name)!;
+        expect(db).toBeTruthy();
         if (c.expected) await assertSucceeds(perform(db, c));
         else await assertFails(perform(db, c));
         ran++;
@@ -246,6 +257,6 @@ for (const state of STATES) {
 
 describe('the matrix ran', () => {
   it('ran every case', () => {
-    assert.equal(ran, CASES.length);
+    expect(ran).toBe(CASES.length);
   });
 });

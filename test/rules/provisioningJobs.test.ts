@@ -1,7 +1,6 @@
 // provisioningJobs: the requester and the owner of the job's tenant follow its progress, in every
 // tenant status; staff read all jobs; nobody else reads one, and no client writes one.
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import { collection, doc, getDoc, getDocs, query, setDoc, updateDoc, where, type Firestore } from 'firebase/firestore';
 import { canAccess } from '../../functions/src/domain/policy';
@@ -11,7 +10,7 @@ let env: RulesTestEnvironment;
 const dbOf = (uid: string, claims: Record<string, unknown> = {}) => env.authenticatedContext(uid, claims).firestore() as unknown as Firestore;
 const job = (tenantId: string, requestedBy: string) => ({ idempotencyKey: `key-${tenantId}`, tenantId, requestedBy, status: 'completed', completedSteps: [], error: null });
 
-before(async () => {
+beforeAll(async () => {
   env = await rulesTestEnvironment();
   await env.clearFirestore();
   await seed(
@@ -34,16 +33,16 @@ before(async () => {
   );
 });
 
-after(async () => {
+afterAll(async () => {
   await env?.cleanup();
 });
 
 describe('provisioningJobs', () => {
   it('the policy grants the requester and the tenant owner single-job reads', () => {
-    assert.equal(canAccess({ uid: 'seller' }, 'active', 'provisioningJobs', 'get', { ownDocument: true }), true);
-    assert.equal(canAccess({ uid: 'customer' }, 'active', 'provisioningJobs', 'get', { tenantOwner: true }), true);
-    assert.equal(canAccess({ uid: 'customer' }, 'active', 'provisioningJobs', 'list', { tenantOwner: true }), false);
-    assert.equal(canAccess({ uid: 'colleague', tenantRole: 'admin' }, 'active', 'provisioningJobs', 'get'), false);
+    expect(canAccess({ uid: 'seller' }, 'active', 'provisioningJobs', 'get', { ownDocument: true })).toBe(true);
+    expect(canAccess({ uid: 'customer' }, 'active', 'provisioningJobs', 'get', { tenantOwner: true })).toBe(true);
+    expect(canAccess({ uid: 'customer' }, 'active', 'provisioningJobs', 'list', { tenantOwner: true })).toBe(false);
+    expect(canAccess({ uid: 'colleague', tenantRole: 'admin' }, 'active', 'provisioningJobs', 'get')).toBe(false);
   });
 
   it('the requester reads their job, even when its tenant does not exist; another user does not', async () => {
@@ -55,7 +54,7 @@ describe('provisioningJobs', () => {
 
   it('the requester lists their own jobs with requestedBy == me, but not all jobs nor anyone else\'s', async () => {
     const mine = await assertSucceeds(getDocs(query(collection(dbOf('seller'), 'provisioningJobs'), where('requestedBy', '==', 'seller'))));
-    assert.equal(mine.size, 4);
+    expect(mine.size).toBe(4);
     await assertFails(getDocs(collection(dbOf('seller'), 'provisioningJobs')));
     await assertFails(getDocs(query(collection(dbOf('seller'), 'provisioningJobs'), where('requestedBy', '==', 'someone'))));
   });
