@@ -3,9 +3,9 @@
 // Uses the Firestore emulator jar installed on this machine where there is one, lets firebase-tools
 // download its own elsewhere, and fails at once with one clear message when neither can work.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -169,6 +169,47 @@ function startLocalDns(port, controlPort) {
   });
 }
 
+/**
+ * The local mail catcher (MailDev): SMTP in, a web inbox and a REST API out, its mail in a folder of
+ * this run's own. Resolves with its SMTP address and inbox URL once the inbox answers.
+ */
+async function startMailCatcher(smtpPort, webPort) {
+  const dir = mkdtempSync(join(tmpdir(), 'tenancy-maildev-'));
+  const args = ['--smtp', String(smtpPort), '--web', String(webPort), '--ip', '127.0.0.1', '--web-ip', '127.0.0.1', '--mail-directory', dir, '--silent'];
+  const child = spawn(join(root, 'node_modules', '.bin', 'maildev'), args, { cwd: root, stdio: 'ignore' });
+  process.on('exit', () => {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const inbox = `http://127.0.0.1:${webPort}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`MailDev exited with code ${child.exitCode} (is port ${smtpPort} or ${webPort} taken?)`);
+    if (await fetch(`${inbox}/api/healthz`).then((r) => r.ok, () => false)) return { smtp: `127.0.0.1:${smtpPort}`, inbox };
+    if (Date.now() > deadline) throw new Error('MailDev did not start within 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * The local mail worker (tools/mail-worker): delivers the `mail` collection of the running Firestore
+ * emulator to the mail catcher, as the Trigger Email extension does in production.
+ */
+function startMailWorker(smtp, firestoreEnv, logFile) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'mail-worker', 'cli.ts'), '--smtp', smtp], {
+    cwd: root,
+    env: { ...process.env, ...firestoreEnv },
+    stdio: ['ignore', logFile ? 'pipe' : 'inherit', logFile ? 'pipe' : 'inherit'],
+  });
+  if (logFile) {
+    const log = createWriteStream(logFile, { flags: 'a' });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+  }
+  process.on('exit', () => child.kill('SIGTERM'));
+  return child;
+}
+
 /** What `emulators:exec` would export to its script, read from the hub of a running suite. */
 async function emulatorEnv(hubAddress, projectId) {
   const emulators = await (await fetch(`http://${hubAddress}/emulators`)).json();
@@ -209,6 +250,12 @@ async function main() {
     env.STRIPE_SECRET_KEY = 'sk_test_local_placeholder';
   }
 
+  // Mail goes to a local catcher with a web inbox; the links in it open the web app at APP_URL.
+  // (Not for the bench: nobody reads its mail, and delivering it would load the emulator it measures.)
+  const mail = mode === 'bench' ? null : await startMailCatcher(mode === 'start' ? 1025 : await freePort(), mode === 'start' ? 1080 : await freePort()).catch((error) => fail(`Could not start the local mail catcher: ${error.message}`));
+  if (mail) env.MAIL_INBOX_URL = mail.inbox;
+  env.APP_URL = mode === 'start' ? 'http://127.0.0.1:5000' : `http://127.0.0.1:${await freePort()}`;
+
   // Domain-capture lookups go to a DNS server on loopback, whose records `npm run dns` sets (README).
   if (!process.env.DNS_SERVERS) {
     Object.assign(env, await startLocalDns(mode === 'start' ? 8053 : await freePort(), mode === 'start' ? 8054 : await freePort()));
@@ -217,10 +264,12 @@ async function main() {
   if (mode === 'start') {
     const { exited } = run(['emulators:start', '--project', 'demo-tenancy', '--only', 'auth,firestore,functions,hosting'], env, {
       onReady: () => {
+        const firestore = { GCLOUD_PROJECT: 'demo-tenancy', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080' };
+        startMailWorker(mail.smtp, firestore);
         const seed = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'seed-demo.ts')], {
           cwd: root,
           stdio: 'inherit',
-          env: { ...process.env, ...env, GCLOUD_PROJECT: 'demo-tenancy', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080', FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' },
+          env: { ...process.env, ...env, ...firestore, FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' },
         });
         seed.on('exit', (seedCode) => { if (seedCode !== 0) console.error('✖ Seeding demo data failed (see above); the emulators keep running.'); });
       },
@@ -245,13 +294,16 @@ async function main() {
   if (outcome !== 'ready') fail(`The emulator suite stopped before it was ready. Its log: ${logFile}`);
 
   const hub = `${config.emulators.hub.host}:${config.emulators.hub.port}`;
+  const suiteEnv = await emulatorEnv(hub, projectId);
+  const worker = mail && startMailWorker(mail.smtp, suiteEnv, logFile.replace(/\.log$/, '-mail-worker.log'));
   const command = spawn(process.execPath, commandFor(mode, process.argv.slice(3)), {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, ...env, ...(await emulatorEnv(hub, projectId)), EMULATOR_LOG_FILE: logFile },
+    env: { ...process.env, ...env, ...suiteEnv, EMULATOR_LOG_FILE: logFile },
   });
   const code = await new Promise((resolve) => command.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
   if (code !== 0) console.error(`\nThe emulators' log of this run (function invocations and their output): ${logFile}`);
+  worker?.kill('SIGTERM');
   suite.stop();
   await suite.exited;
   process.exit(code);

@@ -18,7 +18,8 @@ const TENANT = { companyName: 'Acme Robotics', subdomain: 'acme' };
 async function ensureAccount(email: string, displayName: string, claims?: Record<string, string>) {
   const { auth } = firebase();
   const user = await auth.getUserByEmail(email).catch(() => auth.createUser({ email, displayName, password: PASSWORD }));
-  // Verified, as if each had opened their verification link: inviting and claiming domains need it.
+  // Demo addresses count as verified (as if each had opened their link): welcome mails say "sign in", and
+  // inviting and claiming domains, which need a verified address, work at once.
   await auth.updateUser(user.uid, { password: PASSWORD, displayName, emailVerified: true });
   if (claims) await auth.setCustomUserClaims(user.uid, claims);
   return user.uid;
@@ -26,7 +27,7 @@ async function ensureAccount(email: string, displayName: string, claims?: Record
 
 async function main() {
   // The saga runs here, in-process against the local fake Stripe, so the demo tenant is ready when this prints.
-  const deps = { ...firebase(), startSaga: (jobId: string) => runProvisioningJob({ db: firebase().db, stripe: stripeClient() }, jobId).then(() => {}) };
+  const deps = { ...firebase(), startSaga: (jobId: string) => runProvisioningJob({ ...firebase(), stripe: stripeClient() }, jobId).then(() => {}) };
   const staffUids = [];
   for (const staff of STAFF) staffUids.push(await ensureAccount(staff.email, staff.displayName, { platform: staff.platform }));
 
@@ -84,6 +85,7 @@ async function main() {
 │   Signup page:        ${web}/
 │   Tenant app:         ${web}/app
 │   Sales admin page:   ${web}/admin
+│   Inbox (all mail):   ${process.env.MAIL_INBOX_URL ?? 'http://127.0.0.1:1080'}
 │   Emulator ports:     auth 9099 · firestore 8080 · functions 5001 · hosting 5000
 │
 │ Demo accounts (password for all: ${PASSWORD})

@@ -1,5 +1,6 @@
 // Compares Firestore with the fake Stripe after provisioning runs: every resource either belongs to
-// a live, fully provisioned tenant, or nothing of it is left. Used by the saga tests and the bench.
+// a live, fully provisioned tenant, or nothing of it is left; and no tenant that ever opened was undone.
+// Used by the saga tests and the bench.
 import type { Firestore } from 'firebase-admin/firestore';
 import type { FakeStripeState } from './fake-stripe/server';
 
@@ -22,7 +23,7 @@ export async function scanOrphans(db: Firestore, stripe: FakeStripeState): Promi
   const liveCustomers = new Set(stripe.customers.filter((c) => !c.deleted).map((c) => c.id));
   for (const [id, tenant] of tenants) {
     if (tenant.status === 'failed') continue;
-    if (tenant.provisioningState !== 'ready') problems.push(`tenant ${id} is half-born (${tenant.provisioningState})`);
+    if (tenant.status === 'provisioning') problems.push(`tenant ${id} is half-born (still provisioning)`);
     else if (!liveCustomers.has(tenant.stripeCustomerId)) problems.push(`tenant ${id} has no live Stripe customer`);
   }
   for (const group of ['members', 'records']) {
@@ -35,6 +36,18 @@ export async function scanOrphans(db: Firestore, stripe: FakeStripeState): Promi
   }
   for (const mail of (await db.collection('mail').get()).docs) {
     if (mail.get('tenantId') && !live(mail.get('tenantId'))) problems.push(`mail ${mail.id} was sent for a rolled-back tenant`);
+  }
+  problems.push(...(await scanUndoneLiveTenants(db, [...tenants].filter(([, t]) => t.status === 'failed').map(([id]) => id))));
+  return problems;
+}
+
+/** A failed tenant whose history shows it open (trial, active, ...) was undone after its members could use it. */
+export async function scanUndoneLiveTenants(db: Firestore, failedTenantIds: string[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const id of failedTenantIds) {
+    const history = await db.collection(`tenants/${id}/history`).get();
+    const opened = history.docs.map((entry) => entry.get('to')).filter((to) => to !== 'provisioning' && to !== 'failed');
+    if (opened.length) problems.push(`tenant ${id} was open (${opened.join(', ')}) and then undone`);
   }
   return problems;
 }

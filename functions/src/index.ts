@@ -1,7 +1,7 @@
 export { onUserCreated } from './triggers/auth';
-export { provisionTenant, submitSignup } from './triggers/callable';
+export { finishProvisioningRollback, provisionTenant, submitSignup, syncEmailVerified } from './triggers/callable';
 export { sweepStuckProvisioning } from './triggers/scheduled';
-export { runProvisioningSteps } from './triggers/tasks';
+export { probeTaskQueue, runProvisioningSteps } from './triggers/tasks';
 export { changeTenantStatus, expireTrials, remindEndingTrials, suspendPastDue } from './triggers/lifecycle';
 export { stripeWebhook } from './triggers/webhook';
 export {

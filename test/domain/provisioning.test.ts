@@ -82,16 +82,15 @@ describe('provisioning request schema', () => {
 describe('opening terms', () => {
   it('gives self-serve a trial of the plan length and the plan seat cap', () => {
     const terms = openingTerms(base, now);
-    expect(terms.status).toBe('trial');
     expect(terms.seatCap).toBe(PLANS.starter.seatCap);
     expect(terms.trialEndsAt?.getTime()).toBe(now.getTime() + PLANS.starter.trialDays * 86_400_000);
   });
 
-  it('starts a sales tenant active at go-live, and in a trial ending at go-live before it', () => {
+  it('gives a sales tenant live at go-live no trial (it opens active), and a trial ending at go-live before it', () => {
     const sales: ProvisioningRequest = { ...base, source: 'sales', plan: 'enterprise', seatCap: 120 };
-    expect(openingTerms(sales, now)).toEqual({ status: 'active', trialEndsAt: null, goLiveAt: now, seatCap: 120 });
+    expect(openingTerms(sales, now)).toEqual({ trialEndsAt: null, goLiveAt: now, seatCap: 120 });
     const later = new Date('2027-01-01T00:00:00Z');
-    expect(openingTerms({ ...sales, goLiveAt: later }, now)).toEqual({ status: 'trial', trialEndsAt: later, goLiveAt: later, seatCap: 120 });
+    expect(openingTerms({ ...sales, goLiveAt: later }, now)).toEqual({ trialEndsAt: later, goLiveAt: later, seatCap: 120 });
   });
 });
 

@@ -52,10 +52,12 @@ export async function serveWebApp(): Promise<{ origin: string; close: () => Prom
     response.writeHead(200, { 'content-type': TYPES[extname(served)] ?? 'application/octet-stream' });
     response.end(readFileSync(served));
   });
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as AddressInfo;
+  // On the port of APP_URL when the launcher reserved one: the links the functions mail point here.
+  const port = process.env.APP_URL ? Number(new URL(process.env.APP_URL).port) : 0;
+  await new Promise<void>((ready) => server.listen(port, '127.0.0.1', ready));
+  const address = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${address.port}`,
     close: () => new Promise((done) => server.close(() => done())),
   };
 }

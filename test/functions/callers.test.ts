@@ -101,7 +101,8 @@ describe('provisionTenant callable (sales-assisted)', () => {
   it('lands the contract values exactly as given, with the named admin created and made owner', async () => {
     const staff = await client('sales@vendor.test', { platform: 'sales' });
     const result = await staff.call<ProvisioningResult>('provisionTenant', deal());
-    expect(result.status).toBe('trial');
+    expect(result.status, 'every tenant opens in provisioning').toBe('provisioning');
+    expect((await settledJob(result.jobId)).status).toBe('completed');
     const tenant = (await db.doc(`tenants/${result.tenantId}`).get()).data()!;
     expect(tenant.name).toBe('Globex Corporation');
     expect(tenant.plan).toBe('enterprise');
@@ -124,7 +125,9 @@ describe('provisionTenant callable (sales-assisted)', () => {
     const existing = await auth.createUser({ email: 'hank@globex.test', displayName: 'Hank' });
     const staff = await client('sales@vendor.test', { platform: 'sales' });
     const result = await staff.call<ProvisioningResult>('provisionTenant', deal({ goLiveAt: '2020-01-01' }));
-    expect(result.status).toBe('active');
+    expect(result.status).toBe('provisioning');
+    expect((await settledJob(result.jobId)).status).toBe('completed');
+    expect((await db.doc(`tenants/${result.tenantId}`).get()).get('status')).toBe('active');
     const tenant = (await db.doc(`tenants/${result.tenantId}`).get()).data()!;
     expect(tenant.ownerUid).toBe(existing.uid);
     expect(tenant.trialEndsAt).toBe(null);
@@ -146,7 +149,7 @@ describe('provisionTenant callable (sales-assisted)', () => {
     expect(stripe.customers.map((c) => c.metadata.tenantId)).toEqual([results[0].tenantId]);
     expect(stripe.subscriptions.length).toBe(1);
     const tenant = (await db.doc(`tenants/${results[0].tenantId}`).get()).data()!;
-    expect([tenant.provisioningState, tenant.stripeCustomerId]).toEqual(['ready', stripe.customers[0].id]);
+    expect([tenant.status, tenant.stripeCustomerId]).toEqual(['active', stripe.customers[0].id]);
   });
 
   it('refuses a reused key with other values as already-exists, writing nothing', async () => {
@@ -181,7 +184,7 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
   it('provisions from the form when the callable follows the real trigger, with the typed name and plan', async () => {
     const person = await client('peter@initech.test');
     const result = await person.call<ProvisioningResult>('submitSignup', form);
-    expect(result.status).toBe('trial');
+    expect(result.status).toBe('provisioning');
     const [tenant, ...others] = await tenantsOf(person.uid);
     expect(others.length).toBe(0);
     expect([tenant.name, tenant.plan, tenant.source, tenant.seatCap]).toEqual(['Initech', 'team', 'self_serve', 25]);

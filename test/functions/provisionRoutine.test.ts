@@ -25,7 +25,7 @@ describe('provisioning routine', () => {
 
   it('writes the tenant, slug, owner membership, history entry and job in one go', async () => {
     const result = await provisionTenant(deps, selfServe('signup-0001'));
-    expect(result.status).toBe('trial');
+    expect(result.status).toBe('provisioning');
     expect(result.jobId).toBe(jobIdFor('signup-0001'));
     expect((await allDocumentPaths()).map((p) => p.replace(/history\/\w+$/, 'history/*'))).toEqual([
         `provisioningJobs/${result.jobId}`,
@@ -40,7 +40,7 @@ describe('provisioning routine', () => {
     expect(tenant.ownerUid).toBe('owner-1');
     expect(tenant.source).toBe('self_serve');
     expect(tenant.seatCap).toBe(5);
-    expect(tenant.status).toBe('trial');
+    expect(tenant.status, 'opened by the saga, not here').toBe('provisioning');
     expect(tenant.trialEndsAt.toDate() > new Date()).toBeTruthy();
     const member = (await db.doc(`tenants/${result.tenantId}/members/owner-1`).get()).data()!;
     expect([member.role, member.email, member.uid]).toEqual(['owner', 'ada@acme.test', 'owner-1']);

@@ -11,13 +11,13 @@ import { PROVISIONING_STEPS } from '../../functions/src/provisioning/steps';
 import { MAX_RESUMES, sweepStuckProvisioning } from '../../functions/src/provisioning/sweep';
 import { startFakeStripe, type FakeStripe } from '../../tools/fake-stripe/server';
 import { scanOrphans } from '../../tools/orphan-scan';
-import { clearEmulators, countDocs, db, deps } from '../helpers/emulators';
+import { auth, clearEmulators, countDocs, db, deps } from '../helpers/emulators';
 
 let fake: FakeStripe;
-let saga: { db: typeof db; stripe: Stripe };
+let saga: { db: typeof db; auth: typeof auth; stripe: Stripe };
 beforeAll(async () => {
   fake = await startFakeStripe({ port: 0 });
-  saga = { db, stripe: new Stripe('sk_test_saga', { host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false }) };
+  saga = { db, auth, stripe: new Stripe('sk_test_saga', { host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false }) };
 });
 afterAll(async () => fake.close());
 
@@ -58,7 +58,7 @@ async function assertFullyProvisioned(jobId: string, tenantId: string) {
   expect(record.status).toBe('completed');
   expect(record.completedSteps.map((s: { name: string }) => s.name)).toEqual(PROVISIONING_STEPS.map((s) => s.name));
   const tenant = (await db.doc(`tenants/${tenantId}`).get()).data()!;
-  expect(tenant.provisioningState).toBe('ready');
+  expect(['trial', 'active']).toContain(tenant.status);
   expect(await orphans()).toEqual([]);
   expect(liveCustomers().map((c) => c.id)).toEqual([tenant.stripeCustomerId]);
   expect(liveSubscriptions().map((s) => s.id)).toEqual([tenant.stripeSubscriptionId]);
@@ -70,6 +70,9 @@ describe('provisioning saga', () => {
   beforeEach(async () => {
     await clearEmulators();
     fake.reset();
+    // The owners the requests name: the saga reads them when the tenant opens and mails them a link.
+    await auth.createUser({ uid: 'owner-1', email: 'ada@acme.test', password: 'owner-password-1' });
+    await auth.createUser({ uid: 'o2', email: 'cto@big.test' });
   });
 
   it('runs every step in order, recording each with its timing, and leaves a ready tenant', async () => {
@@ -112,10 +115,11 @@ describe('provisioning saga', () => {
         expect(outcome).toBe('rolled_back');
         await assertRolledBack(jobId, tenantId);
         const undone: string[] = (await job(jobId)).undoneSteps;
-        expect(undone.at(-1)).toBe('releaseTenant');
+        // The tenant is closed first, so nothing can open it while the rest is undone.
+        expect(undone[0]).toBe('releaseTenant');
         const started = PROVISIONING_STEPS.map((s) => s.name).slice(0, reversible.indexOf(step) + 1);
         const undoable = started.filter((name) => PROVISIONING_STEPS.find((s) => s.name === name)!.undo);
-        expect(undone.slice(0, -1), 'newest first').toEqual(undoable.reverse());
+        expect(undone.slice(1), 'newest first').toEqual(undoable.reverse());
       });
     }
   }
@@ -146,13 +150,13 @@ describe('provisioning saga', () => {
   it('finishes an interrupted compensation when resumed by another worker', async () => {
     const { jobId, tenantId } = await provisionTenant(deps, request());
     const faults: Fault[] = [
-      { step: 'markTenantReady', at: 'before', kind: 'fail' },
+      { step: 'seedSampleData', at: 'after', kind: 'fail' },
       { step: 'createStripeCustomer', at: 'undo', kind: 'crash' },
     ];
     await expect(runProvisioningJob(saga, jobId, { ...fast, leaseMs: 0, faults })).rejects.toThrow(WorkerCrash);
     const halfway = await job(jobId);
     expect(halfway.status).toBe('compensating');
-    expect(halfway.undoneSteps).toEqual(['markTenantReady', 'seedSampleData', 'createStripeSubscription']);
+    expect(halfway.undoneSteps).toEqual(['releaseTenant', 'seedSampleData', 'createStripeSubscription']);
     expect(liveCustomers().length, 'the customer is not undone yet').toBe(1);
     expect(await runProvisioningJob(saga, jobId, fast)).toBe('rolled_back');
     await assertRolledBack(jobId, tenantId);
@@ -190,7 +194,7 @@ describe('provisioning saga', () => {
 
   it('starts a clean new attempt when the same key comes again after a rollback', async () => {
     const first = await provisionTenant(deps, request());
-    await runProvisioningJob(saga, first.jobId, { ...fast, faults: [{ step: 'markTenantReady', at: 'before', kind: 'fail' }] });
+    await runProvisioningJob(saga, first.jobId, { ...fast, faults: [{ step: 'seedSampleData', at: 'before', kind: 'fail' }] });
     expect((await job(first.jobId)).status).toBe('rolled_back');
     const second = await provisionTenant(deps, request());
     expect(second.jobId).toBe(first.jobId);
@@ -217,6 +221,9 @@ describe('sweepStuckProvisioning', () => {
   beforeEach(async () => {
     await clearEmulators();
     fake.reset();
+    // The owners the requests name: the saga reads them when the tenant opens and mails them a link.
+    await auth.createUser({ uid: 'owner-1', email: 'ada@acme.test', password: 'owner-password-1' });
+    await auth.createUser({ uid: 'o2', email: 'cto@big.test' });
   });
   const later = (minutes: number) => new Date(Date.now() + minutes * 60_000);
 
@@ -224,7 +231,7 @@ describe('sweepStuckProvisioning', () => {
     await provisionTenant(deps, request());
     const started: string[] = [];
     const outcome = await sweepStuckProvisioning({ ...saga, startSaga: async (id) => void started.push(id) }, later(1));
-    expect([outcome, started]).toEqual([{ resumed: [], abandoned: [] }, []]);
+    expect([outcome, started]).toEqual([{ resumed: [], abandoned: [], alerted: [] }, []]);
   });
 
   it('resumes a job whose hand-off was lost, then undoes it and marks it failed with a retry action', async () => {
@@ -233,10 +240,10 @@ describe('sweepStuckProvisioning', () => {
     const started: string[] = [];
     const sweepDeps = { ...saga, startSaga: async (id: string) => void started.push(id) };
     for (let i = 1; i <= MAX_RESUMES; i++) {
-      expect(await sweepStuckProvisioning(sweepDeps, later(6 * i))).toEqual({ resumed: [jobId], abandoned: [] });
+      expect(await sweepStuckProvisioning(sweepDeps, later(6 * i))).toEqual({ resumed: [jobId], abandoned: [], alerted: [] });
     }
     expect(started).toEqual(Array(MAX_RESUMES).fill(jobId));
-    expect(await sweepStuckProvisioning(sweepDeps, later(6 * (MAX_RESUMES + 1)))).toEqual({ resumed: [], abandoned: [jobId] });
+    expect(await sweepStuckProvisioning(sweepDeps, later(6 * (MAX_RESUMES + 1)))).toEqual({ resumed: [], abandoned: [jobId], alerted: [] });
     const record = await job(jobId);
     expect(record.status).toBe('failed');
     expect(record.retryAction).toMatch(/resubmit with the same idempotency key/);

@@ -40,7 +40,7 @@ export function tenantFixture(tenantId: string, overrides: Partial<NewTenant> = 
     billingEmail: 'billing@acme.test',
     failedPaymentRetries: 0,
     provisioningJobId: `job-${tenantId}`,
-    provisioningState: 'ready',
+    ownerEmailVerified: true,
     createdAt: epoch,
     updatedAt: epoch,
     ...overrides,

@@ -37,13 +37,13 @@ describe('the table keeps the lifecycle of CONTRACT.md', () => {
   const allowed = (status: TenantStatus) => LIFECYCLE_EVENTS.filter((e) => isAllowed(status, e));
 
   it('failed is final: no event leaves it', () => expect(allowed('failed')).toEqual([]));
-  it('only a rolled-back provisioning enters failed, from any other status', () => {
+  it('only a rolled-back provisioning enters failed, and only from provisioning: an open tenant is never undone', () => {
     for (const event of LIFECYCLE_EVENTS) expect(LIFECYCLE[event].to === 'failed', event).toBe(event === 'provisioning_rolled_back');
-    expect(TENANT_STATUSES.filter((s) => isAllowed(s, 'provisioning_rolled_back'))).toEqual(TENANT_STATUSES.filter((s) => s !== 'failed'));
+    expect(TENANT_STATUSES.filter((s) => isAllowed(s, 'provisioning_rolled_back'))).toEqual(['provisioning']);
   });
   it('nothing returns a tenant to provisioning, and provisioning only leaves by the saga', () => {
     for (const event of LIFECYCLE_EVENTS) expect(LIFECYCLE[event].to).not.toBe('provisioning');
-    expect(allowed('provisioning')).toEqual(['provisioning_rolled_back']);
+    expect(allowed('provisioning')).toEqual(['opened_trial', 'opened_active', 'provisioning_rolled_back']);
   });
   it('a trial ends into trial_expired with the conversion mail; only trials end', () => {
     expect(transition('trial', 'trial_ended')).toEqual({ to: 'trial_expired', effects: [{ type: 'queueMail', mail: 'trial_expired' }] });
@@ -118,10 +118,10 @@ describe('applyTransition on the emulator', () => {
     const alsoInTransaction = (tx: FirebaseFirestore.Transaction) => void (called++, tx.set(db.doc('side/effect'), { done: true }));
     await expect(applyTransition(db, 't1', 'provisioning_rolled_back', { actor: 'p', now: NOW, alsoInTransaction })).rejects.toThrow();
     expect(called).toBe(0);
-    await seedTenant('t2', { status: 'trial' });
+    await seedTenant('t2', { status: 'provisioning' });
     await applyTransition(db, 't2', 'provisioning_rolled_back', { actor: 'p', now: NOW, alsoInTransaction });
     expect((await db.doc('side/effect').get()).data()).toEqual({ done: true });
-    expect([(await tenant('t2')).status, (await tenant('t2')).provisioningState]).toEqual(['failed', 'rolled_back']);
+    expect((await tenant('t2')).status).toBe('failed');
   });
 
   it('counts failed retries one by one in past_due, or as Stripe counts them, and from active counts at least one', async () => {

@@ -52,7 +52,7 @@ describe('tenant document: server-owned fields', () => {
     billingEmail: 'attacker@evil.test',
     failedPaymentRetries: 0.5,
     provisioningJobId: 'job-other',
-    provisioningState: 'rolled_back',
+    ownerEmailVerified: false,
     createdAt: later,
     updatedAt: later,
   };
@@ -61,7 +61,7 @@ describe('tenant document: server-owned fields', () => {
     const required = [
       'status', 'plan', 'seatCap', 'trialEndsAt', 'goLiveAt', 'ownerUid', 'source', 'billingEmail', 'failedPaymentRetries',
       'stripeCustomerId', 'stripeSubscriptionId', 'pendingInviteLimit', 'provisioningJobId', 'slug', 'createdAt',
-      'provisioningState', 'seats',
+      'ownerEmailVerified', 'seats',
     ];
     const attacked = Object.keys(ATTACKS);
     for (const field of required) expect(attacked.includes(field), field).toBeTruthy();

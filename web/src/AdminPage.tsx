@@ -1,5 +1,5 @@
 import { getIdTokenResult, signOut, type User } from 'firebase/auth';
-import { collection, limit, onSnapshot, orderBy, query, type DocumentData } from 'firebase/firestore';
+import { collection, doc, limit, onSnapshot, orderBy, query, type DocumentData } from 'firebase/firestore';
 import { httpsCallable } from 'firebase/functions';
 import { useEffect, useState } from 'react';
 import { PLAN_IDS, PLANS, type PlanId } from '../../functions/src/domain/plans';
@@ -195,7 +195,9 @@ function ProvisionForm() {
             <dt>Tenant id</dt>
             <dd data-field="tenantId">{result.tenantId}</dd>
             <dt>Status</dt>
-            <dd data-field="status">{formatStatus(result.status)}</dd>
+            <dd data-field="status">
+              <LiveStatus tenantId={result.tenantId} initial={result.status} />
+            </dd>
             <dt>Job id</dt>
             <dd data-field="jobId">{result.jobId}</dd>
           </dl>
@@ -204,6 +206,16 @@ function ProvisionForm() {
       )}
     </section>
   );
+}
+
+/** The tenant's status as it changes: `provisioning` until the saga opens it (staff read tenants in every status). */
+function LiveStatus({ tenantId, initial }: { tenantId: string; initial: string }) {
+  const [status, setStatus] = useState(initial);
+  useEffect(
+    () => onSnapshot(doc(firebase().db, 'tenants', tenantId), (snapshot) => snapshot.exists() && setStatus(String(snapshot.get('status'))), () => undefined),
+    [tenantId],
+  );
+  return <>{formatStatus(status)}</>;
 }
 
 interface TenantRow {

@@ -1,5 +1,6 @@
 import { lazy, Suspense, type ReactNode } from 'react';
 import { AdminPage } from './AdminPage';
+import { AuthActionPage } from './AuthActionPage';
 import { Link, usePathname } from './navigation';
 import { SignupPage } from './SignupPage';
 import { TenantHome } from './TenantHome';
@@ -24,6 +25,7 @@ function pageFor(pathname: string): ReactNode {
   if (path === '/') return <SignupPage />;
   if (path === '/app') return <TenantHome />;
   if (path === '/admin') return <AdminPage />;
+  if (path === '/auth/action') return <AuthActionPage />;
   if (path === '/app/team') return <TeamPage />;
   if (path === '/app/domains') return <DomainsPage />;
   const invite = /^\/invite\/([^/]+)\/([^/]+)$/.exec(path);

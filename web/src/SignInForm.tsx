@@ -1,6 +1,7 @@
 import { signInWithEmailAndPassword, type User } from 'firebase/auth';
 import { useState, type ReactNode } from 'react';
 import { firebase } from './firebase';
+import { ForgotPassword } from './ForgotPassword';
 import { errorMessage } from './format';
 import { useCurrentUser } from './useCurrentUser';
 import { useSubmitOnce } from './useSubmitOnce';
@@ -17,6 +18,7 @@ export function SignInForm({ title, intro }: { title: string; intro: string }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [forgot, setForgot] = useState(false);
   const { busy, submitWith } = useSubmitOnce();
 
   const submit = submitWith(async () => {
@@ -28,6 +30,7 @@ export function SignInForm({ title, intro }: { title: string; intro: string }) {
     }
   });
 
+  if (forgot) return <ForgotPassword initialEmail={email.trim()} onBack={() => setForgot(false)} />;
   return (
     <main className="page narrow">
       <form className="card" onSubmit={submit} aria-label={title}>
@@ -49,6 +52,11 @@ export function SignInForm({ title, intro }: { title: string; intro: string }) {
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
+        <p className="muted small">
+          <button type="button" className="link" onClick={() => setForgot(true)}>
+            Forgot password?
+          </button>
+        </p>
       </form>
     </main>
   );

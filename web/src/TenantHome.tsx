@@ -1,10 +1,10 @@
 import type { User } from 'firebase/auth';
 import { signOut } from 'firebase/auth';
 import { collectionGroup, doc, onSnapshot, query, where, type DocumentData } from 'firebase/firestore';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { PLANS } from '../../functions/src/domain/plans';
 import { firebase } from './firebase';
-import { JobProgress } from './JobProgress';
+import { JobProgress, type JobOutcome } from './JobProgress';
 import { errorMessage, formatDate, formatStatus } from './format';
 import { Link } from './navigation';
 import { SignedIn } from './SignInForm';
@@ -13,6 +13,8 @@ import { DomainJoinOrElse } from './team/DomainJoinOffer';
 interface Membership {
   tenantId: string;
   role: string;
+  /** On the owner's membership: the job that provisions the tenant, readable while the tenant is not. */
+  provisioningJobId?: string;
 }
 
 export function TenantHome() {
@@ -33,7 +35,13 @@ function Memberships({ user }: { user: User }) {
     return onSnapshot(
       mine,
       (snapshot) =>
-        setMemberships(snapshot.docs.map((member) => ({ tenantId: member.ref.parent.parent!.id, role: String(member.get('role')) }))),
+        setMemberships(
+          snapshot.docs.map((member) => ({
+            tenantId: member.ref.parent.parent!.id,
+            role: String(member.get('role')),
+            provisioningJobId: member.get('provisioningJobId'),
+          })),
+        ),
       (failure) => setError(errorMessage(failure)),
     );
   }, [user.uid]);
@@ -73,21 +81,42 @@ function Memberships({ user }: { user: User }) {
   );
 }
 
-function TenantCard({ tenantId, role }: Membership) {
+function TenantCard({ tenantId, role, provisioningJobId }: Membership) {
   const [tenant, setTenant] = useState<DocumentData | null | undefined>(undefined);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<{ code?: string; message: string } | null>(null);
+  // A tenant being provisioned cannot be read (no reads until it opens): listen again once its job completes.
+  const [listen, setListen] = useState(0);
+  const opened = useCallback((outcome: JobOutcome) => {
+    if (outcome !== 'completed') return;
+    setError(null);
+    setListen((n) => n + 1);
+  }, []);
 
   useEffect(
     () =>
       onSnapshot(
         doc(firebase().db, 'tenants', tenantId),
         (snapshot) => setTenant(snapshot.exists() ? snapshot.data() : null),
-        (failure) => setError(errorMessage(failure)),
+        (failure) => setError({ code: failure.code, message: errorMessage(failure) }),
       ),
-    [tenantId],
+    [tenantId, listen],
   );
 
-  if (error) return <p className="alert error" role="alert">{error}</p>;
+  if (error?.code === 'permission-denied' && provisioningJobId) {
+    return (
+      <section className="card tenant" aria-label="Organisation being set up">
+        <div className="pending" role="status">
+          <span className="spinner" aria-hidden="true" />
+          <div>
+            <strong>Setting up your organisation…</strong>
+            <p className="muted small">It opens as soon as billing and your workspace are ready; the page updates by itself.</p>
+          </div>
+        </div>
+        <JobProgress jobId={provisioningJobId} onSettled={opened} />
+      </section>
+    );
+  }
+  if (error) return <p className="alert error" role="alert">{error.message}</p>;
   if (tenant === undefined) return <div className="card"><p className="muted">Loading…</p></div>;
   if (tenant === null) return <div className="card"><p className="muted">This organisation no longer exists.</p></div>;
 
@@ -124,7 +153,6 @@ function TenantCard({ tenantId, role }: Membership) {
           <dd data-field="role">{role}</dd>
         </div>
       </dl>
-      {tenant.provisioningState !== 'ready' && tenant.provisioningJobId && <JobProgress jobId={tenant.provisioningJobId} />}
       <nav className="tenant-links" aria-label={`${tenant.name} sections`}>
         <Link to={`/app/team?tenant=${tenantId}`}>Team</Link>
         {(role === 'owner' || role === 'admin') && <Link to={`/app/domains?tenant=${tenantId}`}>Domains</Link>}

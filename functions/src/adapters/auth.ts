@@ -1,33 +1,64 @@
-import type { Auth } from 'firebase-admin/auth';
-import type { OwnerIdentity } from '../domain/provisioning';
+import { randomBytes } from 'node:crypto';
+import type { Auth, UserRecord } from 'firebase-admin/auth';
+import type { BoundOwner } from '../domain/provisioning';
 import type { Account } from '../domain/team';
 
 function hasCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === code;
 }
 
-export async function findUserByEmail(auth: Auth, email: string): Promise<OwnerIdentity | null> {
+async function findUserByEmail(auth: Auth, email: string): Promise<UserRecord | null> {
   try {
-    const user = await auth.getUserByEmail(email);
-    return { uid: user.uid, email, displayName: user.displayName ?? '' };
+    return await auth.getUserByEmail(email);
   } catch (error) {
     if (hasCode(error, 'auth/user-not-found')) return null;
     throw error;
   }
 }
 
-/** Finds the Auth user for `email` or creates it; safe when duplicates race to create the same one. */
-export async function ensureUser(auth: Auth, email: string, displayName: string): Promise<OwnerIdentity> {
+/**
+ * The account a sales-provisioned tenant is given to. An account whose email is verified is its
+ * mailbox's owner and is bound as it is. An unverified one may belong to anyone who typed that
+ * address, so it is reclaimed first (password replaced by one nobody knows, sessions revoked); the
+ * mailbox's owner then sets a password from the welcome mail. No account: one is created without a password.
+ * Safe when duplicates race to create the same account.
+ */
+export async function bindOwner(auth: Auth, email: string, displayName: string): Promise<BoundOwner> {
   const existing = await findUserByEmail(auth, email);
-  if (existing) return { ...existing, displayName: existing.displayName || displayName };
+  if (existing?.emailVerified) return ownerOf(existing, email, displayName, false);
+  if (existing) {
+    await reclaim(auth, existing.uid);
+    return ownerOf(existing, email, displayName, true);
+  }
   try {
     const created = await auth.createUser({ email, displayName });
-    return { uid: created.uid, email, displayName };
+    return ownerOf(created, email, displayName, true);
   } catch (error) {
     if (!hasCode(error, 'auth/email-already-exists')) throw error;
     const winner = await findUserByEmail(auth, email);
     if (!winner) throw error;
-    return { ...winner, displayName: winner.displayName || displayName };
+    if (!winner.emailVerified) await reclaim(auth, winner.uid);
+    return ownerOf(winner, email, displayName, !winner.emailVerified);
+  }
+}
+
+/** Whoever knew the password of an unverified account loses it: a random one replaces it, every session ends. */
+async function reclaim(auth: Auth, uid: string): Promise<void> {
+  await auth.updateUser(uid, { password: randomBytes(32).toString('base64url') });
+  await auth.revokeRefreshTokens(uid);
+}
+
+function ownerOf(user: UserRecord, email: string, displayName: string, setsPassword: boolean): BoundOwner {
+  return { uid: user.uid, email, displayName: user.displayName || displayName, emailVerified: user.emailVerified, setsPassword };
+}
+
+/** The owner's Auth `emailVerified`; an account that no longer exists counts as unverified. */
+export async function emailVerifiedOf(auth: Auth, uid: string): Promise<boolean> {
+  try {
+    return (await auth.getUser(uid)).emailVerified;
+  } catch (error) {
+    if (hasCode(error, 'auth/user-not-found')) return false;
+    throw error;
   }
 }
 

@@ -18,6 +18,7 @@ export const COLLECTIONS = {
   mail: 'mail',
   auditLog: 'auditLog',
   stripeEvents: 'stripeEvents',
+  taskQueueProbes: 'taskQueueProbes',
 } as const;
 
 export function refs(db: Firestore) {

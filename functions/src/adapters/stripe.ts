@@ -1,19 +1,26 @@
 import Stripe from 'stripe';
 
 /**
+ * One Stripe call's worst case, 2 tries of 20 s, stays below the saga's attempt budget (45 s) and so
+ * below its 60 s lease: a call is never still running when another worker may take over its job.
+ */
+const TIMEOUT_MS = 20_000;
+
+/**
  * The Stripe client. `STRIPE_API_BASE` (set only by the local launcher and the tests) points it at
  * the local fake Stripe; without it, the real Stripe API with `STRIPE_SECRET_KEY`.
  */
 export function stripeClient(env: NodeJS.ProcessEnv = process.env): Stripe {
   const key = env.STRIPE_SECRET_KEY;
   if (!key) throw new Error('STRIPE_SECRET_KEY is not set (see README, Configuration)');
-  if (!env.STRIPE_API_BASE) return new Stripe(key, { maxNetworkRetries: 2 });
+  if (!env.STRIPE_API_BASE) return new Stripe(key, { maxNetworkRetries: 1, timeout: TIMEOUT_MS });
   const base = new URL(env.STRIPE_API_BASE);
   return new Stripe(key, {
     host: base.hostname,
     port: Number(base.port),
     protocol: base.protocol === 'https:' ? 'https' : 'http',
     maxNetworkRetries: 0,
+    timeout: TIMEOUT_MS,
     telemetry: false,
   });
 }
@@ -26,18 +33,4 @@ export function stripeWebhookSecret(env: NodeJS.ProcessEnv = process.env): strin
 /** Stripe answers 404 resource_missing for what is already gone: an undo treats that as done. */
 export function isMissing(error: unknown): boolean {
   return error instanceof Stripe.errors.StripeError && error.code === 'resource_missing';
-}
-
-/**
- * Replays a create under its idempotency key to learn what it made. Stripe replays a stored
- * client error (4xx) too: then the create made nothing, and there is nothing to undo.
- */
-export async function madeByCreate<T extends { id: string }>(create: () => Promise<T>): Promise<string | null> {
-  try {
-    return (await create()).id;
-  } catch (error) {
-    const status = error instanceof Stripe.errors.StripeError ? error.statusCode ?? 0 : 0;
-    if (status >= 400 && status < 500 && status !== 409 && status !== 429) return null;
-    throw error;
-  }
 }

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DomainError } from './errors';
 import { MAX_TRIAL_AHEAD_DAYS } from './provisioning';
-import { TENANT_STATUSES, type PlatformRole, type TenantStatus } from './status';
+import type { PlatformRole, TenantStatus } from './status';
 
 export const LIFECYCLE_EVENTS = [
   // Time (scheduled sweeps)
@@ -26,6 +26,8 @@ export const LIFECYCLE_EVENTS = [
   'suspend',
   'cancel',
   // Provisioning saga
+  'opened_trial',
+  'opened_active',
   'provisioning_rolled_back',
 ] as const;
 export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
@@ -44,8 +46,7 @@ export type Effect =
   | { type: 'startPastDue' }
   | { type: 'clearPastDue' }
   /** `trialEndsAt` from the request (a staff extension, or Stripe's trial_end). */
-  | { type: 'setTrialEndsAt' }
-  | { type: 'markProvisioningRolledBack' };
+  | { type: 'setTrialEndsAt' };
 
 interface Rule {
   from: readonly TenantStatus[];
@@ -82,13 +83,16 @@ export const LIFECYCLE: Record<LifecycleEvent, Rule> = {
   activate: { from: ['trial', 'trial_expired', 'past_due', 'suspended', 'cancelled'], to: 'active', effects: () => paid },
   suspend: { from: ['trial', 'trial_expired', 'active', 'past_due'], to: 'suspended' },
   cancel: { from: LIVE, to: 'cancelled' },
-  // From any status but `failed`: a webhook may have moved the tenant (its subscription was cancelled by the undo).
-  provisioning_rolled_back: {
-    from: TENANT_STATUSES.filter((s) => s !== 'failed'),
-    to: 'failed',
-    effects: () => [{ type: 'markProvisioningRolledBack' }],
-  },
+  // The saga's ready step opens a tenant; a rollback can only ever close one that never opened.
+  opened_trial: { from: ['provisioning'], to: 'trial' },
+  opened_active: { from: ['provisioning'], to: 'active' },
+  provisioning_rolled_back: { from: ['provisioning'], to: 'failed' },
 };
+
+/** How a provisioned tenant opens: in its trial, or `active` when it has none (a sales tenant whose go-live has come). */
+export function openingEvent(trialEndsAt: Date | null): LifecycleEvent {
+  return trialEndsAt ? 'opened_trial' : 'opened_active';
+}
 
 export function isAllowed(status: TenantStatus, event: LifecycleEvent): boolean {
   return LIFECYCLE[event].from.includes(status);

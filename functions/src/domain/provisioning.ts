@@ -69,6 +69,11 @@ export const ProvisioningRequestSchema = z
   });
 export type ProvisioningRequest = z.output<typeof ProvisioningRequestSchema>;
 
+/** Platform staff finish the undo of a job whose compensation failed (`finishProvisioningRollback`). */
+export const FinishRollbackSchema = z
+  .object({ jobId: z.string().regex(/^job_[0-9a-f]{40}$/, "a provisioning job id ('job_' and 40 hex digits, as on the job document)") })
+  .strict();
+
 /** What a caller gets back, the first time and on every replay of the same key. */
 export interface ProvisioningResult {
   tenantId: string;
@@ -137,6 +142,7 @@ export interface NewTenant {
   name: string;
   slug: string;
   plan: PlanId;
+  /** Always `provisioning`: the saga's ready step opens it (trial or active), a rollback fails it. */
   status: TenantStatus;
   seatCap: number;
   pendingInviteLimit: number;
@@ -145,14 +151,14 @@ export interface NewTenant {
   trialEndsAt: Date | null;
   goLiveAt: Date | null;
   ownerUid: string;
+  /** A copy of the owner's Auth `emailVerified`, refreshed when the tenant opens and by `syncEmailVerified`. */
+  ownerEmailVerified: boolean;
   source: TenantSource;
   stripeCustomerId: null;
   stripeSubscriptionId: null;
   billingEmail: string;
   failedPaymentRetries: number;
   provisioningJobId: string;
-  /** The external steps: `ready` once billing and seed data exist, `rolled_back` when undone. */
-  provisioningState: 'in_progress' | 'ready' | 'rolled_back';
   createdAt: Date;
   updatedAt: Date;
 }
@@ -171,19 +177,19 @@ export function checkDates(request: ProvisioningRequest, now: Date): void {
 }
 
 /**
- * The tenant's opening terms. Self-serve starts a trial of the plan's length. Sales starts
- * `active` once the go-live date has come; before it, the tenant runs a trial that ends at go-live.
+ * The tenant's opening terms. Self-serve gets a trial of the plan's length. A sales tenant whose
+ * go-live has come gets no trial (it opens `active`); before go-live, a trial that ends at go-live.
  */
-export function openingTerms(request: ProvisioningRequest, now: Date): Pick<NewTenant, 'status' | 'trialEndsAt' | 'goLiveAt' | 'seatCap'> {
+export function openingTerms(request: ProvisioningRequest, now: Date): Pick<NewTenant, 'trialEndsAt' | 'goLiveAt' | 'seatCap'> {
   const plan = PLANS[request.plan];
   const seatCap = request.seatCap ?? plan.seatCap;
   if (request.source === 'sales') {
     const goLiveAt = request.goLiveAt ?? now;
     const live = goLiveAt.getTime() <= now.getTime();
-    return { status: live ? 'active' : 'trial', trialEndsAt: live ? null : goLiveAt, goLiveAt, seatCap };
+    return { trialEndsAt: live ? null : goLiveAt, goLiveAt, seatCap };
   }
   const trialEndsAt = request.trialEndsAt ?? new Date(now.getTime() + plan.trialDays * 86_400_000);
-  return { status: 'trial', trialEndsAt, goLiveAt: null, seatCap };
+  return { trialEndsAt, goLiveAt: null, seatCap };
 }
 
 export interface OwnerIdentity {
@@ -192,11 +198,32 @@ export interface OwnerIdentity {
   displayName: string;
 }
 
+/** The owner as provisioning bound them: what the welcome mail and the tenant need to know. */
+export interface BoundOwner extends OwnerIdentity {
+  emailVerified: boolean;
+  /** The account has no password its owner knows (created, or reclaimed, for them): the welcome mail sets one. */
+  setsPassword: boolean;
+}
+
+/**
+ * What the saga's steps work from, snapshotted on the job when an attempt starts: a resumed step
+ * sends Stripe the same parameters under its idempotency key, whatever happened to the tenant since.
+ */
+export interface StepInputs {
+  companyName: string;
+  plan: PlanId;
+  billingEmail: string;
+  ownerUid: string;
+  ownerName: string;
+  trialEndsAt: Date | null;
+  ownerSetsPassword: boolean;
+}
+
 /** Every document the provisioning transaction creates, computed without I/O. */
 export function planTenant(
   request: ProvisioningRequest,
   ids: { tenantId: string; jobId: string; slug: string; attempt: number },
-  owner: OwnerIdentity,
+  owner: BoundOwner,
   now: Date,
 ) {
   const terms = openingTerms(request, now);
@@ -204,45 +231,57 @@ export function planTenant(
     name: request.companyName,
     slug: ids.slug,
     plan: request.plan,
+    status: 'provisioning',
     ...terms,
     pendingInviteLimit: PLANS[request.plan].pendingInviteLimit,
     // The owner's membership, created in the same transaction, is the first seat.
     seats: { members: 1, pendingInvites: 0 },
     ownerUid: owner.uid,
+    ownerEmailVerified: owner.emailVerified,
     source: request.source,
     stripeCustomerId: null,
     stripeSubscriptionId: null,
     billingEmail: owner.email,
     failedPaymentRetries: 0,
     provisioningJobId: ids.jobId,
-    provisioningState: 'in_progress',
     createdAt: now,
     updatedAt: now,
   };
-  const result: ProvisioningResult = { tenantId: ids.tenantId, status: terms.status, jobId: ids.jobId };
+  const inputs: StepInputs = {
+    companyName: request.companyName,
+    plan: request.plan,
+    billingEmail: owner.email,
+    ownerUid: owner.uid,
+    ownerName: owner.displayName,
+    trialEndsAt: terms.trialEndsAt,
+    ownerSetsPassword: owner.setsPassword,
+  };
+  const result: ProvisioningResult = { tenantId: ids.tenantId, status: tenant.status, jobId: ids.jobId };
   return {
     tenant,
     slug: { tenantId: ids.tenantId, createdAt: now },
-    owner: { uid: owner.uid, role: 'owner' as const, email: owner.email, displayName: owner.displayName, joinedAt: now },
-    history: { from: null, to: terms.status, cause: 'provisioned', actor: request.requestedBy, at: now },
+    // The job id lets the owner follow the setup: the tenant itself is unreadable until it opens.
+    owner: { uid: owner.uid, role: 'owner' as const, email: owner.email, displayName: owner.displayName, joinedAt: now, provisioningJobId: ids.jobId },
+    history: { from: null, to: tenant.status, cause: 'provisioned', actor: request.requestedBy, at: now },
     job: {
       idempotencyKey: request.idempotencyKey,
       fingerprint: fingerprintOf(request),
       source: request.source,
       requestedBy: request.requestedBy,
       createdAt: now,
-      ...freshAttempt(ids.attempt, result, now),
+      ...freshAttempt(ids.attempt, result, inputs, now),
     },
     result,
   };
 }
 
 /** The job fields that start an attempt of the saga (the first, or a clean one after a rollback). */
-export function freshAttempt(attempt: number, result: ProvisioningResult, now: Date) {
+export function freshAttempt(attempt: number, result: ProvisioningResult, inputs: StepInputs, now: Date) {
   return {
     attempt,
     tenantId: result.tenantId,
     result,
+    inputs,
     status: 'pending' as const,
     completedSteps: [],
     undoneSteps: [],
@@ -250,6 +289,8 @@ export function freshAttempt(attempt: number, result: ProvisioningResult, now: D
     inFlightStep: null,
     error: null,
     retryAction: null,
+    alert: null,
+    resumes: 0,
     leaseOwner: null,
     leaseUntil: null,
     updatedAt: now,
@@ -279,7 +320,7 @@ export function decideOnExistingJob(job: ExistingJob, request: ProvisioningReque
   const rolledBack = job.status === 'rolled_back' || (job.status === 'failed' && !job.undoErrors?.length);
   if (rolledBack) return { retry: job.attempt + 1 };
   if (job.status === 'failed') {
-    throw new DomainError('failed-precondition', 'The last attempt of this provisioning could not be fully undone; an operator must finish it before a retry');
+    throw new DomainError('failed-precondition', 'The last attempt of this provisioning could not be fully undone; platform staff must finish it (finishProvisioningRollback) before a retry');
   }
   return { replay: job.result };
 }

@@ -101,9 +101,6 @@ export function transitionInTransaction(
         if (!options.trialEndsAt) throw new DomainError('invalid-argument', `trialEndsAt: is required for '${event}'`, { field: 'trialEndsAt' });
         update.trialEndsAt = options.trialEndsAt;
         break;
-      case 'markProvisioningRolledBack':
-        update.provisioningState = 'rolled_back';
-        break;
       case 'queueMail': {
         const trialEndsAtMs = (data.trialEndsAt as Timestamp | null)?.toMillis() ?? 0;
         const id = mailIds.trialExpired(tenant.id, trialEndsAtMs);

@@ -1,7 +1,8 @@
 import type { Auth } from 'firebase-admin/auth';
 import type { Firestore } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
-import { ensureUser } from '../adapters/auth';
+import { bindOwner } from '../adapters/auth';
+import { DomainError } from '../domain/errors';
 import { refs } from '../adapters/firestore';
 import {
   checkDates,
@@ -12,8 +13,8 @@ import {
   planTenant,
   ProvisioningRequestSchema,
   slugCandidates,
+  type BoundOwner,
   type ExistingJob,
-  type OwnerIdentity,
   type ProvisioningRequest,
   type ProvisioningResult,
 } from '../domain/provisioning';
@@ -38,9 +39,7 @@ const MAX_TRANSACTION_ATTEMPTS = 25;
 export async function provisionTenant(deps: ProvisioningDeps, input: unknown, now: Date = new Date()): Promise<ProvisioningResult> {
   const request = parseOrThrow(ProvisioningRequestSchema, input);
   checkDates(request, now);
-  const owner = request.owner.uid
-    ? { uid: request.owner.uid, email: request.owner.email, displayName: request.owner.displayName }
-    : await findOrCreateOwner(deps, request);
+  const owner = request.owner.uid ? knownOwner(request) : await findOrCreateOwner(deps, request);
   const { result, started } = await runProvisioningTransaction(deps.db, request, owner, now);
   if (started) {
     // If this hand-off is lost, sweepStuckProvisioning finds the pending job and starts it.
@@ -49,7 +48,16 @@ export async function provisionTenant(deps: ProvisioningDeps, input: unknown, no
   return result;
 }
 
-async function runProvisioningTransaction(db: Firestore, request: ProvisioningRequest, owner: OwnerIdentity, now: Date) {
+/**
+ * An owner whose account the caller names (a self-serve signup, the demo seed) chose their own
+ * password; whether their email is verified is read from Auth when the tenant opens.
+ */
+function knownOwner(request: ProvisioningRequest): BoundOwner {
+  return { uid: request.owner.uid!, email: request.owner.email, displayName: request.owner.displayName, emailVerified: false, setsPassword: false };
+}
+
+/** `owner` is null only for a request that was a replay when checked: the transaction must find it one still. */
+async function runProvisioningTransaction(db: Firestore, request: ProvisioningRequest, owner: BoundOwner | null, now: Date) {
   const ref = refs(db);
   const jobId = jobIdFor(request.idempotencyKey);
   const tenantId = ref.newTenantId();
@@ -64,13 +72,15 @@ async function runProvisioningTransaction(db: Firestore, request: ProvisioningRe
         if ('replay' in decision) return { result: decision.replay, started: false };
         attempt = decision.retry;
       }
+      // Jobs are never deleted, so a replay seen before the transaction is one inside it.
+      if (!owner) throw new DomainError('aborted', 'The provisioning job changed while it was read; please retry');
       const slug = chooseSlug(request, candidates, slugs.map((s) => s.exists));
       const docs = planTenant(request, { tenantId, jobId, slug, attempt }, owner, now);
       tx.create(ref.tenant(tenantId), docs.tenant);
       tx.create(ref.slug(slug), docs.slug);
       tx.create(ref.member(tenantId, owner.uid), docs.owner);
       tx.create(ref.newHistoryEntry(tenantId), docs.history);
-      if (job.exists) tx.update(ref.job(jobId), freshAttempt(attempt, docs.result, now));
+      if (job.exists) tx.update(ref.job(jobId), freshAttempt(attempt, docs.result, docs.job.inputs, now));
       else tx.create(ref.job(jobId), docs.job);
       return { result: docs.result, started: true };
     },
@@ -79,13 +89,14 @@ async function runProvisioningTransaction(db: Firestore, request: ProvisioningRe
 }
 
 /**
- * A named owner without an Auth account gets one. Before creating it, the key and slug are
- * checked so that a request the transaction would refuse creates no account.
+ * The named owner of a sales tenant, bound (found, reclaimed or created) only for a request that
+ * will provision: the key and slug are checked first, so a refused request or a replay touches no account.
  */
-async function findOrCreateOwner(deps: Pick<ProvisioningDeps, 'db' | 'auth'>, request: ProvisioningRequest) {
+async function findOrCreateOwner(deps: Pick<ProvisioningDeps, 'db' | 'auth'>, request: ProvisioningRequest): Promise<BoundOwner | null> {
   const ref = refs(deps.db);
   const [job, ...slugs] = await deps.db.getAll(ref.job(jobIdFor(request.idempotencyKey)), ...(request.slug ? [ref.slug(request.slug)] : []));
   const replaying = job.exists && 'replay' in decideOnExistingJob(job.data() as ExistingJob, request);
-  if (!replaying && request.slug) chooseSlug(request, [request.slug], slugs.map((s) => s.exists));
-  return ensureUser(deps.auth, request.owner.email, request.owner.displayName);
+  if (replaying) return null;
+  if (request.slug) chooseSlug(request, [request.slug], slugs.map((s) => s.exists));
+  return bindOwner(deps.auth, request.owner.email, request.owner.displayName);
 }

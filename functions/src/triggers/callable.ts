@@ -1,9 +1,12 @@
 import { HttpsError, onCall, type CallableRequest } from 'firebase-functions/v2/https';
-import { provisioningDeps } from './deps';
+import { z } from 'zod';
+import { firebase } from '../adapters/firestore';
+import { provisioningDeps, sagaDeps } from './deps';
 import { PLATFORM_ROLES, type PlatformRole } from '../domain/status';
 import { salesRequest, SalesProvisioningSchema } from '../domain/signup';
 import { parseOrThrow } from '../domain/validation';
 import { provisionTenant as provision } from '../provisioning/provisionTenant';
+import { finishProvisioningRollback as finishRollback, syncEmailVerified as syncVerified } from '../provisioning/operator';
 import { submitSignup as storeSignupAndProvision } from '../provisioning/selfServe';
 import { toHttpsError } from './errors';
 
@@ -41,5 +44,29 @@ export const submitSignup = onCall(async (request) => {
     return await storeSignupAndProvision(provisioningDeps(), { uid, email: request.auth?.token.email }, request.data);
   } catch (error) {
     throw toHttpsError(error, 'submitSignup');
+  }
+});
+
+/** Platform super_admin: { jobId } of a job whose undo failed → runs the undo again; { jobId, status, undoErrors }. */
+export const finishProvisioningRollback = onCall(async (request) => {
+  const uid = requireUid(request);
+  if (request.auth?.token.platform !== 'super_admin') {
+    throw new HttpsError('permission-denied', 'Only platform super_admin staff can finish a provisioning rollback');
+  }
+  try {
+    return await finishRollback(sagaDeps(), uid, request.data);
+  } catch (error) {
+    throw toHttpsError(error, 'finishProvisioningRollback');
+  }
+});
+
+/** The signed-in person confirmed their email: tenants they own record it. No input; { emailVerified, tenantIds }. */
+export const syncEmailVerified = onCall(async (request) => {
+  const uid = requireUid(request);
+  try {
+    parseOrThrow(z.union([z.null(), z.undefined(), z.object({}).strict()]), request.data);
+    return await syncVerified(firebase(), uid);
+  } catch (error) {
+    throw toHttpsError(error, 'syncEmailVerified');
   }
 });

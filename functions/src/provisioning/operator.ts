@@ -1,0 +1,38 @@
+import type { Auth } from 'firebase-admin/auth';
+import type { Firestore } from 'firebase-admin/firestore';
+import { emailVerifiedOf } from '../adapters/auth';
+import { COLLECTIONS, refs } from '../adapters/firestore';
+import { DomainError } from '../domain/errors';
+import { FinishRollbackSchema } from '../domain/provisioning';
+import { parseOrThrow } from '../domain/validation';
+import { runProvisioningJob, type SagaDeps, type SagaOptions } from './saga';
+
+/**
+ * Platform staff run the compensation of a job whose undo failed once more (`finishProvisioningRollback`).
+ * Once nothing is left to undo the job is `rolled_back`, so the same idempotency key starts a clean
+ * attempt; an undo that still fails keeps it `failed` with the new `undoErrors`.
+ */
+export async function finishProvisioningRollback(deps: SagaDeps, staffUid: string, input: unknown, saga: SagaOptions = {}) {
+  const { jobId } = parseOrThrow(FinishRollbackSchema, input);
+  const outcome = await runProvisioningJob(deps, jobId, { ...saga, finishRollback: true });
+  if (outcome === 'missing') throw new DomainError('not-found', `jobId: no provisioning job '${jobId}'`, { field: 'jobId' });
+  const job = refs(deps.db).job(jobId);
+  await job.update({ lastOperatorAction: { action: 'finishProvisioningRollback', by: staffUid, at: new Date(), outcome } });
+  const undoErrors = ((await job.get()).get('undoErrors') ?? []) as { step: string; message: string }[];
+  return { jobId, status: outcome, undoErrors };
+}
+
+/**
+ * Copies the signed-in person's Auth `emailVerified` onto the tenants they own (`ownerEmailVerified`),
+ * after they confirmed their address (or set a password from a mailed link). Auth is the source: the
+ * caller's word is not taken.
+ */
+export async function syncEmailVerified(deps: { db: Firestore; auth: Auth }, uid: string): Promise<{ emailVerified: boolean; tenantIds: string[] }> {
+  const emailVerified = await emailVerifiedOf(deps.auth, uid);
+  const owned = await deps.db.collection(COLLECTIONS.tenants).where('ownerUid', '==', uid).get();
+  const stale = owned.docs.filter((tenant) => tenant.get('ownerEmailVerified') !== emailVerified);
+  const batch = deps.db.batch();
+  for (const tenant of stale) batch.update(tenant.ref, { ownerEmailVerified: emailVerified, updatedAt: new Date() });
+  if (stale.length) await batch.commit();
+  return { emailVerified, tenantIds: stale.map((tenant) => tenant.id) };
+}
