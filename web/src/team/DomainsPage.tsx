@@ -162,7 +162,9 @@ function ClaimCard({ tenantId, claim }: { tenantId: string; claim: Claim }) {
     setBusy(true);
     setMessage(null);
     try {
-      setMessage({ kind: 'success', text: await work() });
+      const text = await work();
+      // An empty outcome: the claim's own card (status, last check) already says what happened.
+      if (text) setMessage({ kind: 'success', text });
     } catch (error) {
       setMessage({ kind: 'error', text: errorMessage(error) });
     }
@@ -230,7 +232,7 @@ function ClaimCard({ tenantId, claim }: { tenantId: string; claim: Claim }) {
             onClick={() =>
               run(async () => {
                 const result = await team.verifyDomain({ tenantId, domain: claim.domain });
-                return result.status === 'verified' ? `${claim.domain} is verified.` : (result.lastCheck?.message ?? 'Checked.');
+                return result.status === 'verified' ? `${claim.domain} is verified.` : '';
               })
             }
           >
