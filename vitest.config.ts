@@ -23,10 +23,13 @@ export default defineConfig({
     // Emulator-backed projects share one emulator suite, so projects and files never run side by side.
     ...(emulatorsRunning ? { fileParallelism: false, maxWorkers: 1 } : {}),
     testTimeout: 30_000,
+    // What the code under test logs is shown only for a test that failed, beside its assertion.
+    silent: 'passed-only',
     coverage: {
       provider: 'v8',
       include: ['functions/src/**/*.ts'],
       reportsDirectory: '.cache/coverage',
+      reportOnFailure: true,
       reporter: ['text-summary', 'text', 'html'],
     },
   },

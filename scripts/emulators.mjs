@@ -244,6 +244,10 @@ async function main() {
     env = {};
   }
 
+  // A Functions worker must load within this many seconds (firebase-tools' default is 30): 20 callers at
+  // once on a loaded 2-core machine start 20 workers together, and one that misses it never answers.
+  env.FUNCTIONS_DISCOVERY_TIMEOUT = process.env.FUNCTIONS_DISCOVERY_TIMEOUT ?? '120';
+
   // Without a real key the functions talk to the local fake Stripe (STRIPE_API_BASE); see README.
   if (!process.env.STRIPE_API_BASE && !process.env.STRIPE_SECRET_KEY) {
     env.STRIPE_API_BASE = await startFakeStripe(mode === 'start' ? 12111 : await freePort());

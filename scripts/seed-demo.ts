@@ -33,7 +33,7 @@ async function main() {
 
   const people = TENANT_ROLES.map((role) => ({ role, email: `${role}@acme.test`, displayName: `${role[0].toUpperCase()}${role.slice(1)} of Acme` }));
   const ownerUid = await ensureAccount(people[0].email, people[0].displayName);
-  const { tenantId, status } = await provisionTenant(deps, {
+  const { tenantId } = await provisionTenant(deps, {
     idempotencyKey: 'demo-seed-acme-robotics',
     source: 'sales',
     owner: { uid: ownerUid, email: people[0].email, displayName: people[0].displayName },
@@ -44,6 +44,8 @@ async function main() {
   });
 
   const ref = refs(deps.db);
+  // The saga ran inside provisionTenant (startSaga above): the tenant is open now.
+  const status = (await ref.tenant(tenantId).get()).get('status');
   const batch = deps.db.batch();
   for (const person of people.slice(1)) {
     const uid = await ensureAccount(person.email, person.displayName);

@@ -149,7 +149,7 @@ describe('provisionTenant callable (sales-assisted)', () => {
     expect(stripe.customers.map((c) => c.metadata.tenantId)).toEqual([results[0].tenantId]);
     expect(stripe.subscriptions.length).toBe(1);
     const tenant = (await db.doc(`tenants/${results[0].tenantId}`).get()).data()!;
-    expect([tenant.status, tenant.stripeCustomerId]).toEqual(['active', stripe.customers[0].id]);
+    expect([tenant.status, tenant.stripeCustomerId]).toEqual(['trial', stripe.customers[0].id]);
   });
 
   it('refuses a reused key with other values as already-exists, writing nothing', async () => {

@@ -27,7 +27,7 @@ export async function bindOwner(auth: Auth, email: string, displayName: string):
   const existing = await findUserByEmail(auth, email);
   if (existing?.emailVerified) return ownerOf(existing, email, displayName, false);
   if (existing) {
-    await reclaim(auth, existing.uid);
+    if (hasWayIn(existing)) await reclaim(auth, existing.uid);
     return ownerOf(existing, email, displayName, true);
   }
   try {
@@ -37,9 +37,14 @@ export async function bindOwner(auth: Auth, email: string, displayName: string):
     if (!hasCode(error, 'auth/email-already-exists')) throw error;
     const winner = await findUserByEmail(auth, email);
     if (!winner) throw error;
-    if (!winner.emailVerified) await reclaim(auth, winner.uid);
+    if (!winner.emailVerified && hasWayIn(winner)) await reclaim(auth, winner.uid);
     return ownerOf(winner, email, displayName, !winner.emailVerified);
   }
+}
+
+/** A password or a sign-in provider: someone may be able to sign in to it. An account sales created has neither. */
+function hasWayIn(user: UserRecord): boolean {
+  return Boolean(user.passwordHash) || user.providerData.length > 0;
 }
 
 /** Whoever knew the password of an unverified account loses it: a random one replaces it, every session ends. */
