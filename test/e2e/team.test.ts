@@ -5,7 +5,9 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { clearEmulators, db } from '../helpers/emulators';
+import { resolverFromEnv } from '../../functions/src/adapters/dns';
+import { claimDomain, setDomainJoinPolicy, verifyDomain } from '../../functions/src/team/domains';
+import { auth, clearEmulators, db } from '../helpers/emulators';
 import { clearInbox, linksIn, mailTo } from '../helpers/inbox';
 import { account, expectLedgerConsistent, PASSWORD, seatsOf, seedTeam } from '../helpers/team';
 import { launchBrowser, screenshotDir, serveWebApp } from './webApp';
@@ -182,5 +184,62 @@ describe('team pages', () => {
     expect(await page.getByRole('form', { name: 'Who joins by robots.test' }).getByLabel(/^Suggest/).isChecked()).toBe(true);
     await screenshot(page, 'domain-verified');
     await fetch(`${process.env.LOCAL_DNS_CONTROL}/txt/${name}`, { method: 'DELETE' });
+  });
+
+  /** A tenant that verified acme.test (through the launcher's DNS server) and lets people at it join by `policy`. */
+  async function capturedAcme(policy: 'suggest' | 'auto', seatCap: number) {
+    const team = await seedTeam('t-e2e-captured', { 'olive@acme.test': 'owner' }, { seatCap, name: 'Acme Robotics' });
+    const deps = { db, resolveTxt: resolverFromEnv() };
+    const claim = await claimDomain(deps, team.people.owner, { tenantId: team.tenantId, domain: 'acme.test' });
+    await fetch(`${process.env.LOCAL_DNS_CONTROL}/txt/${claim.recordName}`, { method: 'PUT', body: JSON.stringify({ records: [claim.recordValue] }) });
+    expect((await verifyDomain(deps, team.people.owner, { tenantId: team.tenantId, domain: 'acme.test' })).status).toBe('verified');
+    await setDomainJoinPolicy(deps, team.people.owner, { tenantId: team.tenantId, domain: 'acme.test', joinPolicy: policy, defaultRole: 'member' });
+    await fetch(`${process.env.LOCAL_DNS_CONTROL}/txt/${claim.recordName}`, { method: 'DELETE' });
+    return team;
+  }
+
+  async function signUp(page: Page, email: string) {
+    await page.goto(`${web.origin}/`);
+    await page.getByLabel('Your name').fill('Nia Newcomer');
+    await page.getByLabel('Work email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('Company name').fill('Shadow IT');
+    await page.getByRole('button', { name: 'Create organisation' }).click();
+  }
+
+  it('join by domain: a signup at a captured domain verifies the address, is offered the tenant and joins it instead of creating one', async () => {
+    const { tenantId } = await capturedAcme('suggest', 5);
+    const page = await newPage();
+    await signUp(page, 'nia@acme.test');
+    await page.getByRole('region', { name: "Your company's organisation" }).and(page.locator('[data-domain-join=verify-email]')).waitFor();
+    await screenshot(page, 'domain-join-verify');
+    // The person opens the verification link (here: Auth marks the address verified), then continues.
+    const nia = await auth.getUserByEmail('nia@acme.test');
+    await auth.updateUser(nia.uid, { emailVerified: true });
+    await page.getByRole('button', { name: 'I have verified it' }).click();
+    await page.locator('[data-domain-join=offer]').waitFor();
+    expect(await page.getByRole('button', { name: 'Create a separate organisation instead' }).isVisible()).toBe(true);
+    await screenshot(page, 'domain-join-offer');
+    await page.getByRole('button', { name: 'Join Acme Robotics' }).click();
+    await page.waitForURL(`${web.origin}/app`);
+    await expect.poll(() => page.getByRole('region', { name: 'Acme Robotics' }).locator('[data-field=role]').textContent()).toBe('member');
+    expect((await db.doc(`tenants/${tenantId}/members/${nia.uid}`).get()).get('joinedVia')).toBe('domain');
+    expect((await db.collection('tenants').count().get()).data().count).toBe(1);
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('join by domain at the seat cap: "ask your admin for a seat", no membership and no tenant of their own', async () => {
+    const { tenantId } = await capturedAcme('auto', 1);
+    const late = await account('late@acme.test');
+    const page = await newPage();
+    await page.goto(`${web.origin}/app`);
+    await signIn(page, 'late@acme.test');
+    await page.locator('[data-domain-join=no-seat]').waitFor();
+    expect(await page.getByRole('heading', { name: 'Ask your admin for a seat' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Create a separate organisation instead' }).count()).toBe(0);
+    await screenshot(page, 'domain-join-no-seat');
+    expect((await db.collectionGroup('members').where('uid', '==', late.uid).count().get()).data().count).toBe(0);
+    expect((await db.collection('tenants').count().get()).data().count).toBe(1);
+    await expectLedgerConsistent([tenantId]);
   });
 });
