@@ -16,6 +16,7 @@ import { writeBenchSections, type BenchSection } from './bench-report';
 import { scanOrphans } from '../tools/orphan-scan';
 import { benchLifecycle } from './bench-lifecycle';
 import { benchTeam } from './bench-team';
+import { benchWebhook } from './bench-webhook';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const WARMUP = 20;
@@ -277,6 +278,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (ctx: { stripe: Stripe; 
   { id: 'fault-injection', title: 'Fault injection (issues 3, 9)', run: ({ stripe, fake }) => faultInjection(stripe, fake) },
   { id: 'lifecycle-sweep', title: 'Lifecycle sweep (issue 4)', run: async () => (await benchLifecycle(db)).replace(/^## .*\n\n/, '') },
   { id: 'team', title: 'Team: invite latency and the seat ledger under concurrency (issue 13)', run: () => benchTeam(db, auth) },
+  { id: 'stripe-webhook', title: 'Stripe webhook: events derived from Stripe (issue 10)', run: ({ stripe, fake }) => benchWebhook(db, stripe, fake) },
 ];
 
 async function main() {

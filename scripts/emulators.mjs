@@ -129,9 +129,22 @@ function killGroup(child) {
   setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 15_000).unref();
 }
 
-/** The local fake Stripe (tools/fake-stripe), started beside the emulators; resolves with its URL. */
-function startFakeStripe(port) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'fake-stripe', 'cli.ts'), '--port', String(port)], {
+/** The webhook signing secret the functions verify with under the emulators (functions/.env.local). */
+function localWebhookSecret() {
+  const line = readFileSync(join(root, 'functions', '.env.local'), 'utf8').split('\n').find((l) => l.startsWith('STRIPE_WEBHOOK_SECRET='));
+  if (!line) fail('functions/.env.local has no STRIPE_WEBHOOK_SECRET: the local Stripe simulator signs events with it.');
+  return line.slice('STRIPE_WEBHOOK_SECRET='.length).trim();
+}
+
+/** The `stripeWebhook` function's URL on a Functions emulator (its default region). */
+const webhookUrl = (functionsPort, projectId) => `http://127.0.0.1:${functionsPort}/${projectId}/us-central1/stripeWebhook`;
+
+/**
+ * The local Stripe simulator (tools/fake-stripe), started beside the emulators; resolves with its URL.
+ * `args`: more CLI options (webhook target, local test clock); `echo` shows its output (npm start).
+ */
+function startFakeStripe(port, args = [], echo = false) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'fake-stripe', 'cli.ts'), '--port', String(port), ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -139,6 +152,7 @@ function startFakeStripe(port) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the fake Stripe did not start within 20 s')), 20_000);
     child.stdout.on('data', (chunk) => {
+      if (echo) process.stdout.write(chunk);
       const match = /listening on (\S+)/.exec(chunk.toString());
       if (match) {
         clearTimeout(timer);
@@ -248,10 +262,18 @@ async function main() {
   // once on a loaded 2-core machine start 20 workers together, and one that misses it never answers.
   env.FUNCTIONS_DISCOVERY_TIMEOUT = process.env.FUNCTIONS_DISCOVERY_TIMEOUT ?? '120';
 
-  // Without a real key the functions talk to the local fake Stripe (STRIPE_API_BASE); see README.
-  if (!process.env.STRIPE_API_BASE && !process.env.STRIPE_SECRET_KEY) {
-    env.STRIPE_API_BASE = await startFakeStripe(mode === 'start' ? 12111 : await freePort());
+  // Without a real key the functions talk to the local Stripe simulator (STRIPE_API_BASE); see README.
+  // Under npm start it delivers signed events to the local stripeWebhook, and every customer the app
+  // makes joins one local test clock (docs/fake-stripe.md). Tests register the webhook when they want it.
+  const localStripe = !process.env.STRIPE_API_BASE && !process.env.STRIPE_SECRET_KEY;
+  if (localStripe) {
     env.STRIPE_SECRET_KEY = 'sk_test_local_placeholder';
+    const startArgs = [
+      '--webhook-url', webhookUrl(JSON.parse(readFileSync(join(root, 'firebase.json'), 'utf8')).emulators.functions.port, 'demo-tenancy'),
+      '--webhook-secret', localWebhookSecret(),
+      '--default-test-clock', '--account', env.STRIPE_SECRET_KEY, '--log-deliveries',
+    ];
+    env.STRIPE_API_BASE = mode === 'start' ? await startFakeStripe(12111, startArgs, true) : await startFakeStripe(await freePort());
   }
 
   // Mail goes to a local catcher with a web inbox; the links in it open the web app at APP_URL.
@@ -303,7 +325,14 @@ async function main() {
   const command = spawn(process.execPath, commandFor(mode, process.argv.slice(3)), {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, ...env, ...suiteEnv, EMULATOR_LOG_FILE: logFile },
+    env: {
+      ...process.env,
+      ...env,
+      ...suiteEnv,
+      EMULATOR_LOG_FILE: logFile,
+      // The run's own stripeWebhook and its secret, for tests that have the simulator deliver to it.
+      ...(localStripe ? { STRIPE_WEBHOOK_URL: webhookUrl(config.emulators.functions.port, projectId), STRIPE_WEBHOOK_SECRET: localWebhookSecret() } : {}),
+    },
   });
   const code = await new Promise((resolve) => command.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
   if (code !== 0) console.error(`\nThe emulators' log of this run (function invocations and their output): ${logFile}`);

@@ -95,7 +95,7 @@ ${STAFF.map((s) => `│   ${s.email.padEnd(20)} platform ${s.platform}`).join('\
 ${people.map((p) => `│   ${p.email.padEnd(20)} ${p.role} of ${TENANT.companyName} (tenant ${tenantId}, ${status})`).join('\n')}
 │   ${trialOwner.email.padEnd(20)} owner of Initech (self-serve, trial until ${trialEndsAt})
 │
-│ Team: ${web}/app/team · domain acme.test ${verified ? 'verified; new signups @acme.test are offered Acme' : 'claimed (local DNS not reachable)'}
+│ Team: ${web}/app/acme/team · domain acme.test ${verified ? 'verified; new signups @acme.test are offered Acme' : 'claimed (local DNS not reachable)'}
 │   Local DNS (domain capture): npm run dns -- list | set <name> <value>
 │
 │ Advance time: npm run lifecycle -- --at <date>   (e.g. a day after ${trialEndsAt})

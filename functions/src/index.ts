@@ -22,3 +22,4 @@ export {
   transferOwnership,
   verifyDomain,
 } from './triggers/team';
+export { advanceLocalClock, indexTenantName, listTenantHistory, readLocalClock, retryProvisioning } from './triggers/console';

@@ -42,7 +42,7 @@ function refusal(fn: () => unknown): DomainError {
 }
 
 const person = (role: TenantRole, uid = `u-${role}`) => ({ uid, role });
-const terms = { tenantName: 'Acme', plan: 'starter' as const, seatCap: 5, pendingInviteLimit: 2 };
+const terms = { tenantName: 'Acme', billingPath: '/app/acme/billing', plan: 'starter' as const, seatCap: 5, pendingInviteLimit: 2 };
 
 describe('who may invite whom', () => {
   it('owner invites admin and below; admin invites below admin; nobody else invites', () => {
@@ -137,7 +137,7 @@ describe('roles, removal, leaving and ownership', () => {
 });
 
 describe('what a tenant status leaves the team', () => {
-  const tenant = (status: TenantStatus, failedPaymentRetries = 0) => ({ name: 'Acme', status, failedPaymentRetries });
+  const tenant = (status: TenantStatus, failedPaymentRetries = 0) => ({ name: 'Acme', status, failedPaymentRetries, billingPath: '/app/acme/billing' });
   const grow = (Object.keys(TEAM_ACTION_GATES) as TeamAction[]).filter((a) => TEAM_ACTION_GATES[a] === 'grow');
   const shrink = (Object.keys(TEAM_ACTION_GATES) as TeamAction[]).filter((a) => TEAM_ACTION_GATES[a] === 'shrink');
 
@@ -148,7 +148,7 @@ describe('what a tenant status leaves the team', () => {
         if (allowed) expect(() => checkTeamStatus(action, tenant(status))).not.toThrow();
         else expect(refusal(() => checkTeamStatus(action, tenant(status))).details).toMatchObject({ reason: 'tenant-status', status });
       }
-      expect(refusal(() => checkTeamStatus(action, tenant('past_due', 1))).message).toMatch(/update the card on the billing page \(\/app\/billing\)/);
+      expect(refusal(() => checkTeamStatus(action, tenant('past_due', 1))).message).toMatch(/update the card on the billing page \(\/app\/acme\/billing\)/);
     }
   });
 
@@ -165,7 +165,7 @@ describe('what a tenant status leaves the team', () => {
 
   it('a trial_expired refusal says what to do', () => {
     expect(refusal(() => checkTeamStatus('inviteMember', tenant('trial_expired'))).message).toBe(
-      'Acme cannot invite people now: the trial has ended: choose a plan on the billing page (/app/billing)',
+      'Acme cannot invite people now: the trial has ended: choose a plan on the billing page (/app/acme/billing)',
     );
   });
 });
@@ -176,9 +176,9 @@ describe('the seat ledger', () => {
     const full = refusal(() => reserveInviteSeat({ members: 4, pendingInvites: 1 }, { ...terms, pendingInviteLimit: 10 }));
     expect(full.code).toBe('resource-exhausted');
     expect(full.message).toBe(
-      'No seat left: all 5 seats of your Starter plan are taken (4 members, 1 pending invite). Revoke a pending invite or remove a member, or add seats on the billing page (/app/billing).',
+      'No seat left: all 5 seats of your Starter plan are taken (4 members, 1 pending invite). Revoke a pending invite or remove a member, or add seats on the billing page (/app/acme/billing).',
     );
-    expect(full.details).toMatchObject({ reason: 'seat-cap', limit: 'seatCap', members: 4, pendingInvites: 1, used: 5, seatCap: 5, plan: 'starter', billingPath: '/app/billing' });
+    expect(full.details).toMatchObject({ reason: 'seat-cap', limit: 'seatCap', members: 4, pendingInvites: 1, used: 5, seatCap: 5, plan: 'starter', billingPath: '/app/acme/billing' });
   });
 
   it("pending invites stay within the plan's pending-invite limit, even with seats free", () => {

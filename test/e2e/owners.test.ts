@@ -57,7 +57,7 @@ describe('the owner in the browser', () => {
 
     // Sales provisions the deal; the saga runs on the Functions emulator's task queue.
     const admin = await newPage();
-    await admin.goto(`${web.origin}/admin`);
+    await admin.goto(`${web.origin}/admin/new`);
     await signIn(admin, 'sally@platform.test');
     const form = admin.getByRole('form', { name: 'Provision a tenant' });
     await form.getByLabel('Company name').fill('Umbrella Corporation');
@@ -90,11 +90,10 @@ describe('the owner in the browser', () => {
     await choose.getByLabel('New password').fill('alice-chose-this-1');
     await choose.getByRole('button', { name: 'Set password and sign in' }).click();
 
-    await page.waitForURL(`${web.origin}/app`);
-    const card = page.getByRole('region', { name: 'Umbrella Corporation' });
-    await card.getByRole('heading', { name: 'Umbrella Corporation' }).waitFor();
-    expect(await card.locator('[data-field=role]').textContent()).toBe('owner');
-    expect(await card.locator('[data-field=status]').textContent()).toBe('active');
+    await page.waitForURL(`${web.origin}/app/umbrella`);
+    await page.getByRole('heading', { name: 'Umbrella Corporation', level: 1 }).waitFor();
+    await page.getByText('you are an owner').waitFor();
+    expect(await page.locator('.tenant-title [data-status]').getAttribute('data-status')).toBe('active');
     await page.getByText('Signed in as alice@umbrella.test').waitFor();
     await screenshot(page, 'owner-landed-on-tenant');
 
@@ -147,8 +146,8 @@ describe('the owner in the browser', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByLabel('Company name').fill('Cobol Systems');
     await page.getByRole('button', { name: 'Create organisation' }).click();
-    await page.waitForURL(`${web.origin}/app`);
-    await page.getByRole('heading', { name: 'Cobol Systems' }).waitFor();
+    await page.waitForURL(`${web.origin}/app/cobol-systems`);
+    await page.getByRole('heading', { name: 'Cobol Systems', level: 1 }).waitFor();
     const [tenant] = (await db.collection('tenants').where('name', '==', 'Cobol Systems').get()).docs;
     expect(tenant.get('ownerEmailVerified')).toBe(false);
 
@@ -160,7 +159,7 @@ describe('the owner in the browser', () => {
     await eventually(async () => (await tenant.ref.get()).get('ownerEmailVerified') === true, 'the tenant to record the verified email');
     expect((await auth.getUserByEmail('grace@cobol.test')).emailVerified).toBe(true);
     await page.getByRole('link', { name: 'Continue to your organisation' }).click();
-    await page.getByRole('heading', { name: 'Cobol Systems' }).waitFor();
+    await page.getByRole('heading', { name: 'Cobol Systems', level: 1 }).waitFor();
   });
 
   it('the tenant home follows a tenant that is still provisioning, then shows it once it opens', async () => {
@@ -188,9 +187,9 @@ describe('the owner in the browser', () => {
     await setup.getByText('Setting up your organisation…').waitFor();
     await setup.locator('[data-testid=job-progress]').waitFor();
     await screenshot(home, 'owner-home-while-provisioning');
-    await home.getByRole('heading', { name: 'Maps Inc' }).waitFor();
-    expect(await home.locator('[data-field=status]').textContent()).toBe('trial');
+    await home.getByRole('heading', { name: 'Maps Inc', level: 1 }).waitFor();
+    expect(await home.locator('.tenant-title [data-status]').getAttribute('data-status')).toBe('trial');
     expect(await home.getByRole('region', { name: 'Organisation being set up' }).count()).toBe(0);
-    await page.waitForURL(`${web.origin}/app`);
+    await page.waitForURL(`${web.origin}/app/maps-inc`);
   });
 });

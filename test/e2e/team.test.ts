@@ -2,64 +2,28 @@
 // mail in the local inbox, signs up through its link and lands in the tenant with the invited role;
 // the invite button refused at the seat cap with the reason; the accept page's other states; domain
 // capture on the domains page against the loopback DNS server.
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { resolverFromEnv } from '../../functions/src/adapters/dns';
 import { claimDomain, setDomainJoinPolicy, verifyDomain } from '../../functions/src/team/domains';
-import { auth, clearEmulators, db } from '../helpers/emulators';
+import { auth, db } from '../helpers/emulators';
 import { clearInbox, linksIn, mailTo } from '../helpers/inbox';
-import { account, expectLedgerConsistent, PASSWORD, seatsOf, seedTeam } from '../helpers/team';
-import { launchBrowser, screenshotDir, serveWebApp } from './webApp';
+import { account, expectLedgerConsistent, seatsOf, seedTeam } from '../helpers/team';
+import { look, PASSWORD, signIn, useBrowser } from './harness';
 
-let browser: Browser;
-let web: Awaited<ReturnType<typeof serveWebApp>>;
-let contexts: BrowserContext[] = [];
-let pageErrors: Error[] = [];
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
-  context.setDefaultTimeout(30_000);
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error));
-  return page;
-}
-const screenshot = (page: Page, name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-
-async function signIn(page: Page, email: string) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-}
+const app = useBrowser();
+const newPage = () => app.newPage();
+const screenshot = look;
 
 describe('team pages', () => {
-  beforeAll(async () => {
-    web = await serveWebApp();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-  });
-  beforeEach(async () => {
-    await clearEmulators();
-    await clearInbox();
-    pageErrors = [];
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.map((context) => context.close()));
-    contexts = [];
-    expect(pageErrors.map(String), 'the pages threw no uncaught errors').toEqual([]);
-  });
-
   it('an owner invites a teammate, who reads the mail, signs up through the link and lands in the tenant with the invited role; at the cap the invite is refused with the reason', async () => {
     const { tenantId } = await seedTeam('t-e2e-team', { 'olive@acme.test': 'owner', 'max@acme.test': 'member' }, { seatCap: 3, name: 'Acme Robotics' });
 
     const owner = await newPage();
-    await owner.goto(`${web.origin}/app`);
+    await clearInbox();
+    await owner.goto(`${app.origin()}/app`);
     await signIn(owner, 'olive@acme.test');
-    await owner.getByRole('link', { name: 'Team' }).click();
+    await owner.getByRole('link', { name: 'Team', exact: true }).click();
     await owner.getByRole('heading', { name: 'Members' }).waitFor();
     await expect.poll(() => owner.locator('[data-field=seats-used]').textContent()).toBe('2 of 3 used');
     const form = owner.getByRole('form', { name: 'Invite someone' });
@@ -76,7 +40,7 @@ describe('team pages', () => {
     expect(mail.text).toMatch(/join Acme Robotics as a manager/);
     const [link] = linksIn(mail);
     expect(link.text).toBe('Accept the invite');
-    expect(link.href.startsWith(`${web.origin}/invite/${tenantId}/`)).toBe(true);
+    expect(link.href.startsWith(`${app.origin()}/invite/${tenantId}/`)).toBe(true);
 
     const teammate = await newPage();
     await teammate.goto(link.href);
@@ -87,9 +51,8 @@ describe('team pages', () => {
     await teammate.getByLabel('Your name').fill('Tess Teammate');
     await teammate.getByLabel('Password').fill(PASSWORD);
     await teammate.getByRole('button', { name: 'Create account and join Acme Robotics' }).click();
-    await teammate.waitForURL(`${web.origin}/app`);
-    const card = teammate.getByRole('region', { name: 'Acme Robotics' });
-    await expect.poll(() => card.locator('[data-field=role]').textContent()).toBe('manager');
+    await teammate.waitForURL(`${app.origin()}/app/t-e2e-team`);
+    await teammate.getByText('you are a manager').waitFor();
     await screenshot(teammate, 'invite-landed');
 
     // In the tenant with the invited role, no tenant of their own, the seat turned from pending to member.
@@ -105,23 +68,24 @@ describe('team pages', () => {
     await form.getByRole('button', { name: 'Send invite' }).click();
     await expect
       .poll(() => owner.getByTestId('team-notice').textContent())
-      .toBe('No seat left: all 3 seats of your Starter plan are taken (3 members, 0 pending invites). Revoke a pending invite or remove a member, or add seats on the billing page (/app/billing).');
+      .toBe('No seat left: all 3 seats of your Starter plan are taken (3 members, 0 pending invites). Revoke a pending invite or remove a member, or add seats on the billing page (/app/t-e2e-team/billing).');
     await screenshot(owner, 'team-full-refused');
     expect((await db.collection(`tenants/${tenantId}/invites`).where('email', '==', 'fourth@acme.test').count().get()).data().count).toBe(0);
     await expectLedgerConsistent([tenantId]);
   });
 
   it('the accept page: signed in as another account, then expired and revoked', async () => {
+    await clearInbox();
     const { tenantId, people } = await seedTeam('t-e2e-states', { 'olive@acme.test': 'owner' }, { seatCap: 5, name: 'Acme Robotics' });
     const { inviteMember, revokeInvite } = await import('../../functions/src/team/invites');
-    const invite = await inviteMember({ db, appUrl: web.origin }, people.owner, { tenantId, email: 'right@acme.test', role: 'viewer' });
+    const invite = await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'right@acme.test', role: 'viewer' });
     const link = linksIn(await mailTo('right@acme.test', /invited you/))[0].href;
     await account('wrong@elsewhere.test');
 
     const page = await newPage();
-    await page.goto(`${web.origin}/app`);
+    await page.goto(`${app.origin()}/app`);
     await signIn(page, 'wrong@elsewhere.test');
-    await page.getByRole('heading', { name: 'Your organisation' }).waitFor();
+    await page.getByText('You are not a member of any organisation yet.').waitFor();
     await page.goto(link);
     await page.locator('[data-invite-state]').waitFor();
     await screenshot(page, 'invite-wrong-account');
@@ -136,7 +100,7 @@ describe('team pages', () => {
     expect(await page.getByRole('alert').textContent()).toMatch(/This invite expired on .* Ask olive to send a new one\./);
     await screenshot(page, 'invite-expired');
 
-    const second = await inviteMember({ db, appUrl: web.origin }, people.owner, { tenantId, email: 'gone@acme.test', role: 'viewer' });
+    const second = await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'gone@acme.test', role: 'viewer' });
     const secondLink = linksIn(await mailTo('gone@acme.test', /invited you/))[0].href;
     await revokeInvite({ db }, people.owner, { tenantId, inviteId: second.inviteId });
     await page.goto(secondLink);
@@ -147,7 +111,7 @@ describe('team pages', () => {
   it('the domains page: the TXT record with copy buttons, check now with what it saw, verified once the record is there', async () => {
     const { tenantId } = await seedTeam('t-e2e-domain', { 'olive@acme.test': 'owner' }, { name: 'Acme Robotics' });
     const page = await newPage();
-    await page.goto(`${web.origin}/app/domains?tenant=${tenantId}`);
+    await page.goto(`${app.origin()}/app/t-e2e-domain/domains`);
     await signIn(page, 'olive@acme.test');
     await page.getByRole('heading', { name: 'Claim a domain' }).waitFor();
 
@@ -164,6 +128,7 @@ describe('team pages', () => {
     const name = (await card.locator('[data-field=name]').textContent())!;
     const value = (await card.locator('[data-field=value]').textContent())!;
     expect(name).toBe('_tenancy-challenge.robots.test');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.origin() });
     await card.getByRole('button', { name: 'Copy value' }).click();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
 
@@ -199,7 +164,7 @@ describe('team pages', () => {
   }
 
   async function signUp(page: Page, email: string) {
-    await page.goto(`${web.origin}/`);
+    await page.goto(`${app.origin()}/`);
     await page.getByLabel('Your name').fill('Nia Newcomer');
     await page.getByLabel('Work email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
@@ -221,8 +186,8 @@ describe('team pages', () => {
     expect(await page.getByRole('button', { name: 'Create a separate organisation instead' }).isVisible()).toBe(true);
     await screenshot(page, 'domain-join-offer');
     await page.getByRole('button', { name: 'Join Acme Robotics' }).click();
-    await page.waitForURL(`${web.origin}/app`);
-    await expect.poll(() => page.getByRole('region', { name: 'Acme Robotics' }).locator('[data-field=role]').textContent()).toBe('member');
+    await page.waitForURL(`${app.origin()}/app/t-e2e-captured`);
+    await page.getByText('you are a member').waitFor();
     expect((await db.doc(`tenants/${tenantId}/members/${nia.uid}`).get()).get('joinedVia')).toBe('domain');
     expect((await db.collection('tenants').count().get()).data().count).toBe(1);
     await expectLedgerConsistent([tenantId]);
@@ -232,7 +197,7 @@ describe('team pages', () => {
     const { tenantId } = await capturedAcme('auto', 1);
     const late = await account('late@acme.test');
     const page = await newPage();
-    await page.goto(`${web.origin}/app`);
+    await page.goto(`${app.origin()}/app`);
     await signIn(page, 'late@acme.test');
     await page.locator('[data-domain-join=no-seat]').waitFor();
     expect(await page.getByRole('heading', { name: 'Ask your admin for a seat' }).isVisible()).toBe(true);

@@ -1,4 +1,6 @@
-// The local fake Stripe, driven by the real `stripe` SDK: what our code sees must be what Stripe would answer.
+// The local Stripe simulator's API surface, driven by the real `stripe` SDK: wire format, auth, customers,
+// subscriptions, idempotency (STRIPE.md §12), failure injection, events, the CLI. Billing behaviour over
+// time has its own files (trials, payments, sendInvoice, changes, testClocks, webhooks, objects).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -56,9 +58,16 @@ function errorHeader(error: Stripe.errors.StripeError, name: string): string | u
 
 const fakeState = async (): Promise<FakeStripeState> => (await control('GET', '/_fake/state')).json;
 
-async function newCustomer(email = 'billing@acme.test'): Promise<Stripe.Customer> {
-  return stripe.customers.create({ email, name: 'Acme Corp', metadata: { tenantId: 't-acme' } });
+/** A customer; with `card` (a Stripe test token) it has a default payment method, so subscriptions charge. */
+async function newCustomer(email = 'billing@acme.test', card?: string): Promise<Stripe.Customer> {
+  return stripe.customers.create({
+    email,
+    name: 'Acme Corp',
+    metadata: { tenantId: 't-acme' },
+    ...(card ? { payment_method: card, invoice_settings: { default_payment_method: card } } : {}),
+  });
 }
+const PRICE = 'price_starter_monthly'; // a price of the account's catalog (catalog.ts)
 
 beforeAll(async () => {
   fake = await startFakeStripe({ port: 0 });
@@ -206,13 +215,13 @@ describe('customers', () => {
   it('cancels the subscriptions of a customer it deletes, and only those', async () => {
     const doomed = await newCustomer('doomed@acme.test');
     const kept = await newCustomer('kept@acme.test');
-    const doomedSub = await stripe.subscriptions.create({ customer: doomed.id, items: [{ price: 'price_starter' }] });
-    const keptSub = await stripe.subscriptions.create({ customer: kept.id, items: [{ price: 'price_starter' }] });
+    const doomedSub = await stripe.subscriptions.create({ customer: doomed.id, items: [{ price: PRICE }], trial_period_days: 14 });
+    const keptSub = await stripe.subscriptions.create({ customer: kept.id, items: [{ price: PRICE }], trial_period_days: 14 });
     await stripe.customers.del(doomed.id);
     const canceled = await stripe.subscriptions.retrieve(doomedSub.id);
     expect(canceled.status).toBe('canceled');
     expect(typeof canceled.canceled_at).toBe('number');
-    expect((await stripe.subscriptions.retrieve(keptSub.id)).status).toBe('active');
+    expect((await stripe.subscriptions.retrieve(keptSub.id)).status).toBe('trialing');
   });
 });
 
@@ -222,7 +231,7 @@ describe('subscriptions', () => {
     const trialEnd = nowSeconds() + 14 * DAY;
     const sub = await stripe.subscriptions.create({
       customer: customer.id,
-      items: [{ price: 'price_starter' }],
+      items: [{ price: PRICE }],
       trial_end: trialEnd,
       metadata: { tenantId: 't-acme' },
     });
@@ -236,19 +245,19 @@ describe('subscriptions', () => {
     expect(sub.metadata).toEqual({ tenantId: 't-acme' });
     expect(sub.items.object).toBe('list');
     expect(sub.items.data[0].id).toMatch(/^si_/);
-    expect(sub.items.data[0].price).toEqual({ id: 'price_starter', object: 'price' });
+    expect(sub.items.data[0].price).toMatchObject({ id: PRICE, object: 'price', unit_amount: 900 });
     expect(sub.items.data[0].current_period_end).toBe(trialEnd);
-    expect((sub as unknown as { current_period_end: number }).current_period_end).toBe(trialEnd);
+    expect(sub).not.toHaveProperty('current_period_end'); // on the items since basil (STRIPE.md §0)
   });
 
-  it('is active without a trial (and with trial_end=now), billing from now for a month', async () => {
-    const customer = await newCustomer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_pro' }] });
+  it('is active without a trial when the first invoice is paid (and with trial_end=now), billing from now for a month', async () => {
+    const customer = await newCustomer('billing@acme.test', 'pm_card_visa');
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }] });
     expect(sub.status).toBe('active');
     expect(sub.trial_end).toBe(null);
     const item = sub.items.data[0];
     expect(item.current_period_end).toBe(addMonth(item.current_period_start));
-    const now = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_pro' }], trial_end: 'now' });
+    const now = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }], trial_end: 'now' });
     expect(now.status).toBe('active');
   });
 
@@ -295,8 +304,8 @@ describe('subscriptions', () => {
   });
 
   it('updates metadata, cancel_at_period_end and ends a trial with trial_end=now', async () => {
-    const customer = await newCustomer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }], trial_end: nowSeconds() + 7 * DAY });
+    const customer = await newCustomer('billing@acme.test', 'pm_card_visa');
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }], trial_end: nowSeconds() + 7 * DAY });
     const flagged = await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true, metadata: { note: 'leaving' } });
     expect(flagged.cancel_at_period_end).toBe(true);
     expect(flagged.cancel_at).toBe(sub.trial_end);
@@ -309,8 +318,8 @@ describe('subscriptions', () => {
   });
 
   it('cancels now; a second cancel and a non-metadata update of a canceled one are refused', async () => {
-    const customer = await newCustomer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] });
+    const customer = await newCustomer('billing@acme.test', 'pm_card_visa');
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }] });
     const canceled = await stripe.subscriptions.cancel(sub.id);
     expect(canceled.status).toBe('canceled');
     expect(typeof canceled.canceled_at).toBe('number');
@@ -326,11 +335,11 @@ describe('subscriptions', () => {
   });
 
   it('lists non-canceled ones by default; status=all and status=canceled include the canceled; customer filters', async () => {
-    const a = await newCustomer('a@acme.test');
-    const b = await newCustomer('b@acme.test');
-    const live = await stripe.subscriptions.create({ customer: a.id, items: [{ price: 'p' }] });
-    const ended = await stripe.subscriptions.create({ customer: a.id, items: [{ price: 'p' }] });
-    const other = await stripe.subscriptions.create({ customer: b.id, items: [{ price: 'p' }] });
+    const a = await newCustomer('a@acme.test', 'pm_card_visa');
+    const b = await newCustomer('b@acme.test', 'pm_card_visa');
+    const live = await stripe.subscriptions.create({ customer: a.id, items: [{ price: PRICE }] });
+    const ended = await stripe.subscriptions.create({ customer: a.id, items: [{ price: PRICE }] });
+    const other = await stripe.subscriptions.create({ customer: b.id, items: [{ price: PRICE }] });
     await stripe.subscriptions.cancel(ended.id);
     const ids = async (params: Stripe.SubscriptionListParams) => (await stripe.subscriptions.list(params)).data.map((s) => s.id);
     expect(await ids({})).toEqual([other.id, live.id]);
@@ -339,13 +348,13 @@ describe('subscriptions', () => {
     expect(await ids({ status: 'canceled' })).toEqual([ended.id]);
   });
 
-  it('expands customer on request only', async () => {
+  it('expands customer on request only, and refuses to expand what is not an id', async () => {
     const customer = await newCustomer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }], trial_period_days: 3 });
     expect(sub.customer).toBe(customer.id);
     const expanded = await stripe.subscriptions.retrieve(sub.id, { expand: ['customer'] });
     expect((expanded.customer as Stripe.Customer).email).toBe(customer.email);
-    await rejectsWith(stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] }), 'StripeInvalidRequestError', { param: 'expand' });
+    await rejectsWith(stripe.subscriptions.retrieve(sub.id, { expand: ['status'] }), 'StripeInvalidRequestError', { param: 'expand' });
   });
 });
 
@@ -399,11 +408,11 @@ describe('idempotency', () => {
   });
 
   it('saves nothing for a request refused during validation: the key can then be used with corrected parameters', async () => {
-    const customer = await newCustomer();
+    const customer = await newCustomer('billing@acme.test', 'pm_card_visa');
     await rejectsWith(stripe.subscriptions.create({ customer: customer.id } as Stripe.SubscriptionCreateParams, { idempotencyKey: 'k-fix' }), 'StripeInvalidRequestError', {
       code: 'parameter_missing',
     });
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] }, { idempotencyKey: 'k-fix' });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }] }, { idempotencyKey: 'k-fix' });
     expect(sub.status).toBe('active');
     expect(sub.lastResponse.headers['idempotent-replayed']).toBe(undefined);
   });
@@ -427,7 +436,7 @@ describe('idempotency', () => {
 
   it('does not apply keys to DELETE (Stripe ignores them there): a repeated cancel is refused', async () => {
     const customer = await newCustomer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }], trial_period_days: 3 });
     await stripe.subscriptions.cancel(sub.id, {}, { idempotencyKey: 'k-cancel' });
     await rejectsWith(stripe.subscriptions.cancel(sub.id, {}, { idempotencyKey: 'k-cancel' }), 'StripeInvalidRequestError', { statusCode: 400 });
   });
@@ -445,9 +454,9 @@ describe('failure injection', () => {
 
   it('fails only requests matching the rule\'s method and path prefix, `times` times', async () => {
     fake.failNext({ path: '/v1/subscriptions', status: 503, times: 2 });
-    const customer = await newCustomer();
+    const customer = await newCustomer('billing@acme.test', 'pm_card_visa');
     await stripe.customers.list();
-    const create = () => stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] });
+    const create = () => stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }] });
     await rejectsWith(create(), 'StripeAPIError', { statusCode: 503 });
     await rejectsWith(create(), 'StripeAPIError', { statusCode: 503 });
     expect((await create()).status).toBe('active');
@@ -502,7 +511,7 @@ describe('failure injection', () => {
     fake.failNext({ path: '/v1/customers', status: 500 });
     expect((await control('GET', '/_fake/failures')).json.data.length).toBe(1);
     expect((await control('POST', '/_fake/reset')).status).toBe(200);
-    expect(await fakeState()).toEqual({ customers: [], subscriptions: [] });
+    expect(await fakeState()).toEqual({ customers: [], subscriptions: [], invoices: [], paymentMethods: [], testClocks: [] });
     await newCustomer(); // the rule went with the reset
   });
 
@@ -514,10 +523,10 @@ describe('failure injection', () => {
 describe('events', () => {
   it('records customer and subscription events, newest first, filterable by type', async () => {
     const customer = await newCustomer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'p' }] }, { idempotencyKey: 'k-ev' });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }], trial_period_days: 7 }, { idempotencyKey: 'k-ev' });
     await stripe.subscriptions.update(sub.id, { metadata: { a: 'b' } });
     await stripe.subscriptions.cancel(sub.id);
-    const all = await stripe.events.list();
+    const all = await stripe.events.list({ types: ['customer.created', 'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted'] });
     expect(all.data.map((e) => e.type)).toEqual([
       'customer.subscription.deleted',
       'customer.subscription.updated',
@@ -528,7 +537,7 @@ describe('events', () => {
     expect(created.id).toMatch(/^evt_/);
     expect((created.data.object as Stripe.Subscription).id).toBe(sub.id);
     expect(created.request?.idempotency_key).toBe('k-ev');
-    expect(all.data[1].data.previous_attributes).toEqual({ metadata: {} });
+    expect(all.data[1].data.previous_attributes).toEqual({ metadata: { a: null } }); // an added key was null
     expect((await stripe.events.list({ type: 'customer.subscription.*' })).data.map((e) => e.type).length).toEqual(3);
     expect((await stripe.events.retrieve(created.id)).id).toBe(created.id);
     expect((await client(OTHER_KEY).events.list()).data.length).toBe(0);

@@ -122,7 +122,7 @@ describe('a tenant opens in provisioning', () => {
     const swept = await expireTrials(db, farFuture);
     expect(swept.changed).toEqual([]);
     await expect(
-      changeTenantStatus(db, { uid: 'staff-1', platformRole: 'super_admin' }, { tenantId, action: 'activate', reason: 'trying to skip setup' }),
+      changeTenantStatus({ db, stripe: () => saga.stripe }, { uid: 'staff-1', platformRole: 'super_admin' }, { tenantId, action: 'activate', reason: 'trying to skip setup' }),
     ).rejects.toMatchObject({ code: 'failed-precondition' });
     expect((await db.doc(`tenants/${tenantId}`).get()).get('status')).toBe('provisioning');
     expect(await history(tenantId)).toHaveLength(1);

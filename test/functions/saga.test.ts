@@ -85,18 +85,21 @@ describe('provisioning saga', () => {
     const [subscription] = liveSubscriptions();
     expect(subscription.status).toBe('trialing');
     expect(subscription.trial_end).toBe(Math.floor(tenant.trialEndsAt.toMillis() / 1000));
+    // No card asked for; without one by the trial's end, Stripe pauses the subscription (issue 10).
+    expect([subscription.collection_method, subscription.trial_settings?.end_behavior?.missing_payment_method]).toEqual(['charge_automatically', 'pause']);
     expect(await countDocs(`tenants/${tenantId}/records`)).toBe(3);
     expect((await db.doc(`mail/welcome-${tenantId}`).get()).get('to')).toBe('ada@acme.test');
     expect(await countDocs('auditLog')).toBe(1);
   });
 
-  it('bills a sales tenant that is live at once without a trial', async () => {
-    const sales = request({ source: 'sales', plan: 'enterprise', owner: { uid: 'o2', email: 'cto@big.test', displayName: 'C' }, requestedBy: 'staff' });
-    const { jobId } = await provisionTenant(deps, sales);
+  it('bills a sales tenant that is live at once by invoice, with its contract’s payment terms and no trial', async () => {
+    const sales = request({ source: 'sales', plan: 'enterprise', daysUntilDue: 45, owner: { uid: 'o2', email: 'cto@big.test', displayName: 'C' }, requestedBy: 'staff' });
+    const { jobId, tenantId } = await provisionTenant(deps, sales);
     expect(await runProvisioningJob(saga, jobId, fast)).toBe('completed');
     const [subscription] = liveSubscriptions();
-    expect(subscription.status).toBe('active');
-    expect(subscription.trial_end).toBe(null);
+    // Never charged to a card it does not have (that would leave it incomplete, then expired): Stripe sends invoices (issue 10).
+    expect([subscription.status, subscription.collection_method, subscription.days_until_due, subscription.trial_end]).toEqual(['active', 'send_invoice', 45, null]);
+    expect((await db.doc(`tenants/${tenantId}`).get()).get('daysUntilDue')).toBe(45);
   });
 
   it('retries a step that fails once and completes', async () => {

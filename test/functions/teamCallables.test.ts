@@ -104,7 +104,7 @@ describe('inviteMember', () => {
     const { tenantId } = await seedTeam('t-inv-full', TEAM); // 5 members of the starter plan's 5 seats
     await refused(async () => (await as('owner@acme.test')).call('inviteMember', { tenantId, email: 'sixth@acme.test', role: 'viewer' }), 'resource-exhausted', {
       reason: 'seat-cap',
-      message: /^No seat left: all 5 seats of your Starter plan are taken \(5 members, 0 pending invites\)\..*billing page \(\/app\/billing\)/,
+      message: /^No seat left: all 5 seats of your Starter plan are taken \(5 members, 0 pending invites\)\..*billing page \(\/app\/t-inv-full\/billing\)/,
     });
   });
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { initializeTestEnvironment, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import { doc, setLogLevel, writeBatch, type Firestore } from 'firebase/firestore';
+import { tenantSearchFields } from '../../functions/src/domain/console';
 import type { NewTenant } from '../../functions/src/domain/provisioning';
 import type { TenantRole, TenantStatus } from '../../functions/src/domain/status';
 
@@ -23,9 +24,11 @@ const epoch = new Date('2026-01-01T00:00:00Z');
 
 /** A tenant document as provisioning writes it (typed against NewTenant, so a new field shows up here). */
 export function tenantFixture(tenantId: string, overrides: Partial<NewTenant> = {}): NewTenant {
+  const name = overrides.name ?? `Tenant ${tenantId}`;
+  const slug = overrides.slug ?? tenantId.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   return {
-    name: `Tenant ${tenantId}`,
-    slug: tenantId.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+    name,
+    slug,
     plan: 'team',
     status: 'active',
     seatCap: 25,
@@ -33,6 +36,7 @@ export function tenantFixture(tenantId: string, overrides: Partial<NewTenant> = 
     seats: { members: 1, pendingInvites: 0 },
     trialEndsAt: new Date(epoch.getTime() + 14 * day),
     goLiveAt: null,
+    daysUntilDue: null,
     ownerUid: 'u-owner',
     source: 'self_serve',
     stripeCustomerId: null,
@@ -41,6 +45,7 @@ export function tenantFixture(tenantId: string, overrides: Partial<NewTenant> = 
     failedPaymentRetries: 0,
     provisioningJobId: `job-${tenantId}`,
     ownerEmailVerified: true,
+    ...tenantSearchFields(name, slug),
     createdAt: epoch,
     updatedAt: epoch,
     ...overrides,

@@ -2,7 +2,7 @@
 // emulator. Who may take which action, what is validated, and that a refusal writes nothing.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { client, rejectsWith } from '../helpers/callables';
-import { allDocumentPaths, clearEmulators } from '../helpers/emulators';
+import { allDocumentPaths, clearEmulators, db } from '../helpers/emulators';
 import { DAY, history, seedTenant, tenant } from './fixtures';
 
 /** The tenant documents and their data: a refused call must leave both exactly as they were. */
@@ -43,8 +43,12 @@ describe('changeTenantStatus callable', () => {
     expect(entries.map(({ from, to, cause, actor, reason }) => ({ from, to, cause, actor, reason }))).toEqual([
       { from: 'active', to: 'suspended', cause: 'suspend', actor: admin.uid, reason: 'chargeback under review' },
     ]);
+    const audit = await db.collection('auditLog').get();
+    expect(audit.docs.map((d) => d.data()).map(({ type, actor, reason, from, to, stripe }) => ({ type, actor, reason, from, to, stripe }))).toEqual([
+      { type: 'staff.suspend', actor: admin.uid, reason: 'chargeback under review', from: 'active', to: 'suspended', stripe: 'no Stripe subscription: nothing to change there' },
+    ]);
     await admin.call('changeTenantStatus', { tenantId: 't1', action: 'activate', reason: 'resolved' });
-    await admin.call('changeTenantStatus', { tenantId: 't1', action: 'cancel', reason: 'customer asked' });
+    await admin.call('changeTenantStatus', { tenantId: 't1', action: 'cancel', when: 'now', reason: 'customer asked' });
     expect((await tenant('t1')).status).toBe('cancelled');
   });
 
@@ -53,7 +57,8 @@ describe('changeTenantStatus callable', () => {
     const sales = await client('sales@platform.test', { platform: 'sales' });
     const before = await snapshot();
     for (const action of ['suspend', 'cancel', 'activate'] as const) {
-      await rejectsWith(sales.call('changeTenantStatus', { tenantId: 't1', action, reason: 'because' }), 'permission-denied', /super_admin/);
+      const when = action === 'cancel' ? { when: 'now' } : {};
+      await rejectsWith(sales.call('changeTenantStatus', { tenantId: 't1', action, ...when, reason: 'because' }), 'permission-denied', /super_admin/);
     }
     expect(await snapshot()).toEqual(before);
     const until = inDays(10);
@@ -77,6 +82,9 @@ describe('changeTenantStatus callable', () => {
       [{ tenantId: 't1', action: 'extend_trial', reason: 'because', trialEndsAt: 'next week' }, /trialEndsAt: a date/],
       [{ tenantId: 't1', action: 'extend_trial', reason: 'because', trialEndsAt: inDays(-1) }, /trialEndsAt: must be in the future/],
       [{ tenantId: 't1', action: 'extend_trial', reason: 'because', trialEndsAt: inDays(800) }, /trialEndsAt: at most 730 days/],
+      [{ tenantId: 't1', action: 'cancel', reason: 'because' }, /when: is required to cancel: now or period_end/],
+      [{ tenantId: 't1', action: 'cancel', when: 'tomorrow', reason: 'because' }, /when: one of now, period_end/],
+      [{ tenantId: 't1', action: 'suspend', when: 'now', reason: 'because' }, /when: is only for cancel/],
       [{ tenantId: 't1', action: 'suspend', reason: 'because', status: 'active' }, /request|status/],
       ['suspend t1', /request/],
     ];
@@ -93,6 +101,8 @@ describe('changeTenantStatus callable', () => {
       /'active'.*'extend_trial'/,
     );
     await rejectsWith(admin.call('changeTenantStatus', { tenantId: 't1', action: 'activate', reason: 'already is' }), 'failed-precondition', /'active'.*'activate'/);
+    // No subscription yet (its provisioning still running): no billing period to run out.
+    await rejectsWith(admin.call('changeTenantStatus', { tenantId: 't1', action: 'cancel', when: 'period_end', reason: 'not renewing' }), 'failed-precondition', /no Stripe subscription.*cancel it now/);
     expect(await snapshot()).toEqual(before);
   });
 

@@ -50,6 +50,16 @@ describe('expireTrials', () => {
     expect((await mailIds()).filter((id) => id.includes('sales-deal'))).toEqual([]);
   });
 
+  it('leaves a trial with a Stripe subscription to Stripe for a day after its end, then expires it as a backstop', async () => {
+    await seedTenant('with-stripe', { status: 'trial', trialEndsAt: daysFrom(NOW, -0.5), stripeCustomerId: 'cus_1', stripeSubscriptionId: 'sub_1' });
+    const waiting = await expireTrials(db, NOW);
+    expect([waiting.changed, waiting.skipped]).toEqual([[], [{ tenantId: 'with-stripe', reason: expect.stringMatching(/Stripe ends this trial/) }]]);
+    expect([(await tenant('with-stripe')).status, await countDocs('mail')]).toEqual(['trial', 0]);
+    const backstop = await expireTrials(db, daysFrom(NOW, 1));
+    expect(changedIds(backstop)).toEqual(['with-stripe']);
+    expect((await tenant('with-stripe')).status).toBe('trial_expired');
+  });
+
   it('a second run changes nothing and queues no second mail', async () => {
     await seed();
     await expireTrials(db, NOW);
@@ -137,6 +147,13 @@ describe('remindEndingTrials', () => {
     const later = await remindEndingTrials(db, daysFrom(NOW, 8));
     expect(changedIds(later)).toEqual(['soon']);
     expect(await mailIds()).toEqual([`trial-reminder-soon-${end.getTime()}`, `trial-reminder-soon-${newEnd.getTime()}`]);
+  });
+
+  it('sends no reminder to a sales tenant before its go-live: billed by invoice, it has no card to add', async () => {
+    await seedTenant('deal', { status: 'trial', source: 'sales', daysUntilDue: 30, trialEndsAt: daysFrom(NOW, 2), goLiveAt: daysFrom(NOW, 2) });
+    const report = await remindEndingTrials(db, NOW);
+    expect([report.changed, report.skipped]).toEqual([[], [{ tenantId: 'deal', reason: 'billed by invoice: no payment method to add' }]]);
+    expect(await countDocs('mail')).toBe(0);
   });
 
   it('two runs at once queue one reminder', async () => {

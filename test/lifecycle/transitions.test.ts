@@ -53,6 +53,20 @@ describe('the table keeps the lifecycle of CONTRACT.md', () => {
     expect(transition('active', 'payment_failed').effects).toEqual([{ type: 'setFailedPaymentRetries', value: 0 }, { type: 'startPastDue' }]);
     expect(() => transition('past_due', 'payment_failed')).toThrow(refusedWith('past_due', 'payment_failed'));
   });
+  it('an expired trial has no failed-payment way out: it stays write-blocked until it is paid', () => {
+    for (const event of ['payment_failed', 'payment_retry_failed'] as const) expect(() => transition('trial_expired', event)).toThrow(refusedWith('trial_expired', event));
+    expect(transition('trial_expired', 'payment_succeeded').to).toBe('active');
+  });
+  it('a staff suspension places a hold that only activate lifts; under it every billing event is refused', () => {
+    expect(transition('active', 'suspend').effects).toEqual([{ type: 'placeStaffHold' }]);
+    expect(transition('suspended', 'activate', true).effects).toContainEqual({ type: 'liftStaffHold' });
+    const underHold = LIFECYCLE_EVENTS.filter((e) => isAllowed('suspended', e, true));
+    // A rollback is not among them: it applies to a tenant still provisioning only (issue 9).
+    expect(underHold).toEqual(['subscription_canceled', 'activate', 'cancel']);
+    for (const event of ['payment_succeeded', 'reactivated', 'grace_period_ended'] as const) {
+      expect(() => transition('suspended', event, true)).toThrow(/held by a staff suspension/);
+    }
+  });
   it('a failed retry counts in past_due, and from active it also starts the grace window', () => {
     expect(transition('past_due', 'payment_retry_failed')).toEqual({ to: 'past_due', effects: [{ type: 'countFailedRetry' }] });
     expect(transition('active', 'payment_retry_failed').effects).toEqual([{ type: 'countFailedRetry' }, { type: 'startPastDue' }]);
@@ -83,10 +97,10 @@ describe('applyTransition on the emulator', () => {
 
   it('an allowed change writes the tenant and exactly one history entry with from, to, cause, actor and time', async () => {
     await seedTenant('t1', { status: 'active' });
-    const result = await applyTransition(db, 't1', 'payment_failed', { actor: 'stripe:evt_1', now: NOW, stripeEventId: 'evt_1', eventCreated: 1700 });
+    const result = await applyTransition(db, 't1', 'payment_failed', { actor: 'stripe:evt_1', now: NOW, stripeEventId: 'evt_1' });
     expect([result.from, result.to]).toEqual(['active', 'past_due']);
     const t = await tenant('t1');
-    expect([t.status, t.failedPaymentRetries, t.pastDueSince.toMillis(), t.lastStripeEventCreated]).toEqual(['past_due', 0, NOW.getTime(), 1700]);
+    expect([t.status, t.failedPaymentRetries, t.pastDueSince.toMillis()]).toEqual(['past_due', 0, NOW.getTime()]);
     const entries = await history('t1');
     expect(entries.length).toBe(1);
     const { at, ...entry } = entries[0];
@@ -150,6 +164,18 @@ describe('applyTransition on the emulator', () => {
     await applyTransition(db, 't1', 'extend_trial', { actor: 'u1', now: NOW, trialEndsAt: daysFrom(NOW, 7) });
     expect([(await tenant('t1')).status, (await tenant('t1')).trialEndsAt.toMillis()]).toEqual(['trial', daysFrom(NOW, 7).getTime()]);
     expect((await history('t1')).length).toBe(2);
+  });
+
+  it('a staff suspension writes the hold; a payment is then refused and writes nothing; activate lifts the hold', async () => {
+    await seedTenant('t1', { status: 'active' });
+    await applyTransition(db, 't1', 'suspend', { actor: 'u-staff', now: NOW, reason: 'chargeback' });
+    expect([(await tenant('t1')).status, (await tenant('t1')).staffHold]).toEqual(['suspended', true]);
+    const held = await tenant('t1');
+    await expect(applyTransition(db, 't1', 'payment_succeeded', { actor: 'stripe:evt_1', now: NOW })).rejects.toMatchObject({ code: 'failed-precondition', details: { reason: 'staff-hold' } });
+    expect(await tenant('t1')).toEqual(held);
+    await applyTransition(db, 't1', 'activate', { actor: 'u-staff', now: daysFrom(NOW, 1), reason: 'resolved' });
+    expect([(await tenant('t1')).status, (await tenant('t1')).staffHold]).toEqual(['active', false]);
+    expect((await history('t1')).map((e) => e.cause)).toEqual(['suspend', 'activate']);
   });
 
   it('two concurrent changes from the same status: one applies, the other is refused; one history entry', async () => {

@@ -45,6 +45,7 @@ describe('tenant document: server-owned fields', () => {
     seats: { members: 0, pendingInvites: 0 },
     trialEndsAt: later,
     goLiveAt: later,
+    daysUntilDue: 365,
     ownerUid: 'u-admin',
     source: 'sales',
     stripeCustomerId: 'cus_attacker',
@@ -53,6 +54,9 @@ describe('tenant document: server-owned fields', () => {
     failedPaymentRetries: 0.5,
     provisioningJobId: 'job-other',
     ownerEmailVerified: false,
+    // The admin console's search fields: a client could hide a tenant from staff search, or plant it under another name.
+    searchKeys: ['someone-else'],
+    nameSort: 'aaa',
     createdAt: later,
     updatedAt: later,
   };
@@ -89,6 +93,9 @@ describe('tenant document: server-owned fields', () => {
     const db = dbOf(ROLE_PRINCIPALS[0]);
     await assertFails(updateDoc(doc(db, `tenants/${T}`), { name: deleteField() }));
     await assertFails(updateDoc(doc(db, `tenants/${T}`), { discount: 100 }));
+    // The lifecycle's own fields, written by the webhook and staff actions only: no client lifts a hold.
+    await assertFails(updateDoc(doc(db, `tenants/${T}`), { staffHold: false }));
+    await assertFails(updateDoc(doc(db, `tenants/${T}`), { cancelAt: null }));
     await assertSucceeds(updateDoc(doc(db, `tenants/${T}`), { name: 'Acme Corp' }));
   });
 

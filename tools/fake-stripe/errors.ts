@@ -7,6 +7,8 @@ export interface StripeErrorBody {
   param?: string;
   decline_code?: string;
   doc_url?: string;
+  /** The PaymentIntent of a failed invoice payment, as Stripe attaches it to a card_error. */
+  payment_intent?: unknown;
 }
 
 export class ApiError extends Error {
@@ -67,6 +69,15 @@ export function noSuch(kind: string, id: string, param = 'id', status = 404): Ap
 }
 
 /** A request that ran and was refused by the object's state (for example, updating a canceled subscription). */
-export function stateError(message: string, param?: string): ApiError {
-  return new ApiError(400, { type: 'invalid_request_error', message, ...(param ? { param } : {}) }, true);
+export function stateError(message: string, param?: string, code?: string): ApiError {
+  return new ApiError(400, { type: 'invalid_request_error', message, ...(param ? { param } : {}), ...(code ? { code, doc_url: docUrl(code) } : {}) }, true);
+}
+
+/** A declined payment: HTTP 402, `card_error`, as the SDK's StripeCardError. Stripe saves it for the idempotency key. */
+export function cardError(message: string, code: string, declineCode?: string, param?: string): ApiError {
+  return new ApiError(
+    402,
+    { type: 'card_error', code, message, doc_url: docUrl(code), ...(declineCode ? { decline_code: declineCode } : {}), ...(param ? { param } : {}) },
+    true,
+  );
 }

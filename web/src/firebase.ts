@@ -5,27 +5,29 @@
 // connects to those emulators. A real deployment replaces the file with
 //   { "useEmulators": false }                       -> the config Firebase Hosting serves at /__/firebase/init.json
 //   { "useEmulators": false, "firebase": { ... } }  -> that web config (apiKey, authDomain, projectId, appId)
-import { initializeApp, type FirebaseOptions } from 'firebase/app';
-import { connectAuthEmulator, getAuth, type Auth } from 'firebase/auth';
-import { connectFirestoreEmulator, getFirestore, type Firestore } from 'firebase/firestore';
-import { connectFunctionsEmulator, getFunctions, type Functions } from 'firebase/functions';
+//
+// Only the app and Auth load with every page (the top bar shows who is signed in). Firestore
+// (firestore.ts) and Functions (functions.ts) come with the route modules that use them, so the
+// signup route does not download the Firestore SDK before the form is sent.
+import { initializeApp, type FirebaseApp, type FirebaseOptions } from 'firebase/app';
+import { browserLocalPersistence, connectAuthEmulator, initializeAuth, type Auth } from 'firebase/auth';
 
 interface HostPort {
   host: string;
   port: number;
 }
 
-type StartupConfig =
+export type StartupConfig =
   | { useEmulators?: true; projectId: string; auth: string; firestore: HostPort; functions: HostPort }
   | { useEmulators: false; firebase?: FirebaseOptions };
 
-export interface Services {
+export interface Connection {
+  app: FirebaseApp;
   auth: Auth;
-  db: Firestore;
-  functions: Functions;
+  config: StartupConfig;
 }
 
-let services: Services | undefined;
+let connection: Connection | undefined;
 
 async function fetchJson<T>(path: string): Promise<T> {
   const response = await fetch(path, { cache: 'no-store' });
@@ -33,27 +35,22 @@ async function fetchJson<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-export async function initFirebase(): Promise<Services> {
+export async function initFirebase(): Promise<Connection> {
   const config = await fetchJson<StartupConfig>('/emulators.json');
-  if (config.useEmulators === false) {
-    const options = config.firebase ?? (await fetchJson<FirebaseOptions>('/__/firebase/init.json'));
-    const app = initializeApp(options);
-    services = { auth: getAuth(app), db: getFirestore(app), functions: getFunctions(app) };
-    return services;
-  }
-  const app = initializeApp({ projectId: config.projectId, apiKey: 'demo-key', authDomain: `${config.projectId}.firebaseapp.com` });
-  const auth = getAuth(app);
-  connectAuthEmulator(auth, config.auth, { disableWarnings: true });
-  const db = getFirestore(app);
-  connectFirestoreEmulator(db, config.firestore.host, config.firestore.port);
-  const functions = getFunctions(app);
-  connectFunctionsEmulator(functions, config.functions.host, config.functions.port);
-  services = { auth, db, functions };
-  return services;
+  const options =
+    config.useEmulators === false
+      ? (config.firebase ?? (await fetchJson<FirebaseOptions>('/__/firebase/init.json')))
+      : { projectId: config.projectId, apiKey: 'demo-key', authDomain: `${config.projectId}.firebaseapp.com` };
+  const app = initializeApp(options);
+  // No popup/redirect sign-in: initializeAuth without a resolver keeps that code out of every page.
+  const auth = initializeAuth(app, { persistence: browserLocalPersistence });
+  if (config.useEmulators !== false) connectAuthEmulator(auth, config.auth, { disableWarnings: true });
+  connection = { app, auth, config };
+  return connection;
 }
 
-/** The connected services; main.tsx renders nothing until initFirebase() has resolved. */
-export function firebase(): Services {
-  if (!services) throw new Error('initFirebase() has not finished');
-  return services;
+/** The connected app; main.tsx renders nothing until initFirebase() has resolved. */
+export function firebase(): Connection {
+  if (!connection) throw new Error('initFirebase() has not finished');
+  return connection;
 }

@@ -36,3 +36,7 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error && error.message) return error.message;
   return 'Something went wrong; please try again.';
 }
+
+export function formatSource(source: string | undefined): string {
+  return source === 'self_serve' ? 'self-serve' : source === 'sales' ? 'sales' : (source ?? '—');
+}

@@ -1,7 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
+import { createBrowserRouter, RouterProvider } from 'react-router';
 import { initFirebase } from './firebase';
+import { routes } from './routes';
 import './styles.css';
 
 const root = createRoot(document.getElementById('root')!);
@@ -10,7 +11,7 @@ initFirebase().then(
   () =>
     root.render(
       <StrictMode>
-        <App />
+        <RouterProvider router={createBrowserRouter(routes)} />
       </StrictMode>,
     ),
   (error: unknown) =>

@@ -18,6 +18,8 @@ export const COLLECTIONS = {
   mail: 'mail',
   auditLog: 'auditLog',
   stripeEvents: 'stripeEvents',
+  /** The local emulators' clock (lifecycle/localClock.ts); never written in production. */
+  localClock: 'localClock',
   taskQueueProbes: 'taskQueueProbes',
 } as const;
 

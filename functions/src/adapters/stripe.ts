@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { StripeSubscriptionSchema, type StripeSubscriptionState } from '../domain/billing';
 
 /**
  * One Stripe call's worst case, 2 tries of 20 s, stays below the saga's attempt budget (45 s) and so
@@ -33,4 +34,55 @@ export function stripeWebhookSecret(env: NodeJS.ProcessEnv = process.env): strin
 /** Stripe answers 404 resource_missing for what is already gone: an undo treats that as done. */
 export function isMissing(error: unknown): boolean {
   return error instanceof Stripe.errors.StripeError && error.code === 'resource_missing';
+}
+
+/** The name the local Stripe simulator gives the clock every local customer joins (tools/fake-stripe/testClocks.ts). */
+export const LOCAL_TEST_CLOCK_NAME = 'Local clock (every customer the app creates)';
+
+/**
+ * Moves the local Stripe test clock (the one named as the simulator names it; none: null) to `to`, in
+ * the steps Stripe allows (at most two intervals of the shortest subscription on it at once), waiting
+ * each time until Stripe has run everything due by then: renewals, trial ends, retries and their events.
+ * A clock already at or past `to` stays where it is.
+ */
+export async function advanceLocalTestClock(stripe: Stripe, to: Date, waitMs = 60_000): Promise<{ testClockId: string } | null> {
+  const clocks = (await stripe.testHelpers.testClocks.list({ limit: 100 })).data;
+  let clock = clocks.find((c) => c.name === LOCAL_TEST_CLOCK_NAME);
+  if (!clock) return null;
+  const target = Math.floor(to.getTime() / 1000);
+  let step = target - clock.frozen_time;
+  while (clock.frozen_time < target) {
+    try {
+      await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Math.min(target, clock.frozen_time + step) });
+    } catch (error) {
+      // Too far for one move: halve the step, down to a day.
+      if (!(error instanceof Stripe.errors.StripeInvalidRequestError) || error.param !== 'frozen_time' || step <= DAY_SECONDS) throw error;
+      step = Math.max(DAY_SECONDS, Math.floor(step / 2));
+      continue;
+    }
+    clock = await readyClock(stripe, clock.id, waitMs);
+  }
+  return { testClockId: clock.id };
+}
+
+const DAY_SECONDS = 86_400;
+
+async function readyClock(stripe: Stripe, id: string, waitMs: number): Promise<Stripe.TestHelpers.TestClock> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const clock = await stripe.testHelpers.testClocks.retrieve(id);
+    if (clock.status === 'ready') return clock;
+    if (clock.status === 'internal_failure') throw new Error(`Stripe test clock ${id} failed to advance`);
+    if (Date.now() > deadline) throw new Error(`Stripe test clock ${id} is still advancing after ${waitMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Stripe's truth about a subscription: re-read with its latest invoice, parsed to the fields the
+ * billing map reads (domain/billing.ts). A shape it cannot read throws, so the caller fails and retries.
+ */
+export async function retrieveSubscriptionState(stripe: Stripe, subscriptionId: string): Promise<StripeSubscriptionState> {
+  const subscription = await stripe.subscriptions.retrieve(subscriptionId, { expand: ['latest_invoice'] });
+  return StripeSubscriptionSchema.parse(subscription);
 }

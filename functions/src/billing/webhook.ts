@@ -1,32 +1,28 @@
-import type { DocumentSnapshot, Firestore, Transaction } from 'firebase-admin/firestore';
+import type { Firestore, Timestamp } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
 import Stripe from 'stripe';
 import { COLLECTIONS, refs } from '../adapters/firestore';
-import { eventForFailedInvoice, eventForSubscriptionStatus, isAllowed, type LifecycleEvent } from '../domain/lifecycle';
+import { subjectOf, type EventSubject } from '../domain/stripeEvents';
 import type { TenantStatus } from '../domain/status';
 import { queueReminderInTransaction, reminderRef } from '../lifecycle/reminders';
-import { transitionInTransaction } from '../lifecycle/transition';
-
-/** The events this endpoint acts on; any other type is acknowledged and ignored. */
-export const HANDLED_EVENT_TYPES = [
-  'customer.subscription.created',
-  'customer.subscription.updated',
-  'customer.subscription.deleted',
-  'customer.subscription.trial_will_end',
-  'invoice.paid',
-  'invoice.payment_failed',
-  'checkout.session.completed',
-] as const;
-type HandledType = (typeof HANDLED_EVENT_TYPES)[number];
+import { syncTenantInTransaction } from './sync';
 
 export type WebhookOutcome =
+  /** Stripe's state moved the tenant. */
   | 'applied'
+  /** The tenant is already where Stripe's state puts it. */
   | 'no_change'
+  /** Stripe's state means a move LIFECYCLE does not allow from the tenant's status. */
   | 'not_applicable'
-  | 'stale'
   | 'duplicate'
   | 'reminder_queued'
   | 'unknown_tenant'
+  /** About a subscription that is not the tenant's current one (an old one, a second one): recorded, no effect. */
+  | 'other_subscription'
+  /** A completed checkout whose customer is not the tenant's own: recorded, no effect. */
+  | 'foreign_checkout'
+  /** An invoice that bills no subscription, or a checkout for a tenant that has none. */
+  | 'no_subscription'
   | 'ignored_type';
 
 export interface EventResult {
@@ -36,12 +32,19 @@ export interface EventResult {
   transition?: { from: TenantStatus; to: TenantStatus };
 }
 
+export interface BillingDeps {
+  db: Firestore;
+  stripe: Stripe;
+}
+
 export interface WebhookDeps {
   db: Firestore;
+  /** Built per request, so a missing STRIPE_SECRET_KEY is a 500 (Stripe retries) rather than a crash. */
+  stripe: () => Stripe;
   /** Undefined when not configured: every request then fails with 500 until it is. */
   secret: string | undefined;
   /** Test seam: what applies a verified event (default handleStripeEvent). */
-  apply?: (db: Firestore, event: Stripe.Event, now: Date) => Promise<EventResult>;
+  apply?: (deps: BillingDeps, event: Stripe.Event, now: Date) => Promise<EventResult>;
   now?: () => Date;
 }
 
@@ -67,7 +70,7 @@ export async function respondToStripeWebhook(
     return { status: 400, body: { error: 'invalid signature' } };
   }
   try {
-    const result = await (deps.apply ?? handleStripeEvent)(deps.db, event, deps.now?.() ?? new Date());
+    const result = await (deps.apply ?? handleStripeEvent)({ db: deps.db, stripe: deps.stripe() }, event, deps.now?.() ?? new Date());
     logger.info('stripeWebhook: event handled', { eventId: event.id, type: event.type, ...result });
     return { status: 200, body: { received: true, ...result } };
   } catch (error) {
@@ -80,140 +83,89 @@ export async function respondToStripeWebhook(
   }
 }
 
-type Obj = Record<string, unknown>;
 const TENANT_ID = /^[A-Za-z0-9_-]{1,128}$/;
-const isHandled = (type: string): type is HandledType => (HANDLED_EVENT_TYPES as readonly string[]).includes(type);
-const idOf = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : value && typeof value === 'object' && typeof (value as Obj).id === 'string' ? ((value as Obj).id as string) : undefined;
-const metaTenant = (value: unknown): string | undefined => {
-  const id = (value as { metadata?: Obj } | null | undefined)?.metadata?.tenantId;
-  return typeof id === 'string' && id ? id : undefined;
-};
 
-/** Applies one verified event, once per event id. Exported for tests and for replaying stored events. */
-export async function handleStripeEvent(db: Firestore, event: Stripe.Event, now: Date): Promise<EventResult> {
-  if (!isHandled(event.type)) return { outcome: 'ignored_type' };
-  const object = event.data.object as unknown as Obj;
-  if (!object || typeof object !== 'object') throw new Error(`event ${event.id} (${event.type}) has no data.object`);
+/**
+ * Applies one verified event, once per event id. The event is a notification: the tenant's current
+ * subscription is re-read from Stripe and its state decides (domain/billing.ts), so delivery order
+ * and duplicates do not change the outcome. Exported for tests and for replaying stored events.
+ */
+export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stripe.Event, now: Date): Promise<EventResult> {
+  const { id, type, created, subject } = subjectOf(event);
+  if (subject.kind === 'ignored') return { outcome: 'ignored_type' };
   // One record per event id, written in the same transaction as the event's effect: the dedupe.
-  const eventRef = db.collection(COLLECTIONS.stripeEvents).doc(event.id);
-  const tenantId = await findTenantId(db, event.type, object);
-  const record = (tx: Transaction, result: EventResult) =>
-    tx.create(eventRef, { type: event.type, created: event.created, receivedAt: now, ...result });
+  const eventRef = db.collection(COLLECTIONS.stripeEvents).doc(id);
+  const tenantId = await findTenantId(db, subject);
+  const about = subject.kind === 'subscription' ? { subscriptionId: subject.subscriptionId } : subject.kind === 'checkout' ? { sessionId: subject.sessionId } : {};
 
   return db.runTransaction(async (tx) => {
     const [seen, tenant] = await tx.getAll(eventRef, ...(tenantId ? [refs(db).tenant(tenantId)] : []));
     if (seen.exists) return { outcome: 'duplicate', tenantId: seen.get('tenantId') ?? undefined } satisfies EventResult;
-    if (!tenantId || !tenant?.exists) {
-      logger.warn('stripeWebhook: no tenant for event', { eventId: event.id, type: event.type, tenantId });
-      const result: EventResult = { outcome: 'unknown_tenant', ...(tenantId ? { tenantId } : {}) };
-      record(tx, result);
+    const record = (result: EventResult) => {
+      tx.create(eventRef, { type, created, receivedAt: now, ...about, ...result });
       return result;
+    };
+    if (!tenantId || !tenant?.exists) {
+      logger.warn('stripeWebhook: no tenant for event', { eventId: id, type, tenantId });
+      return record({ outcome: 'unknown_tenant', ...(tenantId ? { tenantId } : {}) });
     }
-    const result = event.type === 'customer.subscription.trial_will_end' ? await remind(tx, tenant) : applyToTenant(tx, db, tenant, event, object, now);
-    record(tx, result);
-    return result;
-  });
-}
+    const current = tenant.get('stripeSubscriptionId') as string | null | undefined;
+    const ours = { tenantId: tenant.id };
+    if (subject.kind === 'no_subscription') return record({ outcome: 'no_subscription', ...ours });
 
-/** Stripe's trial_will_end queues the same reminder document as the remindEndingTrials sweep: one mail. */
-async function remind(tx: Transaction, tenant: DocumentSnapshot): Promise<EventResult> {
-  const trialEndsAt = tenant.get('trialEndsAt');
-  const ms = typeof trialEndsAt?.toMillis === 'function' ? trialEndsAt.toMillis() : 0;
-  const mail = await tx.get(reminderRef(tenant.ref.firestore, tenant.id, ms));
-  const outcome = queueReminderInTransaction(tx, tenant, mail, ms);
-  return outcome === 'queued' ? { outcome: 'reminder_queued', tenantId: tenant.id } : { outcome: 'no_change', tenantId: tenant.id, detail: outcome };
-}
+    let tenantFields: Record<string, unknown> | undefined;
+    if (subject.kind === 'checkout') {
+      // Only the tenant's own customer can complete a checkout for it; a session naming another tenant changes nothing.
+      const own = tenant.get('stripeCustomerId') as string | null | undefined;
+      if (!own || subject.customerId !== own) {
+        logger.warn('stripeWebhook: checkout for a tenant by another customer', { eventId: id, tenantId: tenant.id, customer: subject.customerId });
+        return record({ outcome: 'foreign_checkout', ...ours, detail: `customer ${subject.customerId ?? 'none'} is not the tenant's (${own ?? 'none'})` });
+      }
+      // A webhook fills a missing subscription id, never replaces one: a second subscription is not adopted here.
+      if (current && subject.subscriptionId && subject.subscriptionId !== current) {
+        return record({ outcome: 'other_subscription', ...ours, detail: `session subscription ${subject.subscriptionId}; the tenant's is ${current}` });
+      }
+      if (!current && subject.subscriptionId) tenantFields = { stripeSubscriptionId: subject.subscriptionId };
+    } else if (subject.subscriptionId !== current) {
+      return record({ outcome: 'other_subscription', ...ours, detail: `${subject.subscriptionId} is not the tenant's current subscription (${current ?? 'none'})` });
+    }
 
-/** A billing-state event: dropped when older than what was applied last, else mapped to a lifecycle event. */
-function applyToTenant(tx: Transaction, db: Firestore, tenant: DocumentSnapshot, event: Stripe.Event, object: Obj, now: Date): EventResult {
-  const tenantId = tenant.id;
-  const last = Number(tenant.get('lastStripeEventCreated') ?? 0);
-  if (event.created < last) return { outcome: 'stale', tenantId, detail: `created ${event.created} < last applied ${last}` };
-  const status = tenant.get('status') as TenantStatus;
-  const { lifecycleEvent, trialEndsAt, links } = decide(event, object, tenant, now);
-  const attempts = Number(object.attempt_count);
-  const failedPaymentRetries = event.type === 'invoice.payment_failed' && attempts > 1 ? attempts - 1 : undefined;
-  const tenantFields = { ...links, lastStripeEventCreated: event.created };
-  if (lifecycleEvent && isAllowed(status, lifecycleEvent)) {
-    const done = transitionInTransaction(tx, db, tenant, lifecycleEvent, {
-      actor: `stripe:${event.id}`,
+    // A setup-mode checkout (a card for the tenant's subscription) names none: the tenant's current one is re-read.
+    const subscriptionId = (tenantFields?.stripeSubscriptionId as string | undefined) ?? current;
+    if (!subscriptionId) return record({ outcome: 'no_subscription', ...ours });
+    let remind: (() => string) | undefined;
+    const synced = await syncTenantInTransaction(tx, db, stripe, tenant, subscriptionId, {
+      actor: `stripe:${id}`,
       now,
-      stripeEventId: event.id,
-      eventCreated: event.created,
-      trialEndsAt,
-      failedPaymentRetries,
+      stripeEventId: id,
       tenantFields,
+      beforeWrites: async (decision, subscription) => {
+        // Stripe's trial_will_end queues the same reminder as the remindEndingTrials sweep, while Stripe still trials to the tenant's end.
+        if (type !== 'customer.subscription.trial_will_end' || decision.event || subscription.status !== 'trialing') return;
+        const trialEndsAtMs = (tenant.get('trialEndsAt') as Timestamp | null)?.toMillis() ?? 0;
+        const mail = await tx.get(reminderRef(db, tenant.id, trialEndsAtMs));
+        remind = () => queueReminderInTransaction(tx, tenant, mail, trialEndsAtMs);
+      },
     });
-    return { outcome: 'applied', tenantId, transition: { from: done.from, to: done.to }, detail: lifecycleEvent };
-  }
-  // Still the newest word on this tenant's billing: older events arriving later are dropped.
-  tx.update(tenant.ref, { ...tenantFields, updatedAt: now });
-  return lifecycleEvent
-    ? { outcome: 'not_applicable', tenantId, detail: `'${lifecycleEvent}' does not apply in status '${status}'` }
-    : { outcome: 'no_change', tenantId };
-}
-
-function decide(event: Stripe.Event, object: Obj, tenant: DocumentSnapshot, now: Date): { lifecycleEvent?: LifecycleEvent; trialEndsAt?: Date; links?: Obj } {
-  const status = tenant.get('status') as TenantStatus;
-  switch (event.type) {
-    case 'customer.subscription.deleted':
-      return { lifecycleEvent: 'subscription_canceled' };
-    case 'customer.subscription.created':
-    case 'customer.subscription.updated': {
-      const previous = (event.data.previous_attributes ?? {}) as Obj;
-      // An update that changed neither status nor trial (metadata, quantity) must not undo a staff action.
-      if (event.type === 'customer.subscription.updated' && !('status' in previous) && !('trial_end' in previous)) return {};
-      if (object.status === 'trialing') return trialFromStripe(object, tenant, now);
-      return { lifecycleEvent: eventForSubscriptionStatus(String(object.status), status) ?? undefined };
+    const detail = `${synced.decision.rule} (Stripe ${synced.stripeStatus})`;
+    if (remind) {
+      const reminded = remind();
+      if (reminded === 'queued') return record({ outcome: 'reminder_queued', ...ours, detail });
     }
-    case 'invoice.paid':
-      return { lifecycleEvent: 'payment_succeeded' };
-    case 'invoice.payment_failed':
-      return { lifecycleEvent: eventForFailedInvoice(Number(object.attempt_count ?? 1)) };
-    case 'checkout.session.completed': {
-      const links: Obj = {};
-      const customer = idOf(object.customer);
-      const subscription = idOf(object.subscription);
-      if (customer) links.stripeCustomerId = customer;
-      if (subscription) links.stripeSubscriptionId = subscription;
-      if (object.payment_status !== 'paid') return { links };
-      return { links, lifecycleEvent: status === 'cancelled' ? 'reactivated' : 'payment_succeeded' };
-    }
-    default:
-      return {};
-  }
+    return record({ outcome: synced.outcome, ...ours, detail, ...(synced.transition ? { transition: synced.transition } : {}) });
+  }, CONTENDED);
 }
 
-/** A trialing subscription whose trial end differs from ours (extended in Stripe): extend ours to match. */
-function trialFromStripe(subscription: Obj, tenant: DocumentSnapshot, now: Date): { lifecycleEvent?: LifecycleEvent; trialEndsAt?: Date } {
-  const trialEnd = Number(subscription.trial_end ?? 0) * 1000;
-  const ours = tenant.get('trialEndsAt');
-  const oursSeconds = typeof ours?.toMillis === 'function' ? Math.floor(ours.toMillis() / 1000) * 1000 : null;
-  if (!trialEnd || trialEnd <= now.getTime() || trialEnd === oursSeconds) return {};
-  return { lifecycleEvent: 'extend_trial', trialEndsAt: new Date(trialEnd) };
-}
+/** Deliveries for one tenant contend on its document; each retry re-reads Stripe, so more attempts only cost time. */
+const CONTENDED = { maxAttempts: 20 };
 
-/** The tenant id from Stripe's metadata (set by the provisioning saga), else the tenant holding the customer id. */
-async function findTenantId(db: Firestore, type: HandledType, object: Obj): Promise<string | undefined> {
-  let fromMetadata: string | undefined;
-  if (type.startsWith('invoice.')) {
-    const parent = object.parent as { subscription_details?: Obj } | null | undefined;
-    fromMetadata =
-      metaTenant(parent?.subscription_details) ??
-      metaTenant(object.subscription_details) ??
-      metaTenant((object.lines as { data?: Obj[] } | undefined)?.data?.[0]) ??
-      metaTenant(object);
-  } else if (type === 'checkout.session.completed') {
-    fromMetadata = (typeof object.client_reference_id === 'string' && object.client_reference_id) || metaTenant(object);
-  } else {
-    fromMetadata = metaTenant(object);
-  }
+/** The tenant named by the event (metadata set by the provisioning saga, or the checkout's reference), else the one holding the customer. */
+async function findTenantId(db: Firestore, subject: Exclude<EventSubject, { kind: 'ignored' }>): Promise<string | undefined> {
+  const hint = 'tenantHint' in subject ? subject.tenantHint : null;
   // Only ids this product makes: anything else (a path, say) is not ours.
-  if (fromMetadata) return TENANT_ID.test(fromMetadata) ? fromMetadata : undefined;
-  const customer = idOf(object.customer);
-  if (!customer) return undefined;
-  const holders = await db.collection(COLLECTIONS.tenants).where('stripeCustomerId', '==', customer).limit(2).get();
-  if (holders.size > 1) throw new Error(`Stripe customer ${customer} is linked to more than one tenant`);
+  if (hint) return TENANT_ID.test(hint) ? hint : undefined;
+  if (!subject.customerId) return undefined;
+  const holders = await db.collection(COLLECTIONS.tenants).where('stripeCustomerId', '==', subject.customerId).limit(2).get();
+  if (holders.size > 1) throw new Error(`Stripe customer ${subject.customerId} is linked to more than one tenant`);
   return holders.docs[0]?.id;
 }

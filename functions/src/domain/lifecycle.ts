@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DomainError } from './errors';
-import { MAX_TRIAL_AHEAD_DAYS } from './provisioning';
+import { MAX_TRIAL_AHEAD_DAYS } from './plans';
 import type { PlatformRole, TenantStatus } from './status';
 
 export const LIFECYCLE_EVENTS = [
@@ -46,7 +46,10 @@ export type Effect =
   | { type: 'startPastDue' }
   | { type: 'clearPastDue' }
   /** `trialEndsAt` from the request (a staff extension, or Stripe's trial_end). */
-  | { type: 'setTrialEndsAt' };
+  | { type: 'setTrialEndsAt' }
+  /** A staff suspension is a hold: billing events cannot lift it, only a staff `activate`. */
+  | { type: 'placeStaffHold' }
+  | { type: 'liftStaffHold' };
 
 interface Rule {
   from: readonly TenantStatus[];
@@ -65,14 +68,15 @@ export const LIFECYCLE: Record<LifecycleEvent, Rule> = {
   go_live_reached: { from: ['trial'], to: 'active', effects: () => paid },
   grace_period_ended: { from: ['past_due'], to: 'suspended' },
   payment_succeeded: { from: ['trial', 'trial_expired', 'past_due', 'suspended'], to: 'active', effects: () => paid },
+  // Not from trial_expired: an expired trial stays write-blocked until it is paid (domain/billing.ts).
   payment_failed: {
-    from: ['trial', 'trial_expired', 'active'],
+    from: ['trial', 'active'],
     to: 'past_due',
     effects: () => [{ type: 'setFailedPaymentRetries', value: 0 }, { type: 'startPastDue' }],
   },
   // A failed retry blocks writes (CONTRACT.md). Arriving without the first failure (lost or stale), it still counts one.
   payment_retry_failed: {
-    from: ['trial', 'trial_expired', 'active', 'past_due'],
+    from: ['trial', 'active', 'past_due'],
     to: 'past_due',
     effects: (from) => (from === 'past_due' ? [{ type: 'countFailedRetry' }] : [{ type: 'countFailedRetry' }, { type: 'startPastDue' }]),
   },
@@ -80,8 +84,12 @@ export const LIFECYCLE: Record<LifecycleEvent, Rule> = {
   subscription_canceled: { from: LIVE, to: 'cancelled' },
   reactivated: { from: ['suspended', 'cancelled'], to: 'active', effects: () => paid },
   extend_trial: { from: ['trial', 'trial_expired'], to: 'trial', effects: () => [{ type: 'setTrialEndsAt' }] },
-  activate: { from: ['trial', 'trial_expired', 'past_due', 'suspended', 'cancelled'], to: 'active', effects: () => paid },
-  suspend: { from: ['trial', 'trial_expired', 'active', 'past_due'], to: 'suspended' },
+  activate: {
+    from: ['trial', 'trial_expired', 'past_due', 'suspended', 'cancelled'],
+    to: 'active',
+    effects: () => [...paid, { type: 'liftStaffHold' }],
+  },
+  suspend: { from: ['trial', 'trial_expired', 'active', 'past_due'], to: 'suspended', effects: () => [{ type: 'placeStaffHold' }] },
   cancel: { from: LIVE, to: 'cancelled' },
   // The saga's ready step opens a tenant; a rollback can only ever close one that never opened.
   opened_trial: { from: ['provisioning'], to: 'trial' },
@@ -94,13 +102,23 @@ export function openingEvent(trialEndsAt: Date | null): LifecycleEvent {
   return trialEndsAt ? 'opened_trial' : 'opened_active';
 }
 
-export function isAllowed(status: TenantStatus, event: LifecycleEvent): boolean {
-  return LIFECYCLE[event].from.includes(status);
+/** What may still happen to a tenant under a staff hold: staff lift it or end the tenant; a cancelled subscription ends it. */
+export const EVENTS_UNDER_STAFF_HOLD: readonly LifecycleEvent[] = ['activate', 'cancel', 'subscription_canceled'];
+
+export function isAllowed(status: TenantStatus, event: LifecycleEvent, staffHold = false): boolean {
+  return LIFECYCLE[event].from.includes(status) && (!staffHold || EVENTS_UNDER_STAFF_HOLD.includes(event));
 }
 
 /** The one transition function. Refuses what the table does not allow, naming status and event. */
-export function transition(status: TenantStatus, event: LifecycleEvent): { to: TenantStatus; effects: Effect[] } {
+export function transition(status: TenantStatus, event: LifecycleEvent, staffHold = false): { to: TenantStatus; effects: Effect[] } {
   const rule = LIFECYCLE[event];
+  if (staffHold && !EVENTS_UNDER_STAFF_HOLD.includes(event)) {
+    throw new DomainError(
+      'failed-precondition',
+      `The tenant is held by a staff suspension: '${event}' cannot lift it (only ${EVENTS_UNDER_STAFF_HOLD.join(', ')})`,
+      { status, event, reason: 'staff-hold' },
+    );
+  }
   if (!rule.from.includes(status)) {
     const allowed = (LIFECYCLE_EVENTS as readonly LifecycleEvent[]).filter((e) => isAllowed(status, e));
     throw new DomainError(
@@ -118,6 +136,11 @@ export const TRIAL_REMINDER_DAYS = 3;
 /** How long a tenant stays past_due (writes allowed until the first failed retry) before it is suspended. */
 export const PAST_DUE_GRACE_DAYS = 14;
 export const DAY_MS = 86_400_000;
+/**
+ * A trial with a Stripe subscription ends when Stripe says (paused, or converted and paid: the webhook).
+ * expireTrials is the backstop for events that never came, this long after the trial's end.
+ */
+export const STRIPE_TRIAL_END_GRACE_DAYS = 1;
 
 /** Deterministic mail ids: a re-run or a duplicate writes the same document; a new trial end gets a new one. */
 export const mailIds = {
@@ -137,11 +160,16 @@ export const STAFF_ACTION_ROLES: Record<StaffAction, readonly PlatformRole[]> = 
   cancel: ['super_admin'],
 };
 
+/** A staff cancel ends the subscription now, or lets it run to the end of the period already paid for. */
+export const CANCEL_WHEN = ['now', 'period_end'] as const;
+export type CancelWhen = (typeof CANCEL_WHEN)[number];
+
 export const StaffActionSchema = z
   .object({
     tenantId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a tenant id (letters, digits, _ and -)'),
     action: z.enum(STAFF_ACTIONS, { message: `one of ${STAFF_ACTIONS.join(', ')}` }),
     trialEndsAt: z.coerce.date({ message: 'a date (ISO 8601)' }).optional(),
+    when: z.enum(CANCEL_WHEN, { message: `one of ${CANCEL_WHEN.join(', ')}` }).optional(),
     reason: z.string().trim().min(3, 'at least 3 characters: say why, for the history').max(500, 'at most 500 characters'),
   })
   .strict()
@@ -150,6 +178,9 @@ export const StaffActionSchema = z
       ctx.addIssue({ code: 'custom', path: ['trialEndsAt'], message: 'is required to extend a trial' });
     if (input.action !== 'extend_trial' && input.trialEndsAt)
       ctx.addIssue({ code: 'custom', path: ['trialEndsAt'], message: 'is only for extend_trial' });
+    if (input.action === 'cancel' && !input.when)
+      ctx.addIssue({ code: 'custom', path: ['when'], message: `is required to cancel: ${CANCEL_WHEN.join(' or ')}` });
+    if (input.action !== 'cancel' && input.when) ctx.addIssue({ code: 'custom', path: ['when'], message: 'is only for cancel' });
   });
 export type StaffActionInput = z.output<typeof StaffActionSchema>;
 
@@ -169,36 +200,4 @@ export function requireStaffRole(role: unknown, action: StaffAction): PlatformRo
     throw new DomainError('permission-denied', `Only platform ${allowed.join(' or ')} staff can ${action.replace('_', ' ')} a tenant`);
   }
   return role as PlatformRole;
-}
-
-// Stripe → our lifecycle
-export const STRIPE_SUBSCRIPTION_STATUSES = ['trialing', 'active', 'past_due', 'unpaid', 'canceled', 'incomplete', 'incomplete_expired', 'paused'] as const;
-export type StripeSubscriptionStatus = (typeof STRIPE_SUBSCRIPTION_STATUSES)[number];
-
-/**
- * The event a subscription status means for the tenant, or null where it means no change:
- * `trialing` is handled by its trial end (extend_trial), `incomplete` waits for the first payment,
- * and `paused` is Stripe's "trial ended without a payment method".
- */
-export function eventForSubscriptionStatus(status: string, current: TenantStatus): LifecycleEvent | null {
-  switch (status) {
-    case 'active':
-      return current === 'cancelled' ? 'reactivated' : 'payment_succeeded';
-    case 'past_due':
-      return 'payment_failed';
-    case 'unpaid':
-      return 'retries_exhausted';
-    case 'canceled':
-    case 'incomplete_expired':
-      return 'subscription_canceled';
-    case 'paused':
-      return 'trial_ended';
-    default:
-      return null;
-  }
-}
-
-/** invoice.payment_failed: the first attempt makes the tenant past_due; each automatic retry that fails counts. */
-export function eventForFailedInvoice(attemptCount: number): LifecycleEvent {
-  return attemptCount > 1 ? 'payment_retry_failed' : 'payment_failed';
 }

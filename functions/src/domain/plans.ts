@@ -12,5 +12,9 @@ export const SELF_SERVE_PLAN_IDS = PLAN_IDS.filter((id) => PLANS[id].selfServe);
 
 export const MAX_SEAT_CAP = 10_000;
 
-/** Where a person gets more seats or changes plan: every seat-limit message points there. */
-export const BILLING_PATH = '/app/billing';
+/** Where a person gets more seats or changes plan (the workspace's billing page): every seat-limit message points there. */
+export const billingPath = (tenantKey: string) => `/app/${encodeURIComponent(tenantKey)}/billing`;
+/** Stripe refuses a subscription trial_end more than two years ahead. (Here, not in provisioning.ts, so the web app can import it.) */
+export const MAX_TRIAL_AHEAD_DAYS = 730;
+/** Sales tenants are billed by invoice; unless the contract says otherwise, each is due this many days after it is sent. */
+export const DEFAULT_DAYS_UNTIL_DUE = 30;

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { StaffReasonSchema, tenantSearchFields } from './console';
 import { DomainError } from './errors';
-import { MAX_SEAT_CAP, PLANS, PLAN_IDS, type PlanId } from './plans';
+import { DEFAULT_DAYS_UNTIL_DUE, MAX_SEAT_CAP, MAX_TRIAL_AHEAD_DAYS, PLANS, PLAN_IDS, type PlanId } from './plans';
 import type { JobStatus, TenantSource, TenantStatus } from './status';
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
 const SLUG_MAX = 40;
-/** Stripe refuses a subscription trial_end more than two years ahead. */
-export const MAX_TRIAL_AHEAD_DAYS = 730;
+export { MAX_TRIAL_AHEAD_DAYS } from './plans';
 /** Subdomains the product itself needs; a tenant can never hold them. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
   'admin', 'api', 'app', 'auth', 'billing', 'docs', 'help', 'login', 'mail', 'signup', 'status', 'support', 'www',
@@ -27,6 +27,13 @@ export const IdempotencyKeySchema = z
 export const CompanyNameSchema = z.string().trim().min(2, 'at least 2 characters').max(100, 'at most 100 characters');
 export const PersonNameSchema = z.string().trim().min(1, 'is required').max(100, 'at most 100 characters');
 export const PlanIdSchema = z.enum(PLAN_IDS, { message: `one of ${PLAN_IDS.join(', ')}` });
+/** Payment terms of a sales contract: Stripe's days_until_due on every invoice it sends. */
+export const DaysUntilDueSchema = z
+  .number({ message: 'a whole number of days' })
+  .int('a whole number of days')
+  .min(1, 'at least 1 day')
+  .max(365, 'at most 365 days');
+
 export const SeatCapSchema = z
   .number({ message: 'a whole number' })
   .int('a whole number')
@@ -52,7 +59,10 @@ export const ProvisioningRequestSchema = z
     seatCap: SeatCapSchema.optional(),
     trialEndsAt: z.date().optional(),
     goLiveAt: z.date().optional(),
+    daysUntilDue: DaysUntilDueSchema.optional(),
     requestedBy: z.string().min(1).max(128),
+    /** Why this attempt was started, when staff retry a failed provisioning: lands in the tenant's history. */
+    reason: z.string().trim().min(3).max(500).optional(),
   })
   .strict()
   .superRefine((request, ctx) => {
@@ -63,6 +73,8 @@ export const ProvisioningRequestSchema = z
         ctx.addIssue({ code: 'custom', path: ['seatCap'], message: 'is set by the plan for self-serve signups' });
       if (request.goLiveAt !== undefined)
         ctx.addIssue({ code: 'custom', path: ['goLiveAt'], message: 'is only for sales-assisted tenants' });
+      if (request.daysUntilDue !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['daysUntilDue'], message: 'is only for sales-assisted tenants (billed by invoice)' });
     } else if (request.trialEndsAt !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['trialEndsAt'], message: 'sales tenants use goLiveAt' });
     }
@@ -71,7 +83,11 @@ export type ProvisioningRequest = z.output<typeof ProvisioningRequestSchema>;
 
 /** Platform staff finish the undo of a job whose compensation failed (`finishProvisioningRollback`). */
 export const FinishRollbackSchema = z
-  .object({ jobId: z.string().regex(/^job_[0-9a-f]{40}$/, "a provisioning job id ('job_' and 40 hex digits, as on the job document)") })
+  .object({
+    jobId: z.string().regex(/^job_[0-9a-f]{40}$/, "a provisioning job id ('job_' and 40 hex digits, as on the job document)"),
+    /** Why staff finish it: kept on the job with the action (the admin console always sends one). */
+    reason: StaffReasonSchema.optional(),
+  })
   .strict();
 
 /** What a caller gets back, the first time and on every replay of the same key. */
@@ -97,6 +113,8 @@ export function fingerprintOf(request: ProvisioningRequest): string {
     seatCap: request.seatCap ?? null,
     trialEndsAt: request.trialEndsAt?.toISOString() ?? null,
     goLiveAt: request.goLiveAt?.toISOString() ?? null,
+    // Only when given, so the fingerprints of jobs stored before it existed still match their replays.
+    ...(request.daysUntilDue !== undefined ? { daysUntilDue: request.daysUntilDue } : {}),
   };
   return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
 }
@@ -150,6 +168,8 @@ export interface NewTenant {
   seats: { members: number; pendingInvites: number };
   trialEndsAt: Date | null;
   goLiveAt: Date | null;
+  /** Sales tenants are billed by invoice (Stripe send_invoice) due this many days after it is sent; null for card billing. */
+  daysUntilDue: number | null;
   ownerUid: string;
   /** A copy of the owner's Auth `emailVerified`, refreshed when the tenant opens and by `syncEmailVerified`. */
   ownerEmailVerified: boolean;
@@ -159,6 +179,9 @@ export interface NewTenant {
   billingEmail: string;
   failedPaymentRetries: number;
   provisioningJobId: string;
+  /** For the admin console's tenants table (domain/console.ts); kept in step with `name` by indexTenantName. */
+  searchKeys: string[];
+  nameSort: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -216,6 +239,8 @@ export interface StepInputs {
   ownerUid: string;
   ownerName: string;
   trialEndsAt: Date | null;
+  /** Sales tenants are billed by invoice, due this many days after it is sent; null for card billing. Absent on jobs made before it. */
+  daysUntilDue?: number | null;
   ownerSetsPassword: boolean;
 }
 
@@ -236,6 +261,7 @@ export function planTenant(
     pendingInviteLimit: PLANS[request.plan].pendingInviteLimit,
     // The owner's membership, created in the same transaction, is the first seat.
     seats: { members: 1, pendingInvites: 0 },
+    daysUntilDue: request.source === 'sales' ? request.daysUntilDue ?? DEFAULT_DAYS_UNTIL_DUE : null,
     ownerUid: owner.uid,
     ownerEmailVerified: owner.emailVerified,
     source: request.source,
@@ -244,6 +270,7 @@ export function planTenant(
     billingEmail: owner.email,
     failedPaymentRetries: 0,
     provisioningJobId: ids.jobId,
+    ...tenantSearchFields(request.companyName, ids.slug),
     createdAt: now,
     updatedAt: now,
   };
@@ -254,6 +281,7 @@ export function planTenant(
     ownerUid: owner.uid,
     ownerName: owner.displayName,
     trialEndsAt: terms.trialEndsAt,
+    daysUntilDue: tenant.daysUntilDue,
     ownerSetsPassword: owner.setsPassword,
   };
   const result: ProvisioningResult = { tenantId: ids.tenantId, status: tenant.status, jobId: ids.jobId };
@@ -262,10 +290,12 @@ export function planTenant(
     slug: { tenantId: ids.tenantId, createdAt: now },
     // The job id lets the owner follow the setup: the tenant itself is unreadable until it opens.
     owner: { uid: owner.uid, role: 'owner' as const, email: owner.email, displayName: owner.displayName, joinedAt: now, provisioningJobId: ids.jobId },
-    history: { from: null, to: tenant.status, cause: 'provisioned', actor: request.requestedBy, at: now },
+    history: { from: null, to: tenant.status, cause: 'provisioned', actor: request.requestedBy, at: now, ...(request.reason ? { reason: request.reason } : {}) },
     job: {
       idempotencyKey: request.idempotencyKey,
       fingerprint: fingerprintOf(request),
+      // What was asked for, so staff can start a clean attempt of it later (retryProvisioning).
+      request: storedRequest(request),
       source: request.source,
       requestedBy: request.requestedBy,
       createdAt: now,
@@ -273,6 +303,13 @@ export function planTenant(
     },
     result,
   };
+}
+
+/** The request as the job keeps it: without the per-attempt reason or unset fields (Firestore refuses undefined). */
+export function storedRequest(request: ProvisioningRequest): Record<string, unknown> {
+  const { reason: _perAttempt, owner, ...asked } = request;
+  const defined = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  return { ...defined(asked), owner: defined(owner) };
 }
 
 /** The job fields that start an attempt of the saga (the first, or a clean one after a rollback). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CompanyNameSchema, IdempotencyKeySchema, PersonNameSchema, PlanIdSchema, SeatCapSchema, SlugSchema, type ProvisioningRequest } from './provisioning';
+import { CompanyNameSchema, DaysUntilDueSchema, IdempotencyKeySchema, PersonNameSchema, PlanIdSchema, SeatCapSchema, SlugSchema, type ProvisioningRequest } from './provisioning';
 import { PLANS, SELF_SERVE_PLAN_IDS } from './plans';
 
 /** What a person types into the self-serve signup form. */
@@ -45,6 +45,7 @@ export const SalesProvisioningSchema = z
     plan: PlanIdSchema,
     seatCap: SeatCapSchema.optional(),
     goLiveAt: IsoDateSchema.optional(),
+    daysUntilDue: DaysUntilDueSchema.optional(),
     admin: z.object({ email: z.email('a valid email address').toLowerCase(), displayName: PersonNameSchema }).strict(),
     subdomain: SlugSchema.optional(),
   })
@@ -61,6 +62,7 @@ export function salesRequest(input: SalesProvisioningInput, staffUid: string): P
     plan: input.plan,
     ...(input.seatCap !== undefined ? { seatCap: input.seatCap } : {}),
     ...(input.goLiveAt ? { goLiveAt: input.goLiveAt } : {}),
+    ...(input.daysUntilDue !== undefined ? { daysUntilDue: input.daysUntilDue } : {}),
     requestedBy: staffUid,
   };
 }

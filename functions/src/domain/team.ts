@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { DomainError } from './errors';
 import { escapeHtml, type OutgoingMail } from './mail';
-import { BILLING_PATH, PLANS, type PlanId } from './plans';
+import { PLANS, type PlanId } from './plans';
 import { ASSIGNABLE_ROLES, roleRank, STATUS_ACCESS, statusAllowsWrite } from './policy';
 import { TENANT_ROLES, type TenantRole, type TenantStatus } from './status';
 
@@ -100,26 +100,29 @@ export const TEAM_ACTION_GATES = {
 } as const satisfies Record<string, TeamGate>;
 export type TeamAction = keyof typeof TEAM_ACTION_GATES;
 
-const REMEDY: Partial<Record<TenantStatus, string>> = {
-  provisioning: 'it is still being set up; try again in a minute',
-  trial_expired: `the trial has ended: choose a plan on the billing page (${BILLING_PATH})`,
-  past_due: `a payment has failed: update the card on the billing page (${BILLING_PATH})`,
-  suspended: `the account is suspended: the owner can settle it on the billing page (${BILLING_PATH})`,
-  cancelled: `the subscription is cancelled: the owner can reactivate it on the billing page (${BILLING_PATH})`,
-  failed: 'it was never set up (provisioning failed)',
+const REMEDY: Partial<Record<TenantStatus, (billing: string) => string>> = {
+  provisioning: () => 'it is still being set up; try again in a minute',
+  trial_expired: (billing) => `the trial has ended: choose a plan on the billing page (${billing})`,
+  past_due: (billing) => `a payment has failed: update the card on the billing page (${billing})`,
+  suspended: (billing) => `the account is suspended: the owner can settle it on the billing page (${billing})`,
+  cancelled: (billing) => `the subscription is cancelled: the owner can reactivate it on the billing page (${billing})`,
+  failed: () => 'it was never set up (provisioning failed)',
 };
 
 export interface TenantState {
   name: string;
   status: TenantStatus;
   failedPaymentRetries: number;
+  /** The tenant's billing page (plans.ts billingPath). */
+  billingPath: string;
 }
 
 export function checkTeamStatus(action: TeamAction, tenant: TenantState): void {
   const gate = TEAM_ACTION_GATES[action];
   const allowed = gate === 'grow' ? statusAllowsWrite(tenant.status, tenant.failedPaymentRetries) : STATUS_ACCESS[tenant.status].read !== 'none';
   if (allowed) return;
-  throw new DomainError('failed-precondition', `${tenant.name} cannot ${describeAction(action)} now: ${REMEDY[tenant.status] ?? `its status is ${tenant.status}`}`, {
+  const remedy = REMEDY[tenant.status]?.(tenant.billingPath) ?? `its status is ${tenant.status}`;
+  throw new DomainError('failed-precondition', `${tenant.name} cannot ${describeAction(action)} now: ${remedy}`, {
     reason: 'tenant-status',
     status: tenant.status,
   });
@@ -243,6 +246,8 @@ export interface SeatLedger {
 
 export interface SeatTerms {
   tenantName: string;
+  /** The tenant's billing page, where seats are added. */
+  billingPath: string;
   plan: PlanId;
   seatCap: number;
   pendingInviteLimit: number;
@@ -261,7 +266,7 @@ function seatDetails(ledger: SeatLedger, terms: SeatTerms, limit: 'seatCap' | 'p
     seatCap: terms.seatCap,
     pendingInviteLimit: terms.pendingInviteLimit,
     plan: terms.plan,
-    billingPath: BILLING_PATH,
+    billingPath: terms.billingPath,
   };
 }
 
@@ -270,7 +275,7 @@ function seatCapReached(ledger: SeatLedger, terms: SeatTerms): DomainError {
     'resource-exhausted',
     `No seat left: all ${plural(terms.seatCap, 'seat')} of your ${planLabel(terms.plan)} plan are taken ` +
       `(${plural(ledger.members, 'member')}, ${plural(ledger.pendingInvites, 'pending invite')}). ` +
-      `Revoke a pending invite or remove a member, or add seats on the billing page (${BILLING_PATH}).`,
+      `Revoke a pending invite or remove a member, or add seats on the billing page (${terms.billingPath}).`,
     seatDetails(ledger, terms, 'seatCap'),
   );
 }
@@ -292,7 +297,7 @@ export function reserveInviteSeat(ledger: SeatLedger, terms: SeatTerms): SeatLed
     throw new DomainError(
       'resource-exhausted',
       `Too many pending invites: your ${planLabel(terms.plan)} plan allows ${terms.pendingInviteLimit} at a time and ${plural(ledger.pendingInvites, 'is', 'are')} waiting. ` +
-        `Revoke invites nobody will accept, or wait until people accept; larger plans allow more (${BILLING_PATH}).`,
+        `Revoke invites nobody will accept, or wait until people accept; larger plans allow more (${terms.billingPath}).`,
       seatDetails(ledger, terms, 'pendingInviteLimit'),
     );
   }

@@ -11,6 +11,8 @@ export const reminderRef = (db: Firestore, tenantId: string, trialEndsAtMs: numb
 export function queueReminderInTransaction(tx: Transaction, tenant: DocumentSnapshot, mail: DocumentSnapshot, trialEndsAtMs: number): 'queued' | string {
   if (!tenant.exists) return 'the tenant does not exist';
   if (tenant.get('status') !== 'trial') return `the tenant is now '${tenant.get('status')}'`;
+  // A sales tenant's trial ends at go-live and is billed by invoice: there is no card to add.
+  if (tenant.get('source') === 'sales') return 'billed by invoice: no payment method to add';
   const current = tenant.get('trialEndsAt');
   if (!(current instanceof Timestamp) || current.toMillis() !== trialEndsAtMs) return 'its trial end has changed';
   if (mail.exists) return 'already reminded';

@@ -1,7 +1,7 @@
 import { Timestamp, type DocumentData, type Firestore, type Query, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
 import { COLLECTIONS, refs } from '../adapters/firestore';
-import { DAY_MS, mailIds, PAST_DUE_GRACE_DAYS, TRIAL_REMINDER_DAYS, type LifecycleEvent } from '../domain/lifecycle';
+import { DAY_MS, mailIds, PAST_DUE_GRACE_DAYS, STRIPE_TRIAL_END_GRACE_DAYS, TRIAL_REMINDER_DAYS, type LifecycleEvent } from '../domain/lifecycle';
 import type { TenantStatus } from '../domain/status';
 import { queueReminderInTransaction, reminderRef } from './reminders';
 import { applyTransition, isRefusal } from './transition';
@@ -32,14 +32,19 @@ const millis = (value: unknown) => (value instanceof Timestamp ? value.toMillis(
 
 /**
  * Trials whose end has passed become `trial_expired`, the conversion mail queued in the same transaction;
- * a sales tenant's trial ends at its go-live date and becomes `active` instead.
+ * a sales tenant's trial ends at its go-live date and becomes `active` instead. A trial with a Stripe
+ * subscription is Stripe's to end (a card may be charged within the hour): the sweep only steps in
+ * STRIPE_TRIAL_END_GRACE_DAYS later, when Stripe's events have not come.
  */
 export async function expireTrials(db: Firestore, now: Date, options: SweepOptions = {}): Promise<SweepReport> {
   const due = tenants(db).where('status', '==', 'trial').where('trialEndsAt', '<=', now).orderBy('trialEndsAt');
   const eventFor = (doc: QueryDocumentSnapshot): LifecycleEvent => (doc.get('source') === 'sales' ? 'go_live_reached' : 'trial_ended');
-  return transitionEach(db, 'expireTrials', due, eventFor, 'trial', now, options, (tenant) =>
-    millis(tenant.trialEndsAt) <= now.getTime() ? null : 'its trial now ends later',
-  );
+  const stripeGraceEnd = now.getTime() - STRIPE_TRIAL_END_GRACE_DAYS * DAY_MS;
+  return transitionEach(db, 'expireTrials', due, eventFor, 'trial', now, options, (tenant) => {
+    if (millis(tenant.trialEndsAt) > now.getTime()) return 'its trial now ends later';
+    if (tenant.stripeSubscriptionId && millis(tenant.trialEndsAt) > stripeGraceEnd) return 'Stripe ends this trial; the sweep waits for its events';
+    return null;
+  });
 }
 
 /** `past_due` tenants past their grace window become `suspended`. */

@@ -14,8 +14,6 @@ export interface TransitionOptions {
   /** A condition besides the status, checked on the transaction's own read (a sweep's deadline); a reason refuses. */
   guard?: (tenant: DocumentData) => string | null;
   stripeEventId?: string;
-  /** Stripe's `event.created` (unix seconds): stored as the tenant's `lastStripeEventCreated`. */
-  eventCreated?: number;
   /** Failed retries as Stripe counts them (invoice attempt_count − 1), for `countFailedRetry`. */
   failedPaymentRetries?: number;
   /** For `setTrialEndsAt` effects. */
@@ -60,7 +58,7 @@ function checkTenant(tenant: DocumentSnapshot, event: LifecycleEvent, options: T
   }
   const refusal = options.guard?.(tenant.data()!);
   if (refusal) throw new DomainError('failed-precondition', `Tenant ${tenant.id}: ${refusal}`, { status, reason: 'guard' });
-  transition(status, event);
+  transition(status, event, tenant.get('staffHold') === true);
 }
 
 /**
@@ -76,7 +74,7 @@ export function transitionInTransaction(
 ): TransitionResult {
   checkTenant(tenant, event, options);
   const from = tenant.get('status') as TenantStatus;
-  const { to, effects } = transition(from, event);
+  const { to, effects } = transition(from, event, tenant.get('staffHold') === true);
   const data = tenant.data()!;
   const { now } = options;
   const update: Record<string, unknown> = { ...options.tenantFields, status: to, statusChangedAt: now, updatedAt: now };
@@ -101,6 +99,12 @@ export function transitionInTransaction(
         if (!options.trialEndsAt) throw new DomainError('invalid-argument', `trialEndsAt: is required for '${event}'`, { field: 'trialEndsAt' });
         update.trialEndsAt = options.trialEndsAt;
         break;
+      case 'placeStaffHold':
+        update.staffHold = true;
+        break;
+      case 'liftStaffHold':
+        update.staffHold = false;
+        break;
       case 'queueMail': {
         const trialEndsAtMs = (data.trialEndsAt as Timestamp | null)?.toMillis() ?? 0;
         const id = mailIds.trialExpired(tenant.id, trialEndsAtMs);
@@ -110,7 +114,6 @@ export function transitionInTransaction(
       }
     }
   }
-  if (options.eventCreated !== undefined) update.lastStripeEventCreated = options.eventCreated;
   tx.update(tenant.ref, update);
   const history = refs(db).newHistoryEntry(tenant.id);
   tx.create(history, {

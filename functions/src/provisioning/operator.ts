@@ -1,5 +1,5 @@
 import type { Auth } from 'firebase-admin/auth';
-import type { Firestore } from 'firebase-admin/firestore';
+import { FieldValue, type Firestore } from 'firebase-admin/firestore';
 import { emailVerifiedOf } from '../adapters/auth';
 import { COLLECTIONS, refs } from '../adapters/firestore';
 import { DomainError } from '../domain/errors';
@@ -13,11 +13,12 @@ import { runProvisioningJob, type SagaDeps, type SagaOptions } from './saga';
  * attempt; an undo that still fails keeps it `failed` with the new `undoErrors`.
  */
 export async function finishProvisioningRollback(deps: SagaDeps, staffUid: string, input: unknown, saga: SagaOptions = {}) {
-  const { jobId } = parseOrThrow(FinishRollbackSchema, input);
+  const { jobId, reason } = parseOrThrow(FinishRollbackSchema, input);
   const outcome = await runProvisioningJob(deps, jobId, { ...saga, finishRollback: true });
   if (outcome === 'missing') throw new DomainError('not-found', `jobId: no provisioning job '${jobId}'`, { field: 'jobId' });
   const job = refs(deps.db).job(jobId);
-  await job.update({ lastOperatorAction: { action: 'finishProvisioningRollback', by: staffUid, at: new Date(), outcome } });
+  const action = { action: 'finishProvisioningRollback', by: staffUid, at: new Date(), outcome, ...(reason ? { reason } : {}) };
+  await job.update({ lastOperatorAction: action, operatorActions: FieldValue.arrayUnion(action) });
   const undoErrors = ((await job.get()).get('undoErrors') ?? []) as { step: string; message: string }[];
   return { jobId, status: outcome, undoErrors };
 }

@@ -71,6 +71,24 @@ interface Failure {
   message: string;
 }
 
+/**
+ * One try of a step or of an undo, appended to the job's `timeline` as it ends (kept across attempts),
+ * so the admin console can draw every try, failure and undo of every attempt from the job alone.
+ */
+export interface TimelineEntry {
+  attempt: number;
+  /** The attempt's tenant: a clean attempt after a rollback provisions a new one. */
+  tenantId: string;
+  kind: 'step' | 'undo';
+  step: string;
+  /** 1 for the first try of this step by this worker, 2 for its first retry, ... */
+  try: number;
+  startedAt: Timestamp;
+  ms: number;
+  ok: boolean;
+  error?: string;
+}
+
 interface JobDoc {
   status: JobStatus;
   attempt: number;
@@ -135,13 +153,21 @@ async function runSteps(ctx: StepContext, job: JobDoc, opts: Options, lease: Lea
   let announced: string | null = null;
   for (const [i, step] of pending.entries()) {
     const startedAt = opts.now();
-    if (announced !== step.name) await lease.renew({ inFlightStep: step.name }, opts.now());
+    if (announced !== step.name) await lease.renew({ inFlightStep: step.name, inFlightSince: startedAt }, opts.now());
     try {
-      const output = await runWithRetries(step, ctx, opts, lease);
+      const { result: output, ended } = await runWithRetries(step, ctx, opts, lease);
       ctx.outputs[step.name] = output;
       const entry: CompletedStep = { name: step.name, output, startedAt: Timestamp.fromDate(startedAt), ms: Date.now() - startedAt.getTime() };
       announced = pending[i + 1]?.name ?? null;
-      await lease.renew({ completedSteps: FieldValue.arrayUnion(entry), inFlightStep: announced }, opts.now());
+      await lease.renew(
+        {
+          completedSteps: FieldValue.arrayUnion(entry),
+          timeline: FieldValue.arrayUnion(timelineEntry(ctx, 'step', step.name, ended)),
+          inFlightStep: announced,
+          inFlightSince: announced ? opts.now() : null,
+        },
+        opts.now(),
+      );
     } catch (error) {
       if (error instanceof WorkerCrash || error instanceof LostLease) throw error;
       const failure = { step: step.name, message: messageOf(error) };
@@ -155,7 +181,7 @@ async function runSteps(ctx: StepContext, job: JobDoc, opts: Options, lease: Lea
       return compensate(ctx, { ...job, inFlightStep: step.name }, opts, lease, failure);
     }
   }
-  await lease.release({ status: 'completed', error: null, inFlightStep: null, completedAt: opts.now() }, opts.now());
+  await lease.release({ status: 'completed', error: null, inFlightStep: null, inFlightSince: null, completedAt: opts.now() }, opts.now());
   return 'completed';
 }
 
@@ -171,11 +197,16 @@ async function compensate(ctx: StepContext, job: JobDoc, opts: Options, lease: L
   const undoOne = async (name: string, undo: () => Promise<void>) => {
     if (undone.has(name)) return;
     try {
-      await withRetries(opts, lease, async () => {
-        await injectFault(opts.faults, name, 'undo', lease);
-        return undo();
-      });
-      await lease.renew({ undoneSteps: FieldValue.arrayUnion(name) }, opts.now());
+      const { ended } = await withRetries(
+        opts,
+        lease,
+        async () => {
+          await injectFault(opts.faults, name, 'undo', lease);
+          return undo();
+        },
+        recordFailedTries(lease, opts, ctx, 'undo', name),
+      );
+      await lease.renew({ undoneSteps: FieldValue.arrayUnion(name), timeline: FieldValue.arrayUnion(timelineEntry(ctx, 'undo', name, ended)) }, opts.now());
     } catch (error) {
       if (error instanceof WorkerCrash || error instanceof LostLease) throw error;
       if (error instanceof TenantIsOpen) throw error;
@@ -209,6 +240,7 @@ async function compensate(ctx: StepContext, job: JobDoc, opts: Options, lease: L
       status,
       undoErrors,
       inFlightStep: null,
+      inFlightSince: null,
       completedAt: opts.now(),
       // What an operator (or the client) does next.
       retryAction: undoErrors.length
@@ -253,18 +285,55 @@ async function closeTenant(ctx: StepContext, reason: string): Promise<void> {
   }
 }
 
-/** Transient failures (a Stripe 5xx, a contended write) get a few tries with backoff, undos as much as steps. */
-async function withRetries<T>(opts: Options, lease: Lease, work: () => Promise<T>): Promise<T> {
+/** A try that just ended: its number, when it started, and how. */
+interface EndedTry {
+  try: number;
+  startedAt: Date;
+  ok: boolean;
+  error?: string;
+}
+
+function timelineEntry(ctx: StepContext, kind: TimelineEntry['kind'], step: string, ended: EndedTry): TimelineEntry {
+  return {
+    attempt: ctx.attempt,
+    tenantId: ctx.tenantId,
+    kind,
+    step,
+    try: ended.try,
+    startedAt: Timestamp.fromDate(ended.startedAt),
+    ms: Date.now() - ended.startedAt.getTime(),
+    ok: ended.ok,
+    ...(ended.error ? { error: ended.error } : {}),
+  };
+}
+
+/**
+ * Failed tries are appended to the timeline at once (the worker may die before the next checkpoint);
+ * the successful one rides on the checkpoint that records the step, costing no write.
+ */
+function recordFailedTries(lease: Lease, opts: Options, ctx: StepContext, kind: TimelineEntry['kind'], step: string) {
+  return (ended: EndedTry) => lease.renew({ timeline: FieldValue.arrayUnion(timelineEntry(ctx, kind, step, ended)) }, opts.now());
+}
+
+/**
+ * Transient failures (a Stripe 5xx, a contended write) get a few tries with backoff, undos as much as steps.
+ * Returns the result and the try that made it (a crash or a lost lease ends no try: the worker is gone).
+ */
+async function withRetries<T>(opts: Options, lease: Lease, work: () => Promise<T>, recordFailure?: (ended: EndedTry) => Promise<void>): Promise<{ result: T; ended: EndedTry }> {
   for (let attempt = 1; ; attempt++) {
+    const startedAt = new Date();
     try {
       await lease.ensure(opts.attemptBudgetMs);
       lease.startHeartbeat();
       const result = await work();
       // The heartbeat found another worker on the job: what this attempt did is not ours to record.
       if (lease.lost) throw new LostLease(`lost the lease on the job during ${attempt > 1 ? 'a retried' : 'an'} attempt`);
-      return result;
+      return { result, ended: { try: attempt, startedAt, ok: true } };
     } catch (error) {
-      if (error instanceof WorkerCrash || error instanceof LostLease || error instanceof TenantIsOpen || attempt >= opts.stepAttempts) throw error;
+      if (error instanceof WorkerCrash || error instanceof LostLease || error instanceof TenantIsOpen) throw error;
+      lease.stopHeartbeat();
+      await recordFailure?.({ try: attempt, startedAt, ok: false, error: messageOf(error) });
+      if (attempt >= opts.stepAttempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, opts.backoffMs * 2 ** (attempt - 1)));
     } finally {
       lease.stopHeartbeat();
@@ -273,12 +342,17 @@ async function withRetries<T>(opts: Options, lease: Lease, work: () => Promise<T
 }
 
 function runWithRetries(step: ProvisioningStep, ctx: StepContext, opts: Options, lease: Lease) {
-  return withRetries(opts, lease, async () => {
-    await injectFault(opts.faults, step.name, 'before', lease);
-    const output = await step.run(ctx);
-    await injectFault(opts.faults, step.name, 'after', lease);
-    return output;
-  });
+  return withRetries(
+    opts,
+    lease,
+    async () => {
+      await injectFault(opts.faults, step.name, 'before', lease);
+      const output = await step.run(ctx);
+      await injectFault(opts.faults, step.name, 'after', lease);
+      return output;
+    },
+    recordFailedTries(lease, opts, ctx, 'step', step.name),
+  );
 }
 
 async function injectFault(faults: Fault[], step: string, at: Fault['at'], lease: Lease) {

@@ -6,8 +6,8 @@ import { COLLECTIONS, refs } from '../adapters/firestore';
 import { appUrl, ownerActionLink } from '../adapters/links';
 import { isMissing } from '../adapters/stripe';
 import { openingEvent } from '../domain/lifecycle';
+import { subscriptionTerms } from '../domain/billing';
 import { escapeHtml, type OutgoingMail } from '../domain/mail';
-import { PLANS } from '../domain/plans';
 import type { StepInputs } from '../domain/provisioning';
 import { applyTransition, isRefusal } from '../lifecycle/transition';
 
@@ -43,7 +43,6 @@ export interface ProvisioningStep {
 
 /** Per-attempt keys: a retry of an attempt replays Stripe's first answer, a new attempt starts afresh. */
 const stripeKey = (ctx: StepContext, what: string) => `${ctx.jobId}:a${ctx.attempt}:${what}`;
-const unixSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 export const SAMPLE_RECORD_IDS = ['sample-welcome', 'sample-checklist', 'sample-roadmap'] as const;
 
 /** What every Stripe object the saga makes carries, so an undo can find it without its id. */
@@ -98,10 +97,9 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
     async run(ctx) {
       const subscription = await ctx.stripe.subscriptions.create(
         {
+          // The billing terms (domain/billing.ts): a card-less trial Stripe pauses at its end, or invoices for a sales contract.
+          ...subscriptionTerms({ plan: ctx.inputs.plan, trialEndsAt: ctx.inputs.trialEndsAt, daysUntilDue: ctx.inputs.daysUntilDue ?? null }),
           customer: String(ctx.outputs.createStripeCustomer.customerId),
-          items: [{ price: PLANS[ctx.inputs.plan].stripePriceId }],
-          // No trial where sales activates directly: billing starts now.
-          ...(ctx.inputs.trialEndsAt ? { trial_end: unixSeconds(ctx.inputs.trialEndsAt) } : {}),
           metadata: madeBy(ctx),
         },
         { idempotencyKey: stripeKey(ctx, 'subscription') },

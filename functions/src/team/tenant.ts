@@ -2,7 +2,7 @@ import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestor
 import { refs } from '../adapters/firestore';
 import { DomainError } from '../domain/errors';
 import type { PlanId } from '../domain/plans';
-import { PLANS } from '../domain/plans';
+import { billingPath, PLANS } from '../domain/plans';
 import type { TenantRole, TenantStatus } from '../domain/status';
 import type { Person, SeatLedger, SeatTerms, TenantState } from '../domain/team';
 
@@ -54,6 +54,7 @@ export async function readTeamTenant(
     ownerUid: String(data.ownerUid ?? ''),
     billingEmail: String(data.billingEmail ?? ''),
     tenantName: String(data.name ?? tenantId),
+    billingPath: billingPath(String(data.slug || tenantId)),
     seats,
   };
   const members = new Map(memberSnaps.filter((m) => m.exists).map((m) => [m.id, personOf(m)]));

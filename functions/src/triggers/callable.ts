@@ -2,6 +2,7 @@ import { HttpsError, onCall, type CallableRequest } from 'firebase-functions/v2/
 import { z } from 'zod';
 import { firebase } from '../adapters/firestore';
 import { provisioningDeps, sagaDeps } from './deps';
+import { PROVISIONING_ACTION_ROLES, requirePlatformRole } from '../domain/console';
 import { PLATFORM_ROLES, type PlatformRole } from '../domain/status';
 import { salesRequest, SalesProvisioningSchema } from '../domain/signup';
 import { parseOrThrow } from '../domain/validation';
@@ -50,10 +51,8 @@ export const submitSignup = onCall(async (request) => {
 /** Platform super_admin: { jobId } of a job whose undo failed → runs the undo again; { jobId, status, undoErrors }. */
 export const finishProvisioningRollback = onCall(async (request) => {
   const uid = requireUid(request);
-  if (request.auth?.token.platform !== 'super_admin') {
-    throw new HttpsError('permission-denied', 'Only platform super_admin staff can finish a provisioning rollback');
-  }
   try {
+    requirePlatformRole(request.auth?.token.platform, PROVISIONING_ACTION_ROLES.finishRollback, 'finish a provisioning rollback');
     return await finishRollback(sagaDeps(), uid, request.data);
   } catch (error) {
     throw toHttpsError(error, 'finishProvisioningRollback');

@@ -2,12 +2,13 @@ import { logger } from 'firebase-functions';
 import { HttpsError, onCall } from 'firebase-functions/v2/https';
 import { onSchedule } from 'firebase-functions/v2/scheduler';
 import { firebase } from '../adapters/firestore';
+import { stripeClient } from '../adapters/stripe';
 import { PLATFORM_ROLES, type PlatformRole } from '../domain/status';
 import { changeTenantStatus as changeStatus } from '../lifecycle/staffActions';
 import { expireTrials as expire, remindEndingTrials as remind, suspendPastDue as suspend, type SweepReport } from '../lifecycle/sweeps';
 import { toHttpsError } from './errors';
 
-/** Platform staff change a tenant's status: { tenantId, action, trialEndsAt?, reason } → { tenantId, from, to, historyId }. */
+/** Platform staff change a tenant's status, in Stripe first: { tenantId, action, trialEndsAt?, when?, reason } → { tenantId, from, to, historyId?, cancelAt?, stripe }. */
 export const changeTenantStatus = onCall(async (request) => {
   const uid = request.auth?.uid;
   if (!uid) throw new HttpsError('unauthenticated', 'Sign in first');
@@ -16,7 +17,7 @@ export const changeTenantStatus = onCall(async (request) => {
     throw new HttpsError('permission-denied', 'Only platform staff (super_admin or sales) can change a tenant status');
   }
   try {
-    return await changeStatus(firebase().db, { uid, platformRole }, request.data);
+    return await changeStatus({ db: firebase().db, stripe: () => stripeClient() }, { uid, platformRole }, request.data);
   } catch (error) {
     throw toHttpsError(error, 'changeTenantStatus');
   }

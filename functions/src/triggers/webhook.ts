@@ -1,6 +1,6 @@
 import { onRequest } from 'firebase-functions/v2/https';
 import { firebase } from '../adapters/firestore';
-import { stripeWebhookSecret } from '../adapters/stripe';
+import { stripeClient, stripeWebhookSecret } from '../adapters/stripe';
 import { respondToStripeWebhook } from '../billing/webhook';
 
 /** Stripe's events: verified on the raw body, applied once each; a failure answers 500 so Stripe retries. */
@@ -10,7 +10,7 @@ export const stripeWebhook = onRequest(async (req, res) => {
     return;
   }
   const { status, body } = await respondToStripeWebhook(
-    { db: firebase().db, secret: stripeWebhookSecret() },
+    { db: firebase().db, stripe: () => stripeClient(), secret: stripeWebhookSecret() },
     { rawBody: req.rawBody, signature: req.headers['stripe-signature'] },
   );
   res.status(status).json(body);

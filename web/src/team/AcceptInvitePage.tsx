@@ -3,8 +3,8 @@ import { Timestamp } from 'firebase/firestore';
 import { useEffect, useState } from 'react';
 import { firebase } from '../firebase';
 import { errorMessage, formatDate } from '../format';
-import { Link, navigate } from '../navigation';
-import { useCurrentUser } from '../useCurrentUser';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { useCurrentUser } from '../auth/useCurrentUser';
 import { useSubmitOnce } from '../useSubmitOnce';
 import { team, type InviteDescription } from './callables';
 
@@ -17,8 +17,10 @@ const reasonOf = (error: unknown) => (error as { details?: { reason?: string } }
  * (the invited address, fixed) or sign in, and join. Signed in as the invited address: accept.
  * Signed in as someone else, expired, revoked, accepted: says so and what to do.
  */
-export function AcceptInvitePage({ tenantId, inviteId }: { tenantId: string; inviteId: string }) {
-  const token = new URLSearchParams(window.location.search).get('token') ?? '';
+export function Component() {
+  const { tenantId = '', inviteId = '' } = useParams();
+  const [search] = useSearchParams();
+  const token = search.get('token') ?? '';
   const user = useCurrentUser();
   const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' });
   useEffect(() => {
@@ -32,20 +34,20 @@ export function AcceptInvitePage({ tenantId, inviteId }: { tenantId: string; inv
     };
   }, [tenantId, inviteId, token]);
 
-  if (loaded.state === 'loading' || user === undefined) return <main className="page narrow"><p className="muted">Loading your invite…</p></main>;
+  if (loaded.state === 'loading' || user === undefined) return <div className="page narrow"><p className="muted">Loading your invite…</p></div>;
   if (loaded.state === 'error') {
     return (
-      <main className="page narrow">
+      <div className="page narrow">
         <div className="card" data-invite-state="invalid">
           <h1>This invite link does not work</h1>
           <p className="alert error" role="alert">{loaded.message}</p>
         </div>
-      </main>
+      </div>
     );
   }
   const { invite } = loaded;
   return (
-    <main className="page narrow">
+    <div className="page narrow">
       <div className="card invite" data-invite-state={stateOf(invite, user)}>
         <p className="eyebrow">Invitation</p>
         <h1>{invite.status === 'pending' ? `Join ${invite.tenantName}` : `Invitation to ${invite.tenantName}`}</h1>
@@ -55,7 +57,7 @@ export function AcceptInvitePage({ tenantId, inviteId }: { tenantId: string; inv
         </p>
         <Body invite={invite} user={user} token={token} inviteId={inviteId} />
       </div>
-    </main>
+    </div>
   );
 }
 
@@ -66,9 +68,10 @@ function stateOf(invite: InviteDescription, user: User | null): string {
 }
 
 function Body({ invite, user, token, inviteId }: { invite: InviteDescription; user: User | null; token: string; inviteId: string }) {
+  const navigate = useNavigate();
   const accept = async () => {
     await team.acceptInvite({ tenantId: invite.tenantId, inviteId, token });
-    navigate('/app');
+    await navigate('/app');
   };
   if (invite.status === 'expired') {
     return (

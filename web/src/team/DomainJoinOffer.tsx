@@ -1,8 +1,8 @@
-import { sendEmailVerification, type User } from 'firebase/auth';
+import { sendEmailVerification } from 'firebase/auth';
 import { useEffect, useState, type ReactNode } from 'react';
 import { firebase } from '../firebase';
 import { errorMessage } from '../format';
-import { Link, navigate } from '../navigation';
+import { Link, useNavigate } from 'react-router';
 import { team, type DomainJoinOption } from './callables';
 
 type Match = NonNullable<DomainJoinOption['match']>;
@@ -16,6 +16,7 @@ export function DomainJoinOffer({ match, onCreateOwn, onRecheck }: { match: Matc
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: 'error' | 'info'; text: string } | null>(null);
   const user = firebase().auth.currentUser;
+  const navigate = useNavigate();
 
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
@@ -90,7 +91,7 @@ export function DomainJoinOffer({ match, onCreateOwn, onRecheck }: { match: Matc
               run(async () => {
                 try {
                   await team.joinByDomain({ tenantId: match.tenantId });
-                  navigate('/app');
+                  await navigate('/app');
                 } catch (error) {
                   // The last seat went while the page was open: show the seat state, not a bare error.
                   if ((error as { details?: { reason?: string } }).details?.reason === 'seat-cap') await onRecheck();
@@ -136,7 +137,7 @@ function NoSeat({ tenantName, busy, recheck }: { tenantName: string; busy: boole
 }
 
 /** For a signed-in person with no organisation: the domain offer if there is one, else `fallback`. */
-export function DomainJoinOrElse({ user, fallback }: { user: User; fallback: ReactNode }) {
+export function DomainJoinOrElse({ uid, fallback }: { uid: string; fallback: ReactNode }) {
   const [match, setMatch] = useState<Match | null | undefined>(undefined);
   const lookup = async () => setMatch((await team.lookupDomainJoin()).match);
   useEffect(() => {
@@ -144,7 +145,7 @@ export function DomainJoinOrElse({ user, fallback }: { user: User; fallback: Rea
       (option) => setMatch(option.match),
       () => setMatch(null),
     );
-  }, [user.uid]);
+  }, [uid]);
   if (!match) return <>{fallback}</>;
   return <DomainJoinOffer match={match} onRecheck={lookup} />;
 }

@@ -1,15 +1,11 @@
-import type { User } from 'firebase/auth';
-import { collection, onSnapshot, type DocumentData, type Timestamp } from 'firebase/firestore';
+import { collection, onSnapshot, type Timestamp } from 'firebase/firestore';
 import { useEffect, useState } from 'react';
 import { DOMAIN_JOIN_ROLES, DOMAIN_VERIFY_WINDOW_DAYS, JOIN_POLICIES } from '../../../functions/src/domain/domains';
-import { firebase } from '../firebase';
+import { firestore } from '../firestore';
 import { errorMessage, formatDateTime } from '../format';
-import { Link } from '../navigation';
-import { SignedIn } from '../SignInForm';
 import { useSubmitOnce } from '../useSubmitOnce';
+import { useTenant } from '../workspace/TenantLayout';
 import { team } from './callables';
-import { TenantNav } from './TenantNav';
-import { useTenantMembership } from './useTenantMembership';
 
 interface Claim {
   domain: string;
@@ -40,52 +36,30 @@ const OUTCOME_LABELS: Record<string, string> = {
   'lookup-failed': 'Lookup failed',
 };
 
-/** Domain capture: claim a domain, the TXT record to add, its status and checks, and who may join by it. */
-export function DomainsPage() {
-  return (
-    <SignedIn title="Sign in to manage your domains" intro="Use the email and password of your account.">
-      {(user) => <Domains user={user} />}
-    </SignedIn>
-  );
+/** /app/:tenant/domains: claim a domain, the TXT record to add, its status and checks, and who may join by it. */
+export function Component() {
+  const { tenantId, member } = useTenant();
+  if (member.role !== 'owner' && member.role !== 'admin') {
+    return <p className="alert info" role="alert">Only the owner and admins manage the organisation's domains.</p>;
+  }
+  return <DomainsOf tenantId={tenantId} />;
 }
 
-function Domains({ user }: { user: User }) {
-  const membership = useTenantMembership(user);
-  if (membership.state === 'loading') return <main className="page"><p className="muted">Loading…</p></main>;
-  if (membership.state === 'error') return <main className="page"><p className="alert error" role="alert">{membership.message}</p></main>;
-  if (membership.state === 'none' || !membership.tenant) {
-    return (
-      <main className="page">
-        <p className="alert info" role="alert">You are not a member of this organisation. <Link to="/app">Your organisations</Link></p>
-      </main>
-    );
-  }
-  if (!['owner', 'admin'].includes(membership.role)) {
-    return (
-      <main className="page">
-        <TenantNav tenantId={membership.tenantId} tenantName={membership.tenant.name} role={membership.role} current="domains" email={user.email} />
-        <p className="alert info" role="alert">Only the owner and admins manage domains.</p>
-      </main>
-    );
-  }
-  return <DomainsOf user={user} tenantId={membership.tenantId} role={membership.role} tenant={membership.tenant} />;
-}
-
-function DomainsOf({ user, tenantId, role, tenant }: { user: User; tenantId: string; role: string; tenant: DocumentData }) {
+function DomainsOf({ tenantId }: { tenantId: string }) {
   const [claims, setClaims] = useState<Claim[] | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   useEffect(
     () =>
       onSnapshot(
-        collection(firebase().db, 'tenants', tenantId, 'domains'),
+        collection(firestore(), 'tenants', tenantId, 'domains'),
         (snapshot) => setClaims(snapshot.docs.map((d) => d.data() as Claim).sort((a, b) => a.domain.localeCompare(b.domain))),
         (failure) => setError(errorMessage(failure)),
       ),
     [tenantId],
   );
   return (
-    <main className="page">
-      <TenantNav tenantId={tenantId} tenantName={tenant.name} role={role} current="domains" email={user.email} />
+    <section aria-labelledby="domains-title" className="domains">
+      <h2 id="domains-title" className="visually-hidden">Domains</h2>
       <ClaimForm tenantId={tenantId} />
       {error && <p className="alert error" role="alert">{error}</p>}
       {claims === undefined ? (
@@ -95,7 +69,7 @@ function DomainsOf({ user, tenantId, role, tenant }: { user: User; tenantId: str
       ) : (
         claims.map((claim) => <ClaimCard key={claim.domain} tenantId={tenantId} claim={claim} />)
       )}
-    </main>
+    </section>
   );
 }
 
@@ -148,7 +122,7 @@ function CopyField({ label, value }: { label: string; value: string }) {
     <div className="copy-field">
       <span className="copy-label">{label}</span>
       <code data-field={label.toLowerCase()}>{value}</code>
-      <button type="button" onClick={copy} aria-label={`Copy ${label.toLowerCase()}`}>
+      <button type="button" onClick={copy} aria-label={`${copied ? 'Copied' : 'Copy'} ${label.toLowerCase()}`}>
         {copied ? 'Copied' : 'Copy'}
       </button>
     </div>

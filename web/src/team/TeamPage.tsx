@@ -1,17 +1,15 @@
 import type { User } from 'firebase/auth';
 import { collection, onSnapshot, query, where, type DocumentData, type Timestamp } from 'firebase/firestore';
 import { useEffect, useState, type ReactNode } from 'react';
-import { BILLING_PATH, PLANS } from '../../../functions/src/domain/plans';
+import { PLANS } from '../../../functions/src/domain/plans';
 import { ASSIGNABLE_ROLES } from '../../../functions/src/domain/policy';
 import type { TenantRole } from '../../../functions/src/domain/status';
-import { firebase } from '../firebase';
+import { Link, useNavigate } from 'react-router';
+import { firestore } from '../firestore';
 import { errorMessage, formatDate } from '../format';
-import { Link, navigate } from '../navigation';
-import { SignedIn } from '../SignInForm';
 import { useSubmitOnce } from '../useSubmitOnce';
+import { useTenant } from '../workspace/TenantLayout';
 import { team } from './callables';
-import { TenantNav } from './TenantNav';
-import { useTenantMembership } from './useTenantMembership';
 
 interface Member {
   uid: string;
@@ -32,29 +30,10 @@ type Notice = { kind: 'success' | 'error'; text: string } | null;
 
 const MANAGERS: readonly string[] = ['owner', 'admin'];
 
-/** The team page: members and roles, seat usage, invites (`/app/team?tenant=<id>`). */
-export function TeamPage() {
-  return (
-    <SignedIn title="Sign in to see your team" intro="Use the email and password of your account.">
-      {(user) => <Team user={user} />}
-    </SignedIn>
-  );
-}
-
-function Team({ user }: { user: User }) {
-  const membership = useTenantMembership(user);
-  if (membership.state === 'loading') return <main className="page"><p className="muted">Loading…</p></main>;
-  if (membership.state === 'error') return <main className="page"><p className="alert error" role="alert">{membership.message}</p></main>;
-  if (membership.state === 'none' || !membership.tenant) {
-    return (
-      <main className="page">
-        <p className="alert info" role="alert">
-          You are not a member of this organisation (any more). <Link to="/app">Your organisations</Link>
-        </p>
-      </main>
-    );
-  }
-  return <TeamOf user={user} tenantId={membership.tenantId} myRole={membership.role as TenantRole} tenant={membership.tenant} />;
+/** /app/:tenant/team: seat usage, invites, members and their roles (every member sees the team; owner and admin manage it). */
+export function Component() {
+  const { tenantId, tenant, member, workspace } = useTenant();
+  return <TeamOf user={workspace.user} tenantId={tenantId} myRole={member.role} tenant={tenant} />;
 }
 
 function TeamOf({ user, tenantId, myRole, tenant }: { user: User; tenantId: string; myRole: TenantRole; tenant: DocumentData }) {
@@ -67,7 +46,7 @@ function TeamOf({ user, tenantId, myRole, tenant }: { user: User; tenantId: stri
   useEffect(
     () =>
       onSnapshot(
-        collection(firebase().db, 'tenants', tenantId, 'members'),
+        collection(firestore(), 'tenants', tenantId, 'members'),
         (snapshot) => setMembers(snapshot.docs.map((m) => ({ uid: m.id, ...(m.data() as Omit<Member, 'uid'>) })).sort(byRoleThenEmail)),
         (failure) => setListError(errorMessage(failure)),
       ),
@@ -76,7 +55,7 @@ function TeamOf({ user, tenantId, myRole, tenant }: { user: User; tenantId: stri
   useEffect(() => {
     if (!canManage) return;
     return onSnapshot(
-      query(collection(firebase().db, 'tenants', tenantId, 'invites'), where('status', '==', 'pending')),
+      query(collection(firestore(), 'tenants', tenantId, 'invites'), where('status', '==', 'pending')),
       (snapshot) => setInvites(snapshot.docs.map((i) => ({ id: i.id, ...(i.data() as Omit<Invite, 'id'>) })).sort((a, b) => a.email.localeCompare(b.email))),
       (failure) => setListError(errorMessage(failure)),
     );
@@ -94,8 +73,8 @@ function TeamOf({ user, tenantId, myRole, tenant }: { user: User; tenantId: stri
 
   const seats = tenant.seats ?? { members: members?.length ?? 0, pendingInvites: invites?.length ?? 0 };
   return (
-    <main className="page">
-      <TenantNav tenantId={tenantId} tenantName={tenant.name} role={myRole} current="team" email={user.email} />
+    <section aria-labelledby="team-title" className="team">
+      <h2 id="team-title" className="visually-hidden">Team</h2>
       <SeatUsageCard seats={seats} seatCap={tenant.seatCap} plan={tenant.plan} canManage={canManage} />
       {notice && (
         <p className={`alert ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="team-notice">
@@ -157,7 +136,7 @@ function TeamOf({ user, tenantId, myRole, tenant }: { user: User; tenantId: stri
           )}
         </section>
       )}
-    </main>
+    </section>
   );
 }
 
@@ -188,7 +167,11 @@ function SeatUsageCard({ seats, seatCap, plan, canManage }: { seats: { members: 
       </p>
       {full && canManage && (
         <p className="alert info" data-testid="seats-full">
-          Every seat is taken: a new invite needs a free seat. Revoke an invite or remove a member, or <a href={BILLING_PATH}>add seats on the billing page</a>.
+          Every seat is taken: a new invite needs a free seat. Revoke an invite or remove a member, or{' '}
+          <Link to="../billing" relative="path">
+            add seats on the billing page
+          </Link>
+          .
         </p>
       )}
     </section>
@@ -239,6 +222,7 @@ function InviteForm({ tenantId, myRole, full, act }: { tenantId: string; myRole:
 function MemberRow({ member, me, myRole, tenantId, act }: { member: Member; me: string; myRole: TenantRole; tenantId: string; act: (work: () => Promise<string>) => Promise<void> }) {
   const [confirming, setConfirming] = useState<'remove' | 'transfer' | 'leave' | null>(null);
   const [busy, setBusy] = useState(false);
+  const navigate = useNavigate();
   const isMe = member.uid === me;
   const manageable = MANAGERS.includes(myRole) && !isMe && member.role !== 'owner' && (member.role !== 'admin' || myRole === 'owner');
   const roles = ASSIGNABLE_ROLES[myRole];
@@ -267,7 +251,7 @@ function MemberRow({ member, me, myRole, tenantId, act }: { member: Member; me: 
       button: 'Leave',
       work: async () => {
         await team.leaveTenant({ tenantId });
-        navigate('/app');
+        await navigate('/app');
         return 'You left the organisation.';
       },
     },
@@ -296,7 +280,7 @@ function MemberRow({ member, me, myRole, tenantId, act }: { member: Member; me: 
           </button>
         )}
         {myRole === 'owner' && !isMe && (
-          <button type="button" onClick={() => setConfirming('transfer')} aria-label={`Make ${name} the owner`}>
+          <button type="button" onClick={() => setConfirming('transfer')} aria-label={`Make owner: ${name}`}>
             Make owner
           </button>
         )}

@@ -1,6 +1,5 @@
 // Typed calls of the team callables (functions/src/triggers/team.ts); the server validates and decides.
-import { httpsCallable } from 'firebase/functions';
-import { firebase } from '../firebase';
+import { call as callFunction } from '../functions';
 
 export interface SeatUsage {
   used: number;
@@ -63,9 +62,7 @@ export type DomainJoinOption =
       };
     };
 
-async function call<I, O>(name: string, input: I): Promise<O> {
-  return (await httpsCallable<I, O>(firebase().functions, name)(input)).data;
-}
+const call = <I, O>(name: string, input: I): Promise<O> => callFunction<O, I>(name, input);
 
 export const team = {
   inviteMember: (input: { tenantId: string; email: string; role: string }) => call<typeof input, InviteResult>('inviteMember', input),
