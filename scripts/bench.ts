@@ -17,6 +17,7 @@ import { scanOrphans } from '../tools/orphan-scan';
 import { benchBundle, benchTenantsTable } from './bench-console';
 import { benchLifecycle } from './bench-lifecycle';
 import { benchCheckout } from './bench-checkout';
+import { benchTeam } from './bench-team';
 import { benchWebhook } from './bench-webhook';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -280,6 +281,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (ctx: { stripe: Stripe; 
   { id: 'lifecycle-sweep', title: 'Lifecycle sweep (issue 4)', run: () => withoutBackgroundTriggers(async () => (await benchLifecycle(db)).replace(/^## .*\n\n/, '')) },
   { id: 'web-bundle', title: 'Web app JavaScript per route (issue 11)', run: () => benchBundle() },
   { id: 'console-tenants-table', title: 'Admin console: reads per page view of the tenants table (issue 11)', run: () => withoutBackgroundTriggers(() => benchTenantsTable(db, auth, clearFirestore)) },
+  { id: 'team', title: 'Team: invite latency and the seat ledger under concurrency (issue 13)', run: () => benchTeam(db, auth) },
   { id: 'stripe-webhook', title: 'Stripe webhook: events derived from Stripe (issue 10)', run: ({ stripe, fake }) => benchWebhook(db, stripe, fake) },
   { id: 'checkout-to-active', title: 'Checkout completed → tenant active (issue 12)', run: () => benchCheckout(db, auth) },
 ];

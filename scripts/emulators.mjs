@@ -163,6 +163,26 @@ function startFakeStripe(port, args = [], echo = false) {
   });
 }
 
+/** The local DNS server (tools/local-dns) that domain capture's lookups go to; resolves with its env vars. */
+function startLocalDns(port, controlPort) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'local-dns', 'cli.ts'), '--port', String(port), '--control-port', String(controlPort)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.on('exit', () => child.kill('SIGTERM'));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the local DNS server did not start within 20 s')), 20_000);
+    child.stdout.on('data', (chunk) => {
+      const match = /listening on (\S+) \(control (\S+)\)/.exec(chunk.toString());
+      if (match) {
+        clearTimeout(timer);
+        resolve({ DNS_SERVERS: match[1], LOCAL_DNS_CONTROL: match[2] });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the local DNS server exited with code ${code}`)));
+  });
+}
+
 /**
  * The local mail catcher (MailDev): SMTP in, a web inbox and a REST API out, its mail in a folder of
  * this run's own. Resolves with its SMTP address and inbox URL once the inbox answers.
@@ -261,6 +281,11 @@ async function main() {
   const mail = mode === 'bench' ? null : await startMailCatcher(mode === 'start' ? 1025 : await freePort(), mode === 'start' ? 1080 : await freePort()).catch((error) => fail(`Could not start the local mail catcher: ${error.message}`));
   if (mail) env.MAIL_INBOX_URL = mail.inbox;
   env.APP_URL = mode === 'start' ? 'http://127.0.0.1:5000' : `http://127.0.0.1:${await freePort()}`;
+
+  // Domain-capture lookups go to a DNS server on loopback, whose records `npm run dns` sets (README).
+  if (!process.env.DNS_SERVERS) {
+    Object.assign(env, await startLocalDns(mode === 'start' ? 8053 : await freePort(), mode === 'start' ? 8054 : await freePort()));
+  }
 
   if (mode === 'start') {
     const { exited } = run(['emulators:start', '--project', 'demo-tenancy', '--only', 'auth,firestore,functions,hosting'], env, {

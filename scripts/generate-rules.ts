@@ -35,9 +35,11 @@ type GrantKind = 'roles' | 'ownRoles' | 'staff' | 'self' | 'requester' | 'tenant
 const EXPRESSIBLE: Record<PolicyCollection, Partial<Record<GrantKind, readonly Operation[]>>> = {
   // A tenant list has no single tenant to look a role up in; create and delete are functions' job.
   tenant: { roles: ['get', 'update'], staff: ['get', 'list'] },
-  members: { roles: OPERATIONS, staff: ['get', 'list'], self: ['get', 'list'] },
-  // Invites carry seat and mail side effects: written by functions, so no client shape check exists.
+  // Memberships, invites and domain claims move the seat ledger, send mail or decide by DNS: written by
+  // functions only, so the rules have no client shape check for them.
+  members: { roles: ['get', 'list'], staff: ['get', 'list'], self: ['get', 'list'] },
   invites: { roles: ['get', 'list'], staff: ['get', 'list'] },
+  domains: { roles: ['get', 'list'], staff: ['get', 'list'] },
   records: { roles: OPERATIONS, ownRoles: OPERATIONS, staff: ['get', 'list'] },
   // The tenant owner is found through a get() keyed by the job's own field: single documents only.
   provisioningJobs: { staff: ['get', 'list'], requester: ['get', 'list'], tenantOwner: ['get'] },
@@ -49,6 +51,7 @@ const RENDERED: Record<PolicyCollection, readonly GrantKind[]> = {
   tenant: ['roles', 'staff'],
   members: ['roles', 'staff', 'self'],
   invites: ['roles', 'staff'],
+  domains: ['roles', 'staff'],
   records: ['roles', 'ownRoles', 'staff'],
   provisioningJobs: ['staff', 'requester', 'tenantOwner'],
   mail: [],
@@ -149,14 +152,6 @@ export function renderGenerated(indent = '    '): string {
     `function billingViewRoles() { return ${methodsWith((op) => (BILLING_VIEW.operations as readonly Operation[]).includes(op))} ? ${list(BILLING_VIEW.roles)} : []; }`,
     `// The tenant fields a client may change; every other field is server-owned.`,
     `function tenantClientFields() { return ${list(TENANT_CLIENT_FIELDS)}; }`,
-    '',
-    '// Roles by rights (0 = most), and the roles each role may give to a membership.',
-    `function roleRank(role) { return {${TENANT_ROLES.map((role, i) => `'${role}': ${i}`).join(', ')}}[role]; }`,
-    'function assignableRoles(role) {',
-    `  return ${TENANT_ROLES.filter((role) => ASSIGNABLE_ROLES[role].length)
-      .map((role) => `role == '${role}' ? ${list(ASSIGNABLE_ROLES[role])}\n    : `)
-      .join('')}[];`,
-    '}',
   ];
   for (const collection of POLICY_COLLECTIONS) {
     const kinds = RENDERED[collection];

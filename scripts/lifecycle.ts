@@ -1,12 +1,17 @@
-// `npm run lifecycle -- --at 2027-01-01`: runs every lifecycle sweep (reminders, trial expiry, past_due
-// suspension) at the given time against the `npm start` emulators and prints what changed. Scheduled
-// functions never fire in the emulator; this is how the lifecycle is shown (and advanced) locally.
+// `npm run lifecycle -- --at 2027-01-01`: runs every scheduled sweep (reminders, trial expiry, past_due
+// suspension, invite expiry, domain rechecks) at the given time against the `npm start` emulators and
+// prints what changed. Scheduled functions never fire in the emulator; this is how time is advanced locally.
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
 process.env.FIREBASE_AUTH_EMULATOR_HOST ??= '127.0.0.1:9099';
 process.env.GCLOUD_PROJECT ??= 'demo-tenancy';
 
+import { resolverFromEnv } from '../functions/src/adapters/dns';
 import { firebase, refs } from '../functions/src/adapters/firestore';
 import { runAllSweeps } from '../functions/src/lifecycle/sweeps';
+import { recheckDomains } from '../functions/src/team/domains';
+import { expireInvites } from '../functions/src/team/expireInvites';
+
+process.env.DNS_SERVERS ??= '127.0.0.1:8053';
 
 function parseAt(argv: string[]): Date {
   const i = argv.indexOf('--at');
@@ -39,7 +44,16 @@ async function main() {
     for (const s of report.skipped) console.log(`  skipped ${s.tenantId}: ${s.reason}`);
     for (const e of report.errors) console.log(`  ERROR ${e.tenantId}: ${e.message}`);
   }
-  return reports.some((r) => r.errors.length) ? 1 : 0;
+  const invites = await expireInvites(db, at);
+  console.log(`${invites.sweep}: ${invites.expired.length} expired, ${invites.skipped.length} skipped, ${invites.errors.length} errors`);
+  for (const e of invites.expired) console.log(`  ${e.tenantId} invite ${e.inviteId} (${e.email}) pending → expired; its seat is free`);
+  for (const e of invites.errors) console.log(`  ERROR ${e.tenantId} invite ${e.inviteId}: ${e.message}`);
+  const domains = await recheckDomains({ db, resolveTxt: resolverFromEnv() }, at);
+  console.log(`${domains.sweep}: ${domains.changed.length} settled, ${domains.pending.length} still pending, ${domains.errors.length} errors`);
+  for (const c of domains.changed) console.log(`  ${c.tenantId} ${c.domain} pending → ${c.to} (${c.outcome})`);
+  for (const p of domains.pending) console.log(`  ${p.tenantId} ${p.domain} still pending (${p.outcome}); next check ${p.nextCheckAt}`);
+  for (const e of domains.errors) console.log(`  ERROR ${e.tenantId} ${e.domain}: ${e.message}`);
+  return reports.some((r) => r.errors.length) || invites.errors.length || domains.errors.length ? 1 : 0;
 }
 
 main().then((code) => process.exit(code), (error) => {

@@ -1,10 +1,14 @@
 // Demo data for `npm start`: platform staff, a sample tenant with one member of every role, and a few records;
 // a tenant in its trial, and a self-serve signup whose provisioning failed (for the admin console).
+import { FieldValue } from 'firebase-admin/firestore';
 import { firebase, refs } from '../functions/src/adapters/firestore';
 import { stripeClient } from '../functions/src/adapters/stripe';
 import { provisionTenant } from '../functions/src/provisioning/provisionTenant';
 import { runProvisioningJob } from '../functions/src/provisioning/saga';
 import { TENANT_ROLES } from '../functions/src/domain/status';
+import { resolverFromEnv } from '../functions/src/adapters/dns';
+import { claimDomain, setDomainJoinPolicy, verifyDomain } from '../functions/src/team/domains';
+import { inviteMember } from '../functions/src/team/invites';
 
 const PASSWORD = 'demo-password';
 const STAFF = [
@@ -16,7 +20,8 @@ const TENANT = { companyName: 'Acme Robotics', subdomain: 'acme' };
 async function ensureAccount(email: string, displayName: string, claims?: Record<string, string>) {
   const { auth } = firebase();
   const user = await auth.getUserByEmail(email).catch(() => auth.createUser({ email, displayName, password: PASSWORD }));
-  // Demo addresses count as verified: their welcome mails say "sign in" rather than "confirm your email".
+  // Demo addresses count as verified (as if each had opened their link): welcome mails say "sign in", and
+  // inviting and claiming domains, which need a verified address, work at once.
   await auth.updateUser(user.uid, { password: PASSWORD, displayName, emailVerified: true });
   if (claims) await auth.setCustomUserClaims(user.uid, claims);
   return user.uid;
@@ -48,10 +53,22 @@ async function main() {
     const uid = await ensureAccount(person.email, person.displayName);
     batch.set(ref.member(tenantId, uid), { uid, role: person.role, email: person.email, displayName: person.displayName, joinedAt: new Date() });
   }
+  // The seat ledger counts what the batch adds, in the same commit.
+  batch.update(ref.tenant(tenantId), { seats: { members: people.length, pendingInvites: 0 } });
   for (const title of ['Quarterly robot inventory', 'Welcome to Acme Robotics']) {
     batch.set(ref.tenant(tenantId).collection('records').doc(), { title, body: 'Sample record from the demo seed.', createdBy: ownerUid, createdAt: new Date(), updatedAt: new Date() });
   }
   await batch.commit();
+
+  // Team: a pending invite, and acme.test verified through the local DNS server, offered to new signups.
+  const owner = { uid: ownerUid, email: people[0].email, emailVerified: true, displayName: people[0].displayName };
+  const web = 'http://127.0.0.1:5000';
+  await inviteMember({ db: deps.db, appUrl: web }, owner, { tenantId, email: 'new.hire@acme.test', role: 'member' });
+  const claim = await claimDomain({ db: deps.db }, owner, { tenantId, domain: 'acme.test' });
+  const control = process.env.LOCAL_DNS_CONTROL ?? 'http://127.0.0.1:8054';
+  const dnsSet = await fetch(`${control}/txt/${claim.recordName}`, { method: 'PUT', body: JSON.stringify({ records: [claim.recordValue] }) }).then((r) => r.ok, () => false);
+  const verified = dnsSet && (await verifyDomain({ db: deps.db, resolveTxt: resolverFromEnv() }, owner, { tenantId, domain: 'acme.test' })).status === 'verified';
+  if (verified) await setDomainJoinPolicy({ db: deps.db }, owner, { tenantId, domain: 'acme.test', joinPolicy: 'suggest', defaultRole: 'member' });
 
   // A self-serve tenant in its trial, for `npm run lifecycle -- --at <a date past its end>`.
   const trialOwner = { email: 'trial@initech.test', displayName: 'Peter Trial' };
@@ -67,7 +84,10 @@ async function main() {
   const trialEndsAt = (await ref.tenant(trial.tenantId).get()).get('trialEndsAt').toDate().toISOString().slice(0, 10);
   // Acme's admin is also an admin of Initech: the workspace's tenant switcher.
   const acmeAdmin = await ensureAccount(people[1].email, people[1].displayName);
-  await ref.member(trial.tenantId, acmeAdmin).set({ uid: acmeAdmin, role: 'admin', email: people[1].email, displayName: people[1].displayName, joinedAt: new Date() });
+  const join = deps.db.batch();
+  join.set(ref.member(trial.tenantId, acmeAdmin), { uid: acmeAdmin, role: 'admin', email: people[1].email, displayName: people[1].displayName, joinedAt: new Date() });
+  join.update(ref.tenant(trial.tenantId), { 'seats.members': FieldValue.increment(1) }); // the seat ledger, in the same commit
+  await join.commit();
 
   // A self-serve signup that Stripe kept refusing: rolled back, its tenant `failed`, its timeline in the admin console.
   await fetch(`${process.env.STRIPE_API_BASE}/_fake/failures`, {
@@ -87,7 +107,6 @@ async function main() {
   });
   const globexStatus = (await ref.tenant(globex.tenantId).get()).get('status');
 
-  const web = 'http://127.0.0.1:5000';
   console.log(`
 ┌──────────────────────────────────────────────────────────────────────────────
 │ Tenancy is running on the local emulators (project demo-tenancy)
@@ -107,6 +126,9 @@ ${people.map((p) => `│   ${p.email.padEnd(20)} ${p.role} of ${TENANT.companyNa
 │   Checkout page use 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined).
 │   Manage billing opens the local Stripe portal (seats, plan, card, cancel).
 │ Advance time: /admin/clock as super@demo.test, or npm run lifecycle -- --at <date> (e.g. a day after ${trialEndsAt})
+│
+│ Team: ${web}/app/acme/team · domain acme.test ${verified ? 'verified; new signups @acme.test are offered Acme' : 'claimed (local DNS not reachable)'}
+│   Local DNS (domain capture): npm run dns -- list | set <name> <value>
 │
 │ Stop with Ctrl+C.
 └──────────────────────────────────────────────────────────────────────────────`);

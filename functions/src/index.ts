@@ -5,4 +5,22 @@ export { probeTaskQueue, runProvisioningSteps } from './triggers/tasks';
 export { changeTenantStatus, expireTrials, remindEndingTrials, suspendPastDue } from './triggers/lifecycle';
 export { stripeWebhook } from './triggers/webhook';
 export { openBillingPortal, startCheckout } from './triggers/billing';
+export {
+  acceptInvite,
+  changeMemberRole,
+  claimDomain,
+  describeInvite,
+  expireInvites,
+  inviteMember,
+  joinByDomain,
+  leaveTenant,
+  lookupDomainJoin,
+  recheckDomains,
+  removeMember,
+  resendInvite,
+  revokeInvite,
+  setDomainJoinPolicy,
+  transferOwnership,
+  verifyDomain,
+} from './triggers/team';
 export { advanceLocalClock, indexTenantName, listTenantHistory, readLocalClock, retryProvisioning } from './triggers/console';

@@ -33,6 +33,7 @@ export function tenantFixture(tenantId: string, overrides: Partial<NewTenant> = 
     status: 'active',
     seatCap: 25,
     pendingInviteLimit: 50,
+    seats: { members: 1, pendingInvites: 0 },
     trialEndsAt: new Date(epoch.getTime() + 14 * day),
     goLiveAt: null,
     daysUntilDue: null,

@@ -39,4 +39,16 @@ describe('firestore.rules is generated from functions/src/domain/policy.ts', () 
     }
     expect(() => renderGenerated()).not.toThrow();
   });
+
+  it('the generator refuses to give a client write to members or domain claims back (the seat ledger is the functions’)', () => {
+    for (const collection of ['members', 'domains'] as const) {
+      const original = POLICY[collection].operations.create;
+      try {
+        POLICY[collection].operations.create = { roles: { owner: 'any', admin: 'any' } };
+        expect(() => renderGenerated()).toThrow(new RegExp(`${collection}\\.create: 'roles' grants cannot be enforced`));
+      } finally {
+        POLICY[collection].operations.create = original;
+      }
+    }
+  });
 });

@@ -55,6 +55,8 @@ const authorOf = (p: MatrixPrincipal) => p.uid ?? 'anonymous';
 /** Per-principal documents that a delete case removes, so deletes never change what other cases see. */
 const deletable = (p: MatrixPrincipal) => `del-${p.name.replace(/[^a-z_-]+/g, '-')}`;
 const OWNER_UID = 'u-owner';
+/** A domain claim as claimDomain stores it. */
+const domainClaim = (domain: string) => ({ domain, status: 'pending', recordName: `_tenancy-challenge.${domain}`, recordValue: 'tenancy-domain-verification=x' });
 
 interface Case {
   principal: MatrixPrincipal;
@@ -69,6 +71,7 @@ const TARGET_IS_OWN: Record<PolicyCollection, Partial<Record<Operation, boolean>
   tenant: {},
   members: {},
   invites: {},
+  domains: {},
   // Writes go to the caller's own records (create sets createdBy to the caller); reads to someone else's.
   records: { create: true, update: true, delete: true },
   // Jobs are requested by 'u-requester', a uid no matrix principal has (the requester path has its own test).
@@ -134,6 +137,14 @@ function perform(db: Firestore, c: Case): Promise<unknown> {
         create: invite('someone@acme.test'),
         remove: `${tenant}/invites/${mine}`,
       });
+    case 'domains':
+      return byOperation({
+        one: `${tenant}/domains/acme.test`,
+        all: `${tenant}/domains`,
+        update: { status: 'verified' },
+        create: domainClaim('new.test'),
+        remove: `${tenant}/domains/${mine}.test`,
+      });
     case 'records':
       if (c.operation === 'update') {
         return updateDoc(doc(db, `${tenant}/records/own-${mine}`), { title: `Edited ${sequence++}`, updatedAt: serverTimestamp() });
@@ -175,11 +186,12 @@ beforeAll(async () => {
   const topLevel: Record<string, Record<string, unknown>> = { 'mail/m-1': { to: 'a@acme.test', message: { subject: 'Hi', text: 'Hi' } } };
   for (const state of STATES) {
     const tenantId = tenantIdOf(state);
-    const docs: Record<string, Record<string, unknown>> = { 'invites/inv-1': invite(), 'records/shared': record('u-author') };
+    const docs: Record<string, Record<string, unknown>> = { 'invites/inv-1': invite(), 'domains/acme.test': domainClaim('acme.test'), 'records/shared': record('u-author') };
     for (const p of PRINCIPALS) {
       const mine = deletable(p);
       docs[`members/${mine}`] = membership(mine, 'viewer');
       docs[`invites/${mine}`] = invite(`${mine}@acme.test`);
+      docs[`domains/${mine}.test`] = domainClaim(`${mine}.test`);
       docs[`records/${mine}`] = record(authorOf(p));
       docs[`records/own-${mine}`] = record(authorOf(p));
       topLevel[`provisioningJobs/job-${tenantId}-${mine}`] = { tenantId, requestedBy: 'u-requester', status: 'completed' };

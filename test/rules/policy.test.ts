@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   ASSIGNABLE_ROLES,
   canAccess,
-  membershipChangeAllowed,
   OPERATIONS,
   POLICY_COLLECTIONS,
   type Principal,
@@ -68,10 +67,10 @@ describe('policy: access by tenant status', () => {
 });
 
 describe('policy: principals', () => {
-  it("sales reads tenants and jobs but no tenant's records, members or invites; super_admin reads them all", () => {
+  it("sales reads tenants and jobs but no tenant's records, members, invites or domain claims; super_admin reads them all", () => {
     expect(canAccess(sales, 'active', 'tenant', 'list')).toBe(true);
     expect(canAccess(sales, 'active', 'provisioningJobs', 'get')).toBe(true);
-    for (const collection of ['records', 'members', 'invites'] as const) {
+    for (const collection of ['records', 'members', 'invites', 'domains'] as const) {
       expect(canAccess(sales, 'active', collection, 'get')).toBe(false);
       expect(canAccess(superAdmin, 'suspended', collection, 'list')).toBe(true);
     }
@@ -100,14 +99,24 @@ describe('policy: principals', () => {
     expect(canAccess(as('manager'), 'active', 'records', 'delete')).toBe(true);
   });
 
-  it("nobody gives the owner role or touches the owner's membership; an admin may demote themselves, not raise", () => {
-    for (const role of TENANT_ROLES) expect(!ASSIGNABLE_ROLES[role].includes('owner')).toBeTruthy();
-    const admin = { uid: 'a', role: 'admin' as const };
-    expect(membershipChangeAllowed(admin, { uid: 'o', role: 'owner' }, 'admin')).toBe(false);
-    expect(membershipChangeAllowed(admin, { uid: 'o', role: 'owner' }, null)).toBe(false);
-    expect(membershipChangeAllowed(admin, { uid: 'm', role: 'member' }, 'owner')).toBe(false);
-    expect(membershipChangeAllowed(admin, { uid: 'a', role: 'admin' }, 'manager')).toBe(true);
-    expect(membershipChangeAllowed({ uid: 'v', role: 'viewer' }, { uid: 'v', role: 'viewer' }, 'member')).toBe(false);
-    expect(membershipChangeAllowed(admin, { uid: 'm', role: 'member' }, 'admin')).toBe(true);
+  it('members, invites and domain claims: read per role, written by no client (the team functions own them)', () => {
+    for (const collection of ['members', 'invites', 'domains'] as const) {
+      for (const role of TENANT_ROLES) {
+        for (const operation of ['create', 'update', 'delete'] as const) expect(canAccess(as(role), 'active', collection, operation, { ownDocument: true })).toBe(false);
+      }
+    }
+    for (const role of TENANT_ROLES) expect(canAccess(as(role), 'active', 'members', 'list')).toBe(true);
+    for (const role of TENANT_ROLES) {
+      const managesPeople = role === 'owner' || role === 'admin';
+      expect(canAccess(as(role), 'active', 'invites', 'list')).toBe(managesPeople);
+      expect(canAccess(as(role), 'active', 'domains', 'get')).toBe(managesPeople);
+    }
+  });
+
+  it("nobody gives the owner role; only the owner gives admin; roles below admin give none", () => {
+    for (const role of TENANT_ROLES) expect(ASSIGNABLE_ROLES[role]).not.toContain('owner');
+    expect(ASSIGNABLE_ROLES.owner).toEqual(['admin', 'manager', 'member', 'viewer']);
+    expect(ASSIGNABLE_ROLES.admin).toEqual(['manager', 'member', 'viewer']);
+    for (const role of ['manager', 'member', 'viewer'] as const) expect(ASSIGNABLE_ROLES[role]).toEqual([]);
   });
 });

@@ -32,8 +32,8 @@ export const routes: RouteObject[] = [
                 children: [
                   { index: true, lazy: () => import('./workspace/RecordsRoute') },
                   { path: 'settings', lazy: () => import('./workspace/SettingsRoute') },
-                  // Team pages (issue 13) plug in here: replace the module with web/src/team's route module.
-                  { path: 'team', lazy: () => import('./workspace/TeamRoute') },
+                  { path: 'team', lazy: () => import('./team/TeamPage') },
+                  { path: 'domains', lazy: () => import('./team/DomainsPage') },
                   // The billing page (issue 12) plugs in here; the lifecycle banner links to it.
                   { path: 'billing', lazy: () => import('./workspace/BillingRoute') },
                 ],
@@ -51,6 +51,8 @@ export const routes: RouteObject[] = [
               ...(LOCAL_TOOLS ? [{ path: 'clock', lazy: () => import('./admin/ClockRoute') }] : []),
             ],
           },
+          // The link in an invite mail: accept (or sign up and accept) an invite to a tenant.
+          { path: 'invite/:tenantId/:inviteId', lazy: () => import('./team/AcceptInvitePage') },
           // Firebase Auth's email action links (password setup and reset, email verification).
           { path: 'auth/action', lazy: () => import('./auth/AuthActionRoute') },
           { path: '*', Component: NotFound },

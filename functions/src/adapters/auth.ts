@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Auth, UserRecord } from 'firebase-admin/auth';
 import type { BoundOwner } from '../domain/provisioning';
+import type { Account } from '../domain/team';
 
 function hasCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === code;
@@ -64,4 +65,13 @@ export async function emailVerifiedOf(auth: Auth, uid: string): Promise<boolean>
     if (hasCode(error, 'auth/user-not-found')) return false;
     throw error;
   }
+}
+
+/**
+ * The caller as Auth knows them now. Team actions read this rather than the ID token, whose
+ * `email_verified` stays false for up to an hour after the person verified.
+ */
+export async function loadAccount(auth: Auth, uid: string): Promise<Account> {
+  const user = await auth.getUser(uid);
+  return { uid, email: user.email ?? null, emailVerified: user.emailVerified, displayName: user.displayName ?? '' };
 }

@@ -6,6 +6,11 @@ import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 export const COLLECTIONS = {
   tenants: 'tenants',
   members: 'members',
+  invites: 'invites',
+  /** A tenant's domain claims, by domain name. */
+  domains: 'domains',
+  /** One document per verified domain naming its tenant: a domain belongs to one tenant. */
+  verifiedDomains: 'verifiedDomains',
   history: 'history',
   slugs: 'slugs',
   provisioningJobs: 'provisioningJobs',
@@ -24,6 +29,13 @@ export function refs(db: Firestore) {
     tenant,
     newTenantId: () => db.collection(COLLECTIONS.tenants).doc().id,
     member: (tenantId: string, uid: string) => tenant(tenantId).collection(COLLECTIONS.members).doc(uid),
+    members: (tenantId: string) => tenant(tenantId).collection(COLLECTIONS.members),
+    invite: (tenantId: string, inviteId: string) => tenant(tenantId).collection(COLLECTIONS.invites).doc(inviteId),
+    invites: (tenantId: string) => tenant(tenantId).collection(COLLECTIONS.invites),
+    domainClaim: (tenantId: string, domain: string) => tenant(tenantId).collection(COLLECTIONS.domains).doc(domain),
+    domainClaims: (tenantId: string) => tenant(tenantId).collection(COLLECTIONS.domains),
+    verifiedDomain: (domain: string) => db.collection(COLLECTIONS.verifiedDomains).doc(domain),
+    mail: (id: string) => db.collection(COLLECTIONS.mail).doc(id),
     newHistoryEntry: (tenantId: string) => tenant(tenantId).collection(COLLECTIONS.history).doc(),
     slug: (slug: string) => db.collection(COLLECTIONS.slugs).doc(slug),
     job: (jobId: string) => db.collection(COLLECTIONS.provisioningJobs).doc(jobId),

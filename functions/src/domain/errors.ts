@@ -5,6 +5,7 @@ export type DomainErrorCode =
   | 'failed-precondition'
   | 'not-found'
   | 'permission-denied'
+  | 'resource-exhausted'
   | 'unauthenticated'
   | 'aborted';
 

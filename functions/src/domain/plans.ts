@@ -1,8 +1,8 @@
 /** The plan catalog: data, so a product edits one table to change its offer. */
 export const PLANS = {
-  starter: { label: 'Starter', stripePriceId: 'price_starter_monthly', trialDays: 14, seatCap: 5, pendingInviteLimit: 10, selfServe: true },
-  team: { label: 'Team', stripePriceId: 'price_team_monthly', trialDays: 14, seatCap: 25, pendingInviteLimit: 50, selfServe: true },
-  enterprise: { label: 'Enterprise', stripePriceId: 'price_enterprise_annual', trialDays: 30, seatCap: 250, pendingInviteLimit: 500, selfServe: false },
+  starter: { label: 'Starter', stripePriceId: 'price_starter_monthly', trialDays: 14, seatCap: 5, pendingInviteLimit: 10, inviteExpiryDays: 7, selfServe: true },
+  team: { label: 'Team', stripePriceId: 'price_team_monthly', trialDays: 14, seatCap: 25, pendingInviteLimit: 50, inviteExpiryDays: 7, selfServe: true },
+  enterprise: { label: 'Enterprise', stripePriceId: 'price_enterprise_annual', trialDays: 30, seatCap: 250, pendingInviteLimit: 500, inviteExpiryDays: 14, selfServe: false },
 } as const;
 
 export type PlanId = keyof typeof PLANS;
@@ -12,6 +12,8 @@ export const SELF_SERVE_PLAN_IDS = PLAN_IDS.filter((id) => PLANS[id].selfServe);
 
 export const MAX_SEAT_CAP = 10_000;
 
+/** Where a person gets more seats or changes plan (the workspace's billing page): every seat-limit message points there. */
+export const billingPath = (tenantKey: string) => `/app/${encodeURIComponent(tenantKey)}/billing`;
 /** Sales tenants are billed by invoice; unless the contract says otherwise, each is due this many days after it is sent. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
 

@@ -15,7 +15,7 @@ export const isRead = (operation: Operation) => READ_OPERATIONS.includes(operati
  * every server-only collection (mail, signups, slugs, Stripe events, history, anything unnamed):
  * it has no grants, and the rules have no `match` for it, so it is denied by default.
  */
-export const POLICY_COLLECTIONS = ['tenant', 'members', 'invites', 'records', 'provisioningJobs', 'mail'] as const;
+export const POLICY_COLLECTIONS = ['tenant', 'members', 'invites', 'domains', 'records', 'provisioningJobs', 'mail'] as const;
 export type PolicyCollection = (typeof POLICY_COLLECTIONS)[number];
 
 /** `any`: every document of the collection; `own`: only documents whose author field names the caller. */
@@ -68,10 +68,10 @@ export const POLICY: Record<PolicyCollection, CollectionPolicy> = {
     operations: {
       get: { roles: ALL_ROLES, staff: ['super_admin'], self: true },
       list: { roles: ALL_ROLES, staff: ['super_admin'], self: true },
-      // Within ASSIGNABLE_ROLES, never the owner's membership, never a self-raise (membershipChangeAllowed).
-      create: { roles: { owner: 'any', admin: 'any' } },
-      update: { roles: { owner: 'any', admin: 'any' } },
-      delete: { roles: { owner: 'any', admin: 'any' } },
+      // Written by functions only, in one transaction with the seat ledger (functions/src/team/).
+      create: NONE,
+      update: NONE,
+      delete: NONE,
     },
   },
   invites: {
@@ -81,6 +81,19 @@ export const POLICY: Record<PolicyCollection, CollectionPolicy> = {
       get: { roles: { owner: 'any', admin: 'any' }, staff: ['super_admin'] },
       list: { roles: { owner: 'any', admin: 'any' }, staff: ['super_admin'] },
       // Written by functions only (seat cap, pending-invite limit, mail).
+      create: NONE,
+      update: NONE,
+      delete: NONE,
+    },
+  },
+  domains: {
+    path: 'tenants/{tenantId}/domains/{domain}',
+    tenantData: true,
+    operations: {
+      // The TXT record to add, the claim's status and what the last check saw: the domain page.
+      get: { roles: { owner: 'any', admin: 'any' }, staff: ['super_admin'] },
+      list: { roles: { owner: 'any', admin: 'any' }, staff: ['super_admin'] },
+      // Written by functions only (the DNS check decides; one domain per tenant).
       create: NONE,
       update: NONE,
       delete: NONE,
@@ -149,10 +162,13 @@ export const BILLING_VIEW = { roles: ['owner'], collection: 'tenant', operations
 /** The tenant fields a client may change (with a role that may update the tenant); the rest is server-owned. */
 export const TENANT_CLIENT_FIELDS = ['name'] as const;
 
-/** The roles each role may give (create or update a membership with). `owner` is given only by an ownership transfer (a function). */
+/**
+ * The roles each role may give (by invite or role change, both functions). Nobody gives above their
+ * own rank, only the owner gives admin, and `owner` moves only by transferOwnership.
+ */
 export const ASSIGNABLE_ROLES: Record<TenantRole, readonly TenantRole[]> = {
   owner: ['admin', 'manager', 'member', 'viewer'],
-  admin: ['admin', 'manager', 'member', 'viewer'],
+  admin: ['manager', 'member', 'viewer'],
   manager: [],
   member: [],
   viewer: [],
@@ -189,8 +205,8 @@ export function statusAllowsWrite(status: TenantStatus, failedPaymentRetries = 0
 
 /**
  * May `principal` perform `operation` on a document of `collection` of a tenant in `status`?
- * Document-shape checks (record validation, the tenant's client fields, role changes) come on top:
- * see TENANT_CLIENT_FIELDS and membershipChangeAllowed.
+ * Document-shape checks (record validation, the tenant's client fields) come on top: see
+ * TENANT_CLIENT_FIELDS. Membership changes are functions' own checks (domain/team.ts).
  */
 export function canAccess(
   principal: Principal,
@@ -219,21 +235,4 @@ export function canAccess(
     (BILLING_VIEW.operations as readonly Operation[]).includes(operation) &&
     (BILLING_VIEW.roles as readonly TenantRole[]).includes(role)
   );
-}
-
-/**
- * May a caller with `actor` role (one that canAccess lets write members) give `newRole` to the
- * membership `target` (`target.role` null: a new membership), or remove it (`newRole` null)?
- * Never the owner's membership, never to `owner`, never a self-raise.
- */
-export function membershipChangeAllowed(
-  actor: { uid: string; role: TenantRole },
-  target: { uid: string; role: TenantRole | null },
-  newRole: TenantRole | null,
-): boolean {
-  if (target.role === 'owner') return false;
-  if (newRole === null) return target.role !== null;
-  if (!ASSIGNABLE_ROLES[actor.role].includes(newRole)) return false;
-  if (actor.uid === target.uid && target.role !== null && roleRank(newRole) < roleRank(target.role)) return false;
-  return true;
 }

@@ -164,6 +164,8 @@ export interface NewTenant {
   status: TenantStatus;
   seatCap: number;
   pendingInviteLimit: number;
+  /** The seat ledger (functions/src/team/): memberships and pending invites, kept in step by every team change. */
+  seats: { members: number; pendingInvites: number };
   trialEndsAt: Date | null;
   goLiveAt: Date | null;
   /** Sales tenants are billed by invoice (Stripe send_invoice) due this many days after it is sent; null for card billing. */
@@ -261,6 +263,8 @@ export function planTenant(
     status: 'provisioning',
     ...terms,
     pendingInviteLimit: PLANS[request.plan].pendingInviteLimit,
+    // The owner's membership, created in the same transaction, is the first seat.
+    seats: { members: 1, pendingInvites: 0 },
     daysUntilDue: request.source === 'sales' ? request.daysUntilDue ?? DEFAULT_DAYS_UNTIL_DUE : null,
     ownerUid: owner.uid,
     ownerEmailVerified: owner.emailVerified,

@@ -274,6 +274,8 @@ async function closeTenant(ctx: StepContext, reason: string): Promise<void> {
       actor: `provisioning:${ctx.jobId}`,
       now: ctx.now,
       reason,
+      // The owner's membership goes in this transaction: the ledger counts nobody.
+      tenantFields: { 'seats.members': 0 },
       alsoInTransaction: async (tx, tenant) => {
         await ctx.holdsLease(tx);
         const slugRef = ref.slug(String(tenant.get('slug')));

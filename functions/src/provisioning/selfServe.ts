@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors';
 import type { ProvisioningResult } from '../domain/provisioning';
 import { selfServeRequest, SignupFormSchema, type StoredSignup } from '../domain/signup';
 import { parseOrThrow } from '../domain/validation';
+import { refuseCapturedDomain } from '../team/domainJoin';
 import { provisionTenant, type ProvisioningDeps } from './provisionTenant';
 
 type Deps = ProvisioningDeps;
@@ -28,6 +29,8 @@ export async function submitSignup(
 ): Promise<ProvisioningResult> {
   const form = parseOrThrow(SignupFormSchema, input);
   if (!account.email) throw new DomainError('failed-precondition', 'Your account has no email address; sign up with email and password');
+  // People at a domain an organisation captured (join: auto) join it; they never get a tenant of their own.
+  await refuseCapturedDomain(deps.db, account.email);
   const signupRef = refs(deps.db).signup(account.uid);
   const stored: StoredSignup = { ...form, uid: account.uid, email: account.email.toLowerCase() };
   const previous = await signupRef.get();

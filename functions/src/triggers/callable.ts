@@ -12,7 +12,7 @@ import { submitSignup as storeSignupAndProvision } from '../provisioning/selfSer
 import { toHttpsError } from './errors';
 
 /** A malformed token can reach the handler with `auth` set and no uid: check the uid. */
-function requireUid(request: CallableRequest): string {
+export function requireUid(request: CallableRequest): string {
   const uid = request.auth?.uid;
   if (!uid) throw new HttpsError('unauthenticated', 'Sign in first');
   return uid;

@@ -12,6 +12,9 @@ import { useSubmitOnce } from '../useSubmitOnce';
 
 // Loaded once the form is sent: the Firestore SDK it needs is not part of the signup page itself.
 const JobProgress = lazy(() => import('../provisioning/JobProgress'));
+// Likewise the offer to join a verified domain's organisation (issue 13), shown instead of creating one.
+const DomainJoinOffer = lazy(() => import('../team/DomainJoinOffer').then((m) => ({ default: m.DomainJoinOffer })));
+type DomainMatch = NonNullable<import('../team/callables').DomainJoinOption['match']>;
 
 /** The input of the `submitSignup` callable (SignupFormSchema in functions/src/domain/signup.ts). */
 interface SignupInput {
@@ -41,6 +44,10 @@ export function Component() {
   const [jobOutcome, setJobOutcome] = useState<JobOutcome | null>(null);
   const { busy, submitWith, release } = useSubmitOnce();
   const form = useRef<HTMLFormElement>(null);
+  // A verified domain's organisation is offered before a new one is made; `declined`: the person chose their own.
+  const [domainOffer, setDomainOffer] = useState<DomainMatch | null>(null);
+  const declinedDomainOffer = useRef(false);
+  const lookupDomainJoin = async () => (await (await import('../team/callables')).team.lookupDomainJoin()).match;
 
   // Busy until provisioning settles (see `settled`), so the form cannot be sent again meanwhile.
   const submit = submitWith(async () => {
@@ -51,6 +58,13 @@ export function Component() {
       const { auth } = firebase();
       // Signed in already (an earlier attempt created the account): only the signup form is resent.
       if (!auth.currentUser) await createUserWithEmailAndPassword(auth, email.trim(), password);
+      if (!declinedDomainOffer.current) {
+        const match = await lookupDomainJoin();
+        if (match) {
+          setDomainOffer(match);
+          return;
+        }
+      }
       const { call } = await import('../functions');
       const input: SignupInput = { companyName, ownerName, plan, ...(slug.trim() ? { slug: slug.trim() } : {}) };
       const result = await call<ProvisioningResult>('submitSignup', input);
@@ -71,6 +85,23 @@ export function Component() {
     },
     [navigate, release],
   );
+
+  if (domainOffer) {
+    return (
+      <div className="page narrow">
+        <Suspense fallback={<Loading />}>
+          <DomainJoinOffer
+            match={domainOffer}
+            onRecheck={async () => setDomainOffer(await lookupDomainJoin())}
+            onCreateOwn={() => {
+              declinedDomainOffer.current = true;
+              setDomainOffer(null);
+            }}
+          />
+        </Suspense>
+      </div>
+    );
+  }
 
   const errors = failure?.fieldErrors ?? {};
   const unplaced = failure && !['companyName', 'ownerName', 'plan', 'slug', 'email', 'password'].some((field) => errors[field]);

@@ -4,6 +4,7 @@ import { Link, Navigate } from 'react-router';
 import { firestore } from '../firestore';
 import { failureOf } from '../ui/failure';
 import { Empty, ErrorAlert, Loading, StatusBadge } from '../ui/states';
+import { DomainJoinOrElse } from '../team/DomainJoinOffer';
 import { useSubmitOnce } from '../useSubmitOnce';
 import { tenantName, useWorkspace, type TenantEntry } from './useWorkspace';
 
@@ -75,12 +76,18 @@ function NoTenantYet({ uid }: { uid: string }) {
   if (error) return <ErrorAlert>{error}</ErrorAlert>;
   if (job === undefined) return <Loading />;
   if (!job) {
+    // A verified domain's tenant may be waiting for this person (or be full: "ask your admin for a seat").
     return (
-      <Empty title="You are not a member of any organisation yet.">
-        <p>
-          <Link to="/">Start a free trial</Link> to create one, or ask your organisation's admin to invite this account.
-        </p>
-      </Empty>
+      <DomainJoinOrElse
+        uid={uid}
+        fallback={
+          <Empty title="You are not a member of any organisation yet.">
+            <p>
+              <Link to="/">Start a free trial</Link> to create one, or ask your organisation's admin to invite this account.
+            </p>
+          </Empty>
+        }
+      />
     );
   }
   const status = String(job.data.status);

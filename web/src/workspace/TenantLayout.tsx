@@ -78,6 +78,7 @@ export function Component() {
           Records
         </NavLink>
         <NavLink to="team">Team</NavLink>
+        {billing && <NavLink to="domains">Domains</NavLink>}
         {billing && <NavLink to="billing">Billing</NavLink>}
         <NavLink to="settings">Settings</NavLink>
       </nav>

@@ -1,0 +1,303 @@
+import type { Auth } from 'firebase-admin/auth';
+import type { DocumentSnapshot, Firestore } from 'firebase-admin/firestore';
+import { refs } from '../adapters/firestore';
+import { DomainError } from '../domain/errors';
+import { newInviteToken, tokenMatches } from '../domain/inviteToken';
+import {
+  AcceptInviteSchema,
+  acceptReservedSeat,
+  checkAcceptance,
+  checkInvite,
+  checkManageInvite,
+  checkTeamStatus,
+  DescribeInviteSchema,
+  effectiveInviteStatus,
+  inviteExpiresAt,
+  inviteLink,
+  inviteMail,
+  inviteMailId,
+  InviteMemberSchema,
+  InviteRefSchema,
+  releaseInviteSeat,
+  requireVerifiedEmail,
+  RESEND_MIN_INTERVAL_MS,
+  reserveInviteSeat,
+  seatUsage,
+  type Account,
+  type StoredInvite,
+} from '../domain/team';
+import type { TenantRole } from '../domain/status';
+import { parseOrThrow } from '../domain/validation';
+import { readTeamTenant, TEAM_TRANSACTION_ATTEMPTS, toDate, writeSeats, type TeamTenant } from './tenant';
+
+export interface InviteDeps {
+  db: Firestore;
+  /** Base URL of the web app, for the accept link in the mail. */
+  appUrl: string;
+}
+
+export function storedInvite(snap: DocumentSnapshot): StoredInvite {
+  const data = snap.data()!;
+  return {
+    email: String(data.email),
+    role: data.role as TenantRole,
+    status: data.status,
+    expiresAt: toDate(data.expiresAt) ?? new Date(0),
+    tokenHash: String(data.tokenHash ?? ''),
+    invitedBy: String(data.invitedBy ?? ''),
+    acceptedBy: data.acceptedBy ?? null,
+    lastSentAt: toDate(data.lastSentAt) ?? new Date(0),
+    sendCount: Number(data.sendCount ?? 1),
+  };
+}
+
+export interface InviteResult {
+  inviteId: string;
+  email: string;
+  role: TenantRole;
+  status: 'pending';
+  expiresAt: string;
+  /** `new`: a seat was reserved; `resent`: the pending invite to that address was sent again; `unchanged`: it was sent moments ago. */
+  outcome: 'new' | 'resent' | 'unchanged';
+  seats: ReturnType<typeof seatUsage>;
+}
+
+/**
+ * Invites `email` with `role`: one transaction reads the tenant's ledger, the inviter's membership
+ * and what already exists for that address, then reserves a seat, creates the invite and queues its
+ * mail. A member's address is refused; an address with a pending invite gets that invite again.
+ */
+export async function inviteMember(deps: InviteDeps, account: Account, input: unknown, now = new Date()): Promise<InviteResult> {
+  const { tenantId, email, role } = parseOrThrow(InviteMemberSchema, input);
+  const inviterEmail = requireVerifiedEmail(account, 'invite people');
+  const ref = refs(deps.db);
+  return deps.db.runTransaction(
+    async (tx) => {
+      // Every read at once: one round trip before the commit, like the floor transaction.
+      const [{ tenant, members }, existingMember, pending] = await Promise.all([
+        readTeamTenant(tx, deps.db, tenantId, [account.uid]),
+        tx.get(ref.members(tenantId).where('email', '==', email).limit(1)),
+        tx.get(ref.invites(tenantId).where('email', '==', email).where('status', '==', 'pending')),
+      ]);
+      const inviter = members.get(account.uid) ?? null;
+      checkInvite(inviter?.role ?? null, role);
+      checkTeamStatus('inviteMember', tenant);
+      if (!existingMember.empty) {
+        throw new DomainError('already-exists', `email: ${email} is already a member of ${tenant.name}`, { field: 'email', reason: 'already-member' });
+      }
+      const inviterName = account.displayName || inviterEmail;
+      let seats = tenant.seats;
+      for (const doc of pending.docs) {
+        const invite = storedInvite(doc);
+        if (effectiveInviteStatus(invite, now) === 'pending') {
+          checkManageInvite(inviter!.role, invite.role, 'resend the invite');
+          const outcome = sendAgain(tx, deps, tenant, doc.id, invite, role, inviterName, account.uid, now);
+          return result(doc.id, email, outcome.role, outcome.expiresAt, outcome.sent ? 'resent' : 'unchanged', tenant, seats);
+        }
+        // Expired by the clock but not yet swept: it frees its seat here, and never blocks the new invite.
+        tx.update(doc.ref, { status: 'expired', expiredAt: now, updatedAt: now });
+        seats = releaseInviteSeat(seats);
+      }
+      seats = reserveInviteSeat(seats, tenant);
+      const inviteRef = ref.invites(tenantId).doc();
+      const { token, tokenHash } = newInviteToken();
+      const expiresAt = inviteExpiresAt(tenant.plan, now);
+      tx.create(inviteRef, {
+        email,
+        role,
+        status: 'pending',
+        expiresAt,
+        tokenHash,
+        invitedBy: account.uid,
+        invitedByName: inviterName,
+        createdAt: now,
+        updatedAt: now,
+        lastSentAt: now,
+        sendCount: 1,
+      });
+      queueInviteMail(tx, deps, tenant, inviteRef.id, { email, role, sendCount: 1, expiresAt, token, inviterName });
+      writeSeats(tx, tenant, seats);
+      return result(inviteRef.id, email, role, expiresAt, 'new', tenant, seats);
+    },
+    { maxAttempts: TEAM_TRANSACTION_ATTEMPTS },
+  );
+}
+
+function result(inviteId: string, email: string, role: TenantRole, expiresAt: Date, outcome: InviteResult['outcome'], tenant: TeamTenant, seats = tenant.seats): InviteResult {
+  return { inviteId, email, role, status: 'pending', expiresAt: expiresAt.toISOString(), outcome, seats: seatUsage(seats, tenant.seatCap) };
+}
+
+function queueInviteMail(
+  tx: FirebaseFirestore.Transaction,
+  deps: InviteDeps,
+  tenant: TeamTenant,
+  inviteId: string,
+  send: { email: string; role: TenantRole; sendCount: number; expiresAt: Date; token: string; inviterName: string },
+) {
+  const mail = inviteMail({
+    to: send.email,
+    tenantId: tenant.id,
+    tenantName: tenant.name,
+    inviterName: send.inviterName,
+    role: send.role,
+    link: inviteLink(deps.appUrl, tenant.id, inviteId, send.token),
+    expiresAt: send.expiresAt,
+  });
+  tx.set(refs(deps.db).mail(inviteMailId(tenant.id, inviteId, send.sendCount)), { ...mail, inviteId, createdAt: new Date() });
+}
+
+/**
+ * Sends a pending invite again with a new link (the old one stops working) and a new expiry. Within
+ * RESEND_MIN_INTERVAL_MS of the last send it does nothing: that is a double click, not a resend.
+ */
+function sendAgain(
+  tx: FirebaseFirestore.Transaction,
+  deps: InviteDeps,
+  tenant: TeamTenant,
+  inviteId: string,
+  invite: StoredInvite,
+  role: TenantRole,
+  inviterName: string,
+  senderUid: string,
+  now: Date,
+): { sent: boolean; expiresAt: Date; role: TenantRole } {
+  if (now.getTime() - invite.lastSentAt.getTime() < RESEND_MIN_INTERVAL_MS) return { sent: false, expiresAt: invite.expiresAt, role: invite.role };
+  const { token, tokenHash } = newInviteToken();
+  const expiresAt = inviteExpiresAt(tenant.plan, now);
+  const sendCount = invite.sendCount + 1;
+  tx.update(refs(deps.db).invite(tenant.id, inviteId), { role, tokenHash, expiresAt, lastSentAt: now, sendCount, lastSentBy: senderUid, updatedAt: now });
+  queueInviteMail(tx, deps, tenant, inviteId, { email: invite.email, role, sendCount, expiresAt, token, inviterName });
+  return { sent: true, expiresAt, role };
+}
+
+export async function resendInvite(deps: InviteDeps, account: Account, input: unknown, now = new Date()) {
+  const { tenantId, inviteId } = parseOrThrow(InviteRefSchema, input);
+  const senderEmail = requireVerifiedEmail(account, 'resend invites');
+  return deps.db.runTransaction(
+    async (tx) => {
+      const { tenant, members } = await readTeamTenant(tx, deps.db, tenantId, [account.uid]);
+      const snap = await tx.get(refs(deps.db).invite(tenantId, inviteId));
+      if (!snap.exists) throw new DomainError('not-found', `No invite ${inviteId} in ${tenant.name}`, { reason: 'no-invite' });
+      const invite = storedInvite(snap);
+      checkManageInvite(members.get(account.uid)?.role ?? null, invite.role, 'resend the invite');
+      checkTeamStatus('resendInvite', tenant);
+      const status = effectiveInviteStatus(invite, now);
+      if (status !== 'pending') {
+        throw new DomainError('failed-precondition', `This invite is ${status}; only a pending invite can be resent. Invite ${invite.email} again instead.`, {
+          reason: status,
+        });
+      }
+      const sent = sendAgain(tx, deps, tenant, inviteId, invite, invite.role, account.displayName || senderEmail, account.uid, now);
+      return { inviteId, sent: sent.sent, expiresAt: sent.expiresAt.toISOString() };
+    },
+    { maxAttempts: TEAM_TRANSACTION_ATTEMPTS },
+  );
+}
+
+/** Revokes a pending invite and frees its seat; revoking it again is a no-op. */
+export async function revokeInvite(deps: Pick<InviteDeps, 'db'>, account: Account, input: unknown, now = new Date()) {
+  const { tenantId, inviteId } = parseOrThrow(InviteRefSchema, input);
+  return deps.db.runTransaction(
+    async (tx) => {
+      const { tenant, members } = await readTeamTenant(tx, deps.db, tenantId, [account.uid]);
+      const snap = await tx.get(refs(deps.db).invite(tenantId, inviteId));
+      if (!snap.exists) throw new DomainError('not-found', `No invite ${inviteId} in ${tenant.name}`, { reason: 'no-invite' });
+      const invite = storedInvite(snap);
+      checkManageInvite(members.get(account.uid)?.role ?? null, invite.role, 'revoke the invite');
+      checkTeamStatus('revokeInvite', tenant);
+      if (invite.status === 'revoked') return { inviteId, status: 'revoked' as const, changed: false };
+      if (invite.status === 'accepted') {
+        throw new DomainError('failed-precondition', `${invite.email} has already accepted this invite; remove the member instead`, { reason: 'accepted' });
+      }
+      // A pending invite (even one past its expiry, not yet swept) still holds its seat: revoking frees it.
+      const seats = invite.status === 'pending' ? releaseInviteSeat(tenant.seats) : tenant.seats;
+      tx.update(snap.ref, { status: 'revoked', revokedBy: account.uid, revokedAt: now, updatedAt: now });
+      if (invite.status === 'pending') writeSeats(tx, tenant, seats);
+      return { inviteId, status: 'revoked' as const, changed: true, seats: seatUsage(seats, tenant.seatCap) };
+    },
+    { maxAttempts: TEAM_TRANSACTION_ATTEMPTS },
+  );
+}
+
+export interface AcceptDeps {
+  db: Firestore;
+  auth: Auth;
+}
+
+/**
+ * The signed-in person accepts an invite to their address. In one transaction: the invite becomes
+ * `accepted`, the membership is created with the invited role, and the ledger turns the reserved seat
+ * into a member. Bringing the link's token proves the mailbox, so it verifies the address too.
+ */
+export async function acceptInvite(deps: AcceptDeps, account: Account, input: unknown, now = new Date()) {
+  const { tenantId, inviteId, token } = parseOrThrow(AcceptInviteSchema, input);
+  const ref = refs(deps.db);
+  const outcome = await deps.db.runTransaction(
+    async (tx) => {
+      const { tenant, members } = await readTeamTenant(tx, deps.db, tenantId, [account.uid]);
+      const snap = await tx.get(ref.invite(tenantId, inviteId));
+      if (!snap.exists) throw new DomainError('not-found', 'This invite does not exist; ask whoever invited you to send a new one', { reason: 'no-invite' });
+      const invite = storedInvite(snap);
+      const linkProof = token !== undefined && tokenMatches(token, invite.tokenHash);
+      if (token !== undefined && !linkProof && invite.status === 'pending') {
+        throw new DomainError('permission-denied', 'This invite link has been replaced by a newer one; open the link in the latest invite mail', {
+          reason: 'link-replaced',
+        });
+      }
+      const decision = checkAcceptance(invite, account, linkProof, now);
+      const existing = members.get(account.uid);
+      if (decision === 'replay') return { tenantId, role: existing?.role ?? invite.role, alreadyMember: true, linkProof };
+      checkTeamStatus('acceptInvite', tenant);
+      if (existing) {
+        // Already in (joined by domain meanwhile): the invite is used up and its reserved seat freed.
+        tx.update(snap.ref, { status: 'accepted', acceptedBy: account.uid, acceptedAt: now, updatedAt: now });
+        writeSeats(tx, tenant, releaseInviteSeat(tenant.seats));
+        return { tenantId, role: existing.role, alreadyMember: true, linkProof };
+      }
+      const seats = acceptReservedSeat(tenant.seats, tenant);
+      tx.create(ref.member(tenantId, account.uid), {
+        uid: account.uid,
+        role: invite.role,
+        email: invite.email,
+        displayName: account.displayName ?? '',
+        joinedAt: now,
+        joinedVia: 'invite',
+        inviteId,
+        invitedBy: invite.invitedBy,
+      });
+      tx.update(snap.ref, { status: 'accepted', acceptedBy: account.uid, acceptedAt: now, updatedAt: now });
+      writeSeats(tx, tenant, seats);
+      return { tenantId, role: invite.role, alreadyMember: false, linkProof };
+    },
+    { maxAttempts: TEAM_TRANSACTION_ATTEMPTS },
+  );
+  // Only that mailbox received the token: the address is proven, as a verification link would.
+  if (outcome.linkProof && !account.emailVerified) await deps.auth.updateUser(account.uid, { emailVerified: true });
+  return { tenantId: outcome.tenantId, role: outcome.role, alreadyMember: outcome.alreadyMember };
+}
+
+/** What the accept page shows before sign-in, to whoever holds the link: the token is required. */
+export async function describeInvite(deps: Pick<InviteDeps, 'db'>, input: unknown, now = new Date()) {
+  const { tenantId, inviteId, token } = parseOrThrow(DescribeInviteSchema, input);
+  const ref = refs(deps.db);
+  const [tenant, snap] = await deps.db.getAll(ref.tenant(tenantId), ref.invite(tenantId, inviteId));
+  const invite = snap.exists ? storedInvite(snap) : null;
+  if (!tenant.exists || !invite) throw new DomainError('not-found', 'This invite does not exist; ask whoever invited you to send a new one', { reason: 'no-invite' });
+  if (!tokenMatches(token, invite.tokenHash)) {
+    const replaced = invite.status === 'pending';
+    throw new DomainError(
+      'permission-denied',
+      replaced ? 'This invite link has been replaced by a newer one; open the link in the latest invite mail' : 'This invite link is not valid',
+      { reason: replaced ? 'link-replaced' : 'invalid-link' },
+    );
+  }
+  return {
+    tenantId,
+    tenantName: String(tenant.get('name') ?? ''),
+    email: invite.email,
+    role: invite.role,
+    status: effectiveInviteStatus(invite, now),
+    expiresAt: invite.expiresAt.toISOString(),
+    invitedByName: String(snap.get('invitedByName') ?? ''),
+  };
+}

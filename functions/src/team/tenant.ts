@@ -1,0 +1,81 @@
+import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Transaction } from 'firebase-admin/firestore';
+import { refs } from '../adapters/firestore';
+import { DomainError } from '../domain/errors';
+import type { PlanId } from '../domain/plans';
+import { billingPath, PLANS } from '../domain/plans';
+import type { TenantRole, TenantStatus } from '../domain/status';
+import type { Person, SeatLedger, SeatTerms, TenantState } from '../domain/team';
+
+/** What team actions need of a tenant, read inside their transaction. */
+export interface TeamTenant extends TenantState, SeatTerms {
+  id: string;
+  ref: DocumentReference;
+  ownerUid: string;
+  billingEmail: string;
+  /** The ledger as stored, or recounted in this transaction for a tenant created before it existed. */
+  seats: SeatLedger;
+}
+
+function isLedger(value: unknown): value is SeatLedger {
+  const v = value as SeatLedger | undefined;
+  return Number.isInteger(v?.members) && Number.isInteger(v?.pendingInvites);
+}
+
+/**
+ * Reads the tenant (and the caller's membership) in `tx`, in one round trip. A tenant without a
+ * ledger gets one from a recount of its members and pending invites, read in the same transaction,
+ * so the first write stores counts that match the documents.
+ */
+export async function readTeamTenant(
+  tx: Transaction,
+  db: Firestore,
+  tenantId: string,
+  memberUids: string[] = [],
+): Promise<{ tenant: TeamTenant; members: Map<string, Person & { email: string; displayName: string }> }> {
+  const ref = refs(db);
+  const [snap, ...memberSnaps] = await tx.getAll(ref.tenant(tenantId), ...memberUids.map((uid) => ref.member(tenantId, uid)));
+  if (!snap.exists) throw new DomainError('not-found', `No organisation with id ${tenantId}`, { reason: 'no-tenant' });
+  const data = snap.data()!;
+  let seats = data.seats;
+  if (!isLedger(seats)) {
+    const [members, pending] = await Promise.all([tx.get(ref.members(tenantId)), tx.get(ref.invites(tenantId).where('status', '==', 'pending'))]);
+    seats = { members: members.size, pendingInvites: pending.size };
+  }
+  const plan = (data.plan as PlanId) ?? 'starter';
+  const tenant: TeamTenant = {
+    id: tenantId,
+    ref: snap.ref,
+    name: String(data.name ?? tenantId),
+    status: data.status as TenantStatus,
+    failedPaymentRetries: Number(data.failedPaymentRetries ?? 0),
+    plan,
+    seatCap: Number(data.seatCap ?? PLANS[plan]?.seatCap ?? 0),
+    pendingInviteLimit: Number(data.pendingInviteLimit ?? PLANS[plan]?.pendingInviteLimit ?? 0),
+    ownerUid: String(data.ownerUid ?? ''),
+    billingEmail: String(data.billingEmail ?? ''),
+    tenantName: String(data.name ?? tenantId),
+    billingPath: billingPath(String(data.slug || tenantId)),
+    seats,
+  };
+  const members = new Map(memberSnaps.filter((m) => m.exists).map((m) => [m.id, personOf(m)]));
+  return { tenant, members };
+}
+
+export function personOf(member: DocumentSnapshot): Person & { email: string; displayName: string } {
+  return { uid: member.id, role: member.get('role') as TenantRole, email: String(member.get('email') ?? ''), displayName: String(member.get('displayName') ?? '') };
+}
+
+/** Stores the ledger; always in the transaction that wrote what it counts. */
+export function writeSeats(tx: Transaction, tenant: TeamTenant, seats: SeatLedger): void {
+  tx.update(tenant.ref, { seats: { members: seats.members, pendingInvites: seats.pendingInvites } });
+}
+
+/** Enough retries for 20+ concurrent team changes on one tenant: they contend on its ledger and are serialised there. */
+export const TEAM_TRANSACTION_ATTEMPTS = 30;
+
+/** Firestore gives Timestamps back for the Dates it was given. */
+export function toDate(value: unknown): Date | undefined {
+  if (value instanceof Date) return value;
+  if (value instanceof Timestamp) return value.toDate();
+  return undefined;
+}

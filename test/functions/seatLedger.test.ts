@@ -1,0 +1,172 @@
+// The seat ledger under concurrency, on the real Firestore emulator (real transactions): members plus
+// pending invites never exceed the seat cap, and after every race the ledger equals a recount of the
+// documents (tools/seat-ledger.ts).
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Account } from '../../functions/src/domain/team';
+import { expireInvites } from '../../functions/src/team/expireInvites';
+import { acceptInvite, inviteMember, revokeInvite } from '../../functions/src/team/invites';
+import { removeMember } from '../../functions/src/team/members';
+import { auth, clearEmulators, db } from '../helpers/emulators';
+import { APP_URL, expectLedgerConsistent, inviteLinkOf, seatsOf, seedTeam } from '../helpers/team';
+
+const deps = { db, auth, appUrl: APP_URL };
+const invitee = (i: number, tag = 'x'): Account => ({ uid: `joiner-${tag}-${i}`, email: `joiner-${tag}-${i}@acme.test`, emailVerified: true });
+
+/** Invites `count` people as members and returns their accounts with invite ids and link tokens. */
+async function invitePeople(tenantId: string, owner: Account, count: number, tag: string) {
+  const people = [];
+  for (let i = 0; i < count; i++) {
+    const person = invitee(i, tag);
+    const { inviteId } = await inviteMember(deps, owner, { tenantId, email: person.email, role: 'member' });
+    people.push({ person, inviteId, token: (await inviteLinkOf(inviteId)).token });
+  }
+  return people;
+}
+
+const fulfilled = (results: PromiseSettledResult<unknown>[]) => results.filter((r) => r.status === 'fulfilled').length;
+const reasons = (results: PromiseSettledResult<unknown>[]) =>
+  results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as { details?: { reason?: string } }).details?.reason);
+
+describe('seat ledger under concurrency', () => {
+  beforeEach(clearEmulators);
+
+  it('20 concurrent invites at one seat below the cap admit exactly one', async () => {
+    const { tenantId, people } = await seedTeam('t-race-invites', { 'owner@acme.test': 'owner', 'm1@acme.test': 'member', 'm2@acme.test': 'member' });
+    await inviteMember(deps, people.owner, { tenantId, email: 'held@acme.test', role: 'viewer' }); // 3 members + 1 pending of 5
+
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => inviteMember(deps, people.owner, { tenantId, email: `racer-${i}@acme.test`, role: 'member' })));
+
+    expect(fulfilled(results)).toBe(1);
+    expect(reasons(results)).toEqual(Array(19).fill('seat-cap'));
+    expect(await seatsOf(tenantId)).toEqual({ members: 3, pendingInvites: 2 });
+    expect((await db.collection(`tenants/${tenantId}/invites`).where('status', '==', 'pending').count().get()).data().count).toBe(2);
+    // One invite mail per admitted invite, none for the refused ones.
+    expect((await db.collection('mail').where('tenantId', '==', tenantId).count().get()).data().count).toBe(2);
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('20 concurrent invites of one address make one pending invite', async () => {
+    const { tenantId, people } = await seedTeam('t-race-same', { 'owner@acme.test': 'owner' }, { seatCap: 25, pendingInviteLimit: 50 });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => inviteMember(deps, people.owner, { tenantId, email: 'same@acme.test', role: 'member' })));
+    expect(fulfilled(results)).toBe(20);
+    const outcomes = results.map((r) => (r as PromiseFulfilledResult<{ outcome: string }>).value.outcome).sort();
+    expect(outcomes.filter((o) => o === 'new')).toHaveLength(1);
+    expect(new Set(outcomes.filter((o) => o !== 'new'))).toEqual(new Set(['unchanged']));
+    expect(await seatsOf(tenantId)).toEqual({ members: 1, pendingInvites: 1 });
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('20 concurrent accepts of distinct invites at the cap fill it exactly', async () => {
+    const { tenantId, people } = await seedTeam('t-race-accepts', { 'owner@acme.test': 'owner' }, { seatCap: 21, pendingInviteLimit: 50 });
+    const invited = await invitePeople(tenantId, people.owner, 20, 'full');
+    expect(await seatsOf(tenantId)).toEqual({ members: 1, pendingInvites: 20 });
+
+    const results = await Promise.allSettled(invited.map(({ person, inviteId, token }) => acceptInvite(deps, person, { tenantId, inviteId, token })));
+
+    expect(fulfilled(results)).toBe(20);
+    expect(await seatsOf(tenantId)).toEqual({ members: 21, pendingInvites: 0 });
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('20 concurrent accepts after the cap was lowered never exceed it', async () => {
+    const { tenantId, people } = await seedTeam('t-race-lowered', { 'owner@acme.test': 'owner' }, { seatCap: 21, pendingInviteLimit: 50 });
+    const invited = await invitePeople(tenantId, people.owner, 20, 'lowered');
+    // A plan change took seats away while the invites were out.
+    await db.doc(`tenants/${tenantId}`).update({ seatCap: 11 });
+
+    const results = await Promise.allSettled(invited.map(({ person, inviteId, token }) => acceptInvite(deps, person, { tenantId, inviteId, token })));
+
+    expect(fulfilled(results)).toBe(10);
+    expect(reasons(results)).toEqual(Array(10).fill('seat-cap'));
+    expect(await seatsOf(tenantId)).toEqual({ members: 11, pendingInvites: 10 });
+    const members = await db.collection(`tenants/${tenantId}/members`).count().get();
+    expect(members.data().count).toBe(11);
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('a revoke racing an accept: one of them wins, and the counts equal what the documents say', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { tenantId, people } = await seedTeam(`t-race-revoke-${round}`, { [`owner-${round}@acme.test`]: 'owner' }, { seatCap: 5 });
+      const [{ person, inviteId, token }] = await invitePeople(tenantId, people.owner, 1, `revoke-${round}`);
+
+      const [accepted, revoked] = await Promise.allSettled([acceptInvite(deps, person, { tenantId, inviteId, token }), revokeInvite(deps, people.owner, { tenantId, inviteId })]);
+
+      expect([accepted.status, revoked.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
+      const invite = (await db.doc(`tenants/${tenantId}/invites/${inviteId}`).get()).data()!;
+      const member = await db.doc(`tenants/${tenantId}/members/${person.uid}`).get();
+      if (accepted.status === 'fulfilled') {
+        expect(invite.status).toBe('accepted');
+        expect(member.exists).toBe(true);
+        expect(reasons([revoked])).toEqual(['accepted']);
+        expect(await seatsOf(tenantId)).toEqual({ members: 2, pendingInvites: 0 });
+      } else {
+        expect(invite.status).toBe('revoked');
+        expect(member.exists).toBe(false);
+        expect(reasons([accepted])).toEqual(['revoked']);
+        expect(await seatsOf(tenantId)).toEqual({ members: 1, pendingInvites: 0 });
+      }
+      await expectLedgerConsistent([tenantId]);
+    }
+  });
+
+  it('invites, removals and accepts interleaved at random keep the ledger equal to the documents and within the cap', async () => {
+    const { tenantId, people } = await seedTeam('t-race-mixed', { 'owner@acme.test': 'owner', 'a@acme.test': 'member', 'b@acme.test': 'viewer' }, { seatCap: 8 });
+    const invited = await invitePeople(tenantId, people.owner, 4, 'mixed');
+    const work = [
+      ...invited.map(({ person, inviteId, token }, i) => (i % 2 ? acceptInvite(deps, person, { tenantId, inviteId, token }) : revokeInvite(deps, people.owner, { tenantId, inviteId }))),
+      removeMember(deps, people.owner, { tenantId, uid: people['a@acme.test'].uid }),
+      ...Array.from({ length: 8 }, (_, i) => inviteMember(deps, people.owner, { tenantId, email: `late-${i}@acme.test`, role: 'viewer' })),
+    ];
+    await Promise.allSettled(work);
+    await expectLedgerConsistent([tenantId]);
+    const seats = await seatsOf(tenantId);
+    expect(seats.members + seats.pendingInvites).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('invite expiry', () => {
+  beforeEach(clearEmulators);
+
+  it('expireInvites marks pending invites past their expiry expired and frees their seats; nothing else changes', async () => {
+    const { tenantId, people } = await seedTeam('t-expiry', { 'owner@acme.test': 'owner' });
+    const sentAt = new Date('2027-01-01T00:00:00Z');
+    const old = await inviteMember(deps, people.owner, { tenantId, email: 'old@acme.test', role: 'member' }, sentAt);
+    const fresh = await inviteMember(deps, people.owner, { tenantId, email: 'fresh@acme.test', role: 'member' }, new Date('2027-01-06T00:00:00Z'));
+    expect(old.expiresAt).toBe('2027-01-08T00:00:00.000Z'); // the starter plan's 7 days
+
+    const report = await expireInvites(db, new Date('2027-01-09T00:00:00Z'));
+
+    expect(report.expired).toEqual([{ tenantId, inviteId: old.inviteId, email: 'old@acme.test' }]);
+    expect(report.errors).toEqual([]);
+    expect((await db.doc(`tenants/${tenantId}/invites/${old.inviteId}`).get()).get('status')).toBe('expired');
+    expect((await db.doc(`tenants/${tenantId}/invites/${fresh.inviteId}`).get()).get('status')).toBe('pending');
+    expect(await seatsOf(tenantId)).toEqual({ members: 1, pendingInvites: 1 });
+    await expectLedgerConsistent([tenantId]);
+
+    // A second run is a no-op.
+    expect((await expireInvites(db, new Date('2027-01-09T00:00:00Z'))).expired).toEqual([]);
+  });
+
+  it('expired, revoked and accepted invites never block a new invite to the same address', async () => {
+    const { tenantId, people } = await seedTeam('t-reinvite', { 'owner@acme.test': 'owner' });
+    const first = await inviteMember(deps, people.owner, { tenantId, email: 'again@acme.test', role: 'member' }, new Date('2027-01-01T00:00:00Z'));
+    // Expired by the clock but not yet swept: the new invite expires it in the same transaction.
+    const second = await inviteMember(deps, people.owner, { tenantId, email: 'again@acme.test', role: 'member' }, new Date('2027-01-20T00:00:00Z'));
+    expect(second).toMatchObject({ outcome: 'new' });
+    expect(second.inviteId).not.toBe(first.inviteId);
+    expect((await db.doc(`tenants/${tenantId}/invites/${first.inviteId}`).get()).get('status')).toBe('expired');
+    await revokeInvite(deps, people.owner, { tenantId, inviteId: second.inviteId });
+    const third = await inviteMember(deps, people.owner, { tenantId, email: 'again@acme.test', role: 'viewer' });
+    expect(third).toMatchObject({ outcome: 'new', role: 'viewer' });
+    expect(await seatsOf(tenantId)).toEqual({ members: 1, pendingInvites: 1 });
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('a tenant from before the ledger gets its counts from a recount on its first team change', async () => {
+    const { tenantId, people } = await seedTeam('t-legacy', { 'owner@acme.test': 'owner', 'm@acme.test': 'member' });
+    await db.doc(`tenants/${tenantId}`).update({ seats: null });
+    await inviteMember(deps, people.owner, { tenantId, email: 'n@acme.test', role: 'member' });
+    expect(await seatsOf(tenantId)).toEqual({ members: 2, pendingInvites: 1 });
+    await expectLedgerConsistent([tenantId]);
+  });
+});

@@ -1,0 +1,343 @@
+// The team callables as the web app calls them (real web SDK → Functions emulator → Firestore and
+// Auth emulators): each one's permission and bad-input refusals, with the whole database unchanged
+// after every refusal, beside what it does when allowed.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { inviteMember as inviteInProcess } from '../../functions/src/team/invites';
+import { auth, clearEmulators, db } from '../helpers/emulators';
+import { client } from '../helpers/callables';
+import { account, APP_URL, expectLedgerConsistent, expectNothingWritten, inviteLinkOf, seatsOf, seedTeam } from '../helpers/team';
+import type { Caller } from '../helpers/emulators';
+
+const TEAM = {
+  'owner@acme.test': 'owner',
+  'admin@acme.test': 'admin',
+  'manager@acme.test': 'manager',
+  'member@acme.test': 'member',
+  'viewer@acme.test': 'viewer',
+} as const;
+
+/** Expects the call to be refused with `code` (and `reason`, when given), and nothing written. */
+async function refused(call: () => Promise<unknown>, code: string, match: { reason?: string; message?: RegExp } = {}) {
+  const error = (await expectNothingWritten(call)) as { code: string; message: string; details?: { reason?: string } };
+  expect(error.code, error.message).toBe(`functions/${code}`);
+  if (match.reason) expect(error.details?.reason, error.message).toBe(match.reason);
+  if (match.message) expect(error.message).toMatch(match.message);
+  return error;
+}
+
+let callers: Record<string, Caller>;
+async function as(email: string): Promise<Caller> {
+  callers[email] ??= await client(email);
+  return callers[email];
+}
+
+describe('inviteMember', () => {
+  beforeEach(async () => {
+    await clearEmulators();
+    callers = {};
+  });
+
+  it('owner invites: the invite (address normalised, no token stored), its mail with the link, one seat reserved', async () => {
+    const { tenantId } = await seedTeam('t-inv', TEAM, { seatCap: 10 });
+    const owner = await as('owner@acme.test');
+    const result = await owner.call<{ inviteId: string; outcome: string; seats: unknown }>('inviteMember', { tenantId, email: '  New.Person@ACME.test ', role: 'manager' });
+    expect(result).toMatchObject({ email: 'new.person@acme.test', role: 'manager', status: 'pending', outcome: 'new', seats: { used: 6, free: 4, seatCap: 10, members: 5, pendingInvites: 1 } });
+    const invite = (await db.doc(`tenants/${tenantId}/invites/${result.inviteId}`).get()).data()!;
+    expect(invite).toMatchObject({ email: 'new.person@acme.test', role: 'manager', status: 'pending', invitedBy: owner.uid, sendCount: 1 });
+    const days = (invite.expiresAt.toDate().getTime() - invite.createdAt.toDate().getTime()) / 86_400_000;
+    expect(days).toBe(7);
+    const { link, token } = await inviteLinkOf(result.inviteId);
+    expect(link).toBe(`${APP_URL}/invite/${tenantId}/${result.inviteId}?token=${token}`);
+    expect(JSON.stringify(invite)).not.toContain(token);
+    const mail = (await db.collection('mail').where('inviteId', '==', result.inviteId).get()).docs[0].data();
+    expect(mail).toMatchObject({ to: 'new.person@acme.test', tenantId, message: { subject: expect.stringContaining('invited you to') } });
+    expect(await seatsOf(tenantId)).toEqual({ members: 5, pendingInvites: 1 });
+  });
+
+  it('refuses the unauthenticated, bad input, roles that may not invite, and an admin inviting an admin, writing nothing', async () => {
+    const { tenantId } = await seedTeam('t-inv-refusals', TEAM, { seatCap: 10 });
+    const anonymous = await client('');
+    await refused(() => anonymous.call('inviteMember', { tenantId, email: 'x@acme.test', role: 'member' }), 'unauthenticated');
+    const owner = await as('owner@acme.test');
+    await refused(() => owner.call('inviteMember', { tenantId, role: 'member' }), 'invalid-argument', { message: /^email: an email address/ });
+    await refused(() => owner.call('inviteMember', { tenantId, email: 'not-an-email', role: 'member' }), 'invalid-argument', { message: /email: a valid email address/ });
+    await refused(() => owner.call('inviteMember', { tenantId, email: 'x@acme.test', role: 'owner' }), 'invalid-argument', { message: /role: one of admin, manager, member, viewer/ });
+    await refused(() => owner.call('inviteMember', { tenantId, email: 'x@acme.test', role: 'member', seats: 99 }), 'invalid-argument');
+    await refused(() => owner.call('inviteMember', { tenantId: '../other', email: 'x@acme.test', role: 'member' }), 'invalid-argument', { message: /^tenantId: / });
+    await refused(() => owner.call('inviteMember', 'x@acme.test'), 'invalid-argument');
+    for (const email of ['manager@acme.test', 'member@acme.test', 'viewer@acme.test']) {
+      await refused(async () => (await as(email)).call('inviteMember', { tenantId, email: 'x@acme.test', role: 'viewer' }), 'permission-denied', { message: /Only the owner or an admin can invite people/ });
+    }
+    await refused(async () => (await as('admin@acme.test')).call('inviteMember', { tenantId, email: 'x@acme.test', role: 'admin' }), 'permission-denied', { message: /Only the owner can invite someone as admin/ });
+    await account('outsider@else.test');
+    await refused(async () => (await as('outsider@else.test')).call('inviteMember', { tenantId, email: 'x@acme.test', role: 'viewer' }), 'permission-denied', { reason: 'not-a-member' });
+    await refused(() => owner.call('inviteMember', { tenantId: 'no-such-tenant', email: 'x@acme.test', role: 'viewer' }), 'not-found');
+  });
+
+  it("needs the inviter's verified email", async () => {
+    const { tenantId, people } = await seedTeam('t-inv-unverified', TEAM, { seatCap: 10 });
+    await auth.updateUser(people.owner.uid, { emailVerified: false });
+    await refused(async () => (await as('owner@acme.test')).call('inviteMember', { tenantId, email: 'x@acme.test', role: 'viewer' }), 'failed-precondition', { reason: 'email-unverified' });
+  });
+
+  it('an existing member is "already a member"; a pending address gets its invite again', async () => {
+    const { tenantId, people } = await seedTeam('t-inv-again', TEAM, { seatCap: 10 });
+    const owner = await as('owner@acme.test');
+    await refused(() => owner.call('inviteMember', { tenantId, email: 'Member@acme.test', role: 'viewer' }), 'already-exists', { message: /member@acme\.test is already a member/ });
+    const first = await owner.call<{ inviteId: string }>('inviteMember', { tenantId, email: 'twice@acme.test', role: 'member' });
+    const firstLink = await inviteLinkOf(first.inviteId);
+    // Moments later (a double click): the same pending invite, nothing sent again.
+    expect(await owner.call('inviteMember', { tenantId, email: 'twice@acme.test', role: 'member' })).toMatchObject({ inviteId: first.inviteId, outcome: 'unchanged' });
+    // Later on: sent again with a new link and a new expiry; still one seat.
+    const later = new Date(Date.now() + 5 * 60_000);
+    const again = await inviteInProcess({ db, appUrl: APP_URL }, people.owner, { tenantId, email: 'twice@acme.test', role: 'viewer' }, later);
+    expect(again).toMatchObject({ inviteId: first.inviteId, outcome: 'resent', role: 'viewer' });
+    const secondLink = await inviteLinkOf(first.inviteId);
+    expect(secondLink.token).not.toBe(firstLink.token);
+    expect(await seatsOf(tenantId)).toEqual({ members: 5, pendingInvites: 1 });
+    // The replaced link says so.
+    const twice = await client('twice@acme.test');
+    await refused(() => twice.call('acceptInvite', { tenantId, inviteId: first.inviteId, token: firstLink.token }), 'permission-denied', { reason: 'link-replaced' });
+  });
+
+  it('at the seat cap: which limit, how many are used, what the plan allows, where to get more', async () => {
+    const { tenantId } = await seedTeam('t-inv-full', TEAM); // 5 members of the starter plan's 5 seats
+    await refused(async () => (await as('owner@acme.test')).call('inviteMember', { tenantId, email: 'sixth@acme.test', role: 'viewer' }), 'resource-exhausted', {
+      reason: 'seat-cap',
+      message: /^No seat left: all 5 seats of your Starter plan are taken \(5 members, 0 pending invites\)\..*billing page \(\/app\/t-inv-full\/billing\)/,
+    });
+  });
+
+  it('growing the team follows the billing state: refused in trial_expired and after a failed payment retry', async () => {
+    for (const [status, failedPaymentRetries, remedy] of [
+      ['trial_expired', 0, /the trial has ended: choose a plan/],
+      ['past_due', 1, /a payment has failed: update the card/],
+    ] as const) {
+      await clearEmulators();
+      callers = {};
+      const { tenantId } = await seedTeam(`t-inv-${status}`, TEAM, { status, failedPaymentRetries, seatCap: 10 });
+      await refused(async () => (await as('owner@acme.test')).call('inviteMember', { tenantId, email: 'x@acme.test', role: 'viewer' }), 'failed-precondition', {
+        reason: 'tenant-status',
+        message: remedy,
+      });
+    }
+  });
+});
+
+describe('acceptInvite and describeInvite', () => {
+  beforeEach(async () => {
+    await clearEmulators();
+    callers = {};
+  });
+
+  async function invited(email: string, role = 'member', overrides = {}) {
+    const { tenantId, people } = await seedTeam('t-acc', TEAM, { seatCap: 10, ...overrides });
+    const { inviteId } = await (await as('owner@acme.test')).call<{ inviteId: string }>('inviteMember', { tenantId, email, role });
+    return { tenantId, inviteId, people, ...(await inviteLinkOf(inviteId)) };
+  }
+
+  it('a person who signs up through the link joins with the invited role, their address verified, and gets no tenant of their own', async () => {
+    const { tenantId, inviteId, token } = await invited('newbie@acme.test', 'manager');
+    // Before signing in, the link shows what it invites to.
+    const anonymous = await client('');
+    expect(await anonymous.call('describeInvite', { tenantId, inviteId, token })).toMatchObject({
+      tenantName: `Tenant ${tenantId}`,
+      email: 'newbie@acme.test',
+      role: 'manager',
+      status: 'pending',
+      invitedByName: 'owner',
+    });
+    // A brand-new account, unverified; the Auth trigger fires for it as for any signup.
+    const newbie = await client('newbie@acme.test');
+    expect((await auth.getUser(newbie.uid)).emailVerified).toBe(false);
+    expect(await newbie.call('acceptInvite', { tenantId, inviteId, token })).toEqual({ tenantId, role: 'manager', alreadyMember: false });
+    expect((await db.doc(`tenants/${tenantId}/members/${newbie.uid}`).get()).data()).toMatchObject({ role: 'manager', email: 'newbie@acme.test', joinedVia: 'invite', inviteId });
+    expect((await db.doc(`tenants/${tenantId}/invites/${inviteId}`).get()).data()).toMatchObject({ status: 'accepted', acceptedBy: newbie.uid });
+    expect((await auth.getUser(newbie.uid)).emailVerified).toBe(true);
+    expect(await seatsOf(tenantId)).toEqual({ members: 6, pendingInvites: 0 });
+    // A double click replays; the Auth trigger has run for the new account and provisioned nothing.
+    expect(await newbie.call('acceptInvite', { tenantId, inviteId, token })).toMatchObject({ alreadyMember: true });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await db.collection('tenants').count().get()).data().count).toBe(1);
+    expect((await db.collectionGroup('members').where('uid', '==', newbie.uid).get()).docs.map((d) => d.ref.parent.parent!.id)).toEqual([tenantId]);
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('signed in as another account: refused, naming both addresses; nothing written', async () => {
+    const { tenantId, inviteId, token } = await invited('right@acme.test');
+    await account('wrong@elsewhere.test');
+    await refused(async () => (await as('wrong@elsewhere.test')).call('acceptInvite', { tenantId, inviteId, token }), 'permission-denied', {
+      reason: 'wrong-account',
+      message: /This invite is for right@acme\.test, and you are signed in as wrong@elsewhere\.test/,
+    });
+  });
+
+  it('expired, revoked and already accepted: each its own refusal; nothing written', async () => {
+    const { tenantId, inviteId, token } = await invited('late@acme.test');
+    const late = await client('late@acme.test');
+    await db.doc(`tenants/${tenantId}/invites/${inviteId}`).update({ expiresAt: new Date(Date.now() - 1000) });
+    await refused(() => late.call('acceptInvite', { tenantId, inviteId, token }), 'failed-precondition', { reason: 'expired', message: /This invite expired on .*send a new one/ });
+    expect(await late.call('describeInvite', { tenantId, inviteId, token })).toMatchObject({ status: 'expired' });
+
+    const second = await (await as('owner@acme.test')).call<{ inviteId: string }>('inviteMember', { tenantId, email: 'gone@acme.test', role: 'member' });
+    const secondLink = await inviteLinkOf(second.inviteId);
+    await (await as('admin@acme.test')).call('revokeInvite', { tenantId, inviteId: second.inviteId });
+    const gone = await client('gone@acme.test');
+    await refused(() => gone.call('acceptInvite', { tenantId, inviteId: second.inviteId, token: secondLink.token }), 'failed-precondition', { reason: 'revoked' });
+
+    const third = await (await as('owner@acme.test')).call<{ inviteId: string }>('inviteMember', { tenantId, email: 'shared@acme.test', role: 'member' });
+    const thirdLink = await inviteLinkOf(third.inviteId);
+    const sharer = await client('shared@acme.test');
+    await sharer.call('acceptInvite', { tenantId, inviteId: third.inviteId, token: thirdLink.token });
+    // The same address in another account (it changed hands): the invite is used up.
+    await auth.updateUser(sharer.uid, { email: 'renamed@acme.test' });
+    const reused = await account('shared@acme.test');
+    const other = await client('shared@acme.test');
+    expect(other.uid).toBe(reused.uid);
+    await refused(() => other.call('acceptInvite', { tenantId, inviteId: third.inviteId, token: thirdLink.token }), 'failed-precondition', { reason: 'accepted' });
+  });
+
+  it('without the link, an unverified address must verify first; a bad token or id is refused', async () => {
+    const { tenantId, inviteId, token } = await invited('noverify@acme.test');
+    const person = await client('noverify@acme.test');
+    await refused(() => person.call('acceptInvite', { tenantId, inviteId }), 'failed-precondition', { reason: 'email-unverified' });
+    await refused(() => person.call('acceptInvite', { tenantId, inviteId, token: 'short' }), 'invalid-argument', { message: /^token: / });
+    await refused(() => person.call('acceptInvite', { tenantId, inviteId: 'nope', token }), 'not-found');
+    const anonymous = await client('');
+    await refused(() => anonymous.call('acceptInvite', { tenantId, inviteId, token }), 'unauthenticated');
+    await refused(() => anonymous.call('describeInvite', { tenantId, inviteId }), 'invalid-argument', { message: /^token: / });
+    await refused(() => anonymous.call('describeInvite', { tenantId, inviteId, token: 'A'.repeat(43) }), 'permission-denied', { reason: 'link-replaced' });
+  });
+
+  it('a tenant whose trial ended takes no new members; the invitee is told why', async () => {
+    const { tenantId, inviteId, token } = await invited('blocked@acme.test');
+    await db.doc(`tenants/${tenantId}`).update({ status: 'trial_expired' });
+    const person = await client('blocked@acme.test');
+    await refused(() => person.call('acceptInvite', { tenantId, inviteId, token }), 'failed-precondition', { reason: 'tenant-status' });
+  });
+});
+
+describe('revokeInvite and resendInvite', () => {
+  beforeEach(async () => {
+    await clearEmulators();
+    callers = {};
+  });
+
+  it('revoke frees the seat, is idempotent, and is allowed while billing blocks growth; resend is not', async () => {
+    const { tenantId } = await seedTeam('t-rev', TEAM, { seatCap: 10 });
+    const owner = await as('owner@acme.test');
+    const { inviteId } = await owner.call<{ inviteId: string }>('inviteMember', { tenantId, email: 'x@acme.test', role: 'member' });
+    const { inviteId: adminInvite } = await owner.call<{ inviteId: string }>('inviteMember', { tenantId, email: 'boss@acme.test', role: 'admin' });
+    await db.doc(`tenants/${tenantId}`).update({ status: 'trial_expired' });
+    await refused(() => owner.call('resendInvite', { tenantId, inviteId }), 'failed-precondition', { reason: 'tenant-status' });
+    await refused(async () => (await as('member@acme.test')).call('revokeInvite', { tenantId, inviteId }), 'permission-denied');
+    await refused(async () => (await as('admin@acme.test')).call('revokeInvite', { tenantId, inviteId: adminInvite }), 'permission-denied', { message: /Only the owner can revoke the invite for an admin/ });
+    await refused(() => owner.call('revokeInvite', { tenantId, inviteId: 'missing' }), 'not-found');
+    await refused(() => owner.call('revokeInvite', { tenantId }), 'invalid-argument', { message: /^inviteId: / });
+    expect(await (await as('admin@acme.test')).call('revokeInvite', { tenantId, inviteId })).toMatchObject({ status: 'revoked', changed: true });
+    expect(await owner.call('revokeInvite', { tenantId, inviteId })).toMatchObject({ status: 'revoked', changed: false });
+    expect(await seatsOf(tenantId)).toEqual({ members: 5, pendingInvites: 1 });
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('resend sends a new link a minute after the last one; refused for invites that are not pending', async () => {
+    const { tenantId } = await seedTeam('t-resend', TEAM, { seatCap: 10 });
+    const owner = await as('owner@acme.test');
+    const { inviteId } = await owner.call<{ inviteId: string }>('inviteMember', { tenantId, email: 'x@acme.test', role: 'member' });
+    expect(await owner.call('resendInvite', { tenantId, inviteId })).toMatchObject({ sent: false });
+    await db.doc(`tenants/${tenantId}/invites/${inviteId}`).update({ lastSentAt: new Date(Date.now() - 120_000) });
+    expect(await owner.call('resendInvite', { tenantId, inviteId })).toMatchObject({ sent: true });
+    expect((await db.collection('mail').where('inviteId', '==', inviteId).count().get()).data().count).toBe(2);
+    await refused(async () => (await as('viewer@acme.test')).call('resendInvite', { tenantId, inviteId }), 'permission-denied');
+    await owner.call('revokeInvite', { tenantId, inviteId });
+    await refused(() => owner.call('resendInvite', { tenantId, inviteId }), 'failed-precondition', { reason: 'revoked', message: /Invite x@acme\.test again instead/ });
+  });
+});
+
+describe('removeMember, changeMemberRole, leaveTenant', () => {
+  beforeEach(async () => {
+    await clearEmulators();
+    callers = {};
+  });
+
+  it('owner removes an admin; an admin removes below admin; nobody removes the owner; removal frees a seat', async () => {
+    const { tenantId, people } = await seedTeam('t-rm', TEAM);
+    const admin = await as('admin@acme.test');
+    await refused(() => admin.call('removeMember', { tenantId, uid: people.owner.uid }), 'failed-precondition', { reason: 'owner' });
+    await refused(async () => (await as('member@acme.test')).call('removeMember', { tenantId, uid: people.viewer.uid }), 'permission-denied');
+    await refused(() => admin.call('removeMember', { tenantId, uid: people.admin.uid }), 'failed-precondition', { reason: 'self', message: /leave the organisation instead/ });
+    await refused(() => admin.call('removeMember', { tenantId, uid: 'nobody' }), 'not-found', { reason: 'not-a-member' });
+    await refused(() => admin.call('removeMember', { tenantId }), 'invalid-argument', { message: /^uid: / });
+    expect(await admin.call('removeMember', { tenantId, uid: people.viewer.uid })).toMatchObject({ removed: true });
+    expect(await (await as('owner@acme.test')).call('removeMember', { tenantId, uid: people.admin.uid })).toMatchObject({ removed: true });
+    expect(await seatsOf(tenantId)).toEqual({ members: 3, pendingInvites: 0 });
+    expect((await db.collection('auditLog').where('type', '==', 'member.removed').count().get()).data().count).toBe(2);
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it('a billing block never keeps a fired employee inside: removal and lowering work in every visible status, raising does not', async () => {
+    for (const [status, failedPaymentRetries] of [['trial_expired', 0], ['past_due', 2], ['suspended', 0], ['cancelled', 0]] as const) {
+      await clearEmulators();
+      callers = {};
+      const { tenantId, people } = await seedTeam(`t-block-${status}`, TEAM, { status, failedPaymentRetries });
+      const owner = await as('owner@acme.test');
+      await refused(() => owner.call('changeMemberRole', { tenantId, uid: people.viewer.uid, role: 'manager' }), 'failed-precondition', { reason: 'tenant-status' });
+      expect(await owner.call('changeMemberRole', { tenantId, uid: people.admin.uid, role: 'viewer' })).toMatchObject({ role: 'viewer', changed: true });
+      expect(await owner.call('removeMember', { tenantId, uid: people.member.uid })).toMatchObject({ removed: true });
+      expect((await db.doc(`tenants/${tenantId}/members/${people.member.uid}`).get()).exists).toBe(false);
+    }
+  });
+
+  it('roles: within what the actor may give; nobody changes their own (no self-promotion); admins are the owner’s', async () => {
+    const { tenantId, people } = await seedTeam('t-role', TEAM);
+    const admin = await as('admin@acme.test');
+    await refused(() => admin.call('changeMemberRole', { tenantId, uid: people.admin.uid, role: 'admin' }), 'permission-denied', { reason: 'self' });
+    await refused(() => admin.call('changeMemberRole', { tenantId, uid: people.admin.uid, role: 'owner' }), 'invalid-argument', { message: /role: one of/ });
+    await refused(() => admin.call('changeMemberRole', { tenantId, uid: people.member.uid, role: 'admin' }), 'permission-denied', { message: /Only the owner can make someone admin/ });
+    await refused(() => admin.call('changeMemberRole', { tenantId, uid: people.owner.uid, role: 'member' }), 'failed-precondition', { reason: 'owner' });
+    await refused(async () => (await as('manager@acme.test')).call('changeMemberRole', { tenantId, uid: people.viewer.uid, role: 'member' }), 'permission-denied');
+    expect(await admin.call('changeMemberRole', { tenantId, uid: people.viewer.uid, role: 'manager' })).toMatchObject({ role: 'manager', changed: true });
+    expect(await admin.call('changeMemberRole', { tenantId, uid: people.viewer.uid, role: 'manager' })).toMatchObject({ changed: false });
+    expect(await (await as('owner@acme.test')).call('changeMemberRole', { tenantId, uid: people.member.uid, role: 'admin' })).toMatchObject({ role: 'admin' });
+    expect((await db.doc(`tenants/${tenantId}/members/${people.member.uid}`).get()).get('role')).toBe('admin');
+  });
+
+  it('anyone but the owner may leave; leaving frees the seat', async () => {
+    const { tenantId, people } = await seedTeam('t-leave', TEAM);
+    await refused(async () => (await as('owner@acme.test')).call('leaveTenant', { tenantId }), 'failed-precondition', { reason: 'owner', message: /transfer ownership/ });
+    await account('stranger@else.test');
+    await refused(async () => (await as('stranger@else.test')).call('leaveTenant', { tenantId }), 'not-found');
+    expect(await (await as('viewer@acme.test')).call('leaveTenant', { tenantId })).toEqual({ tenantId, left: true });
+    expect((await db.doc(`tenants/${tenantId}/members/${people.viewer.uid}`).get()).exists).toBe(false);
+    expect(await seatsOf(tenantId)).toEqual({ members: 4, pendingInvites: 0 });
+  });
+});
+
+describe('transferOwnership', () => {
+  beforeEach(async () => {
+    await clearEmulators();
+    callers = {};
+  });
+
+  it('moves owner, ownerUid and the billing email in one change; the old owner becomes admin', async () => {
+    const { tenantId, people } = await seedTeam('t-transfer', TEAM);
+    const owner = await as('owner@acme.test');
+    await refused(async () => (await as('admin@acme.test')).call('transferOwnership', { tenantId, uid: people.admin.uid }), 'permission-denied');
+    await refused(() => owner.call('transferOwnership', { tenantId, uid: 'stranger' }), 'not-found');
+    await refused(() => owner.call('transferOwnership', { tenantId, uid: people.owner.uid }), 'invalid-argument');
+    await auth.updateUser(people.member.uid, { emailVerified: false });
+    await refused(() => owner.call('transferOwnership', { tenantId, uid: people.member.uid }), 'failed-precondition', { reason: 'target-email-unverified' });
+
+    expect(await owner.call('transferOwnership', { tenantId, uid: people.manager.uid })).toEqual({ tenantId, ownerUid: people.manager.uid, previousOwnerRole: 'admin', billingEmail: 'manager@acme.test' });
+    const tenant = (await db.doc(`tenants/${tenantId}`).get()).data()!;
+    expect(tenant).toMatchObject({ ownerUid: people.manager.uid, billingEmail: 'manager@acme.test' });
+    expect((await db.doc(`tenants/${tenantId}/members/${people.manager.uid}`).get()).get('role')).toBe('owner');
+    expect((await db.doc(`tenants/${tenantId}/members/${people.owner.uid}`).get()).get('role')).toBe('admin');
+    // The old owner may now leave; the new one may not.
+    await refused(async () => (await as('manager@acme.test')).call('leaveTenant', { tenantId }), 'failed-precondition', { reason: 'owner' });
+    expect(await owner.call('leaveTenant', { tenantId })).toMatchObject({ left: true });
+    expect((await db.collection('auditLog').where('type', '==', 'tenant.ownership_transferred').get()).docs.map((d) => d.data())).toEqual([
+      expect.objectContaining({ tenantId, from: people.owner.uid, to: people.manager.uid, billingEmail: { from: 'owner@acme.test', to: 'manager@acme.test' } }),
+    ]);
+  });
+});
