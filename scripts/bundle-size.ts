@@ -54,6 +54,8 @@ const ROUTES: Record<string, string[]> = {
 export function buildWeb(outDir: string, mode = 'production'): void {
   execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--mode', mode, '--outDir', outDir, '--logLevel', 'error'], {
     cwd: join(ROOT, 'web'),
+    // Under vitest NODE_ENV is 'test', which would make Vite bundle React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

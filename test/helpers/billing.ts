@@ -1,6 +1,7 @@
 // The billing tests' people and pages: an owner (a real Auth account, signed in through the web SDK)
 // for a tenant of stripeWorld, the hosted Checkout and portal pages submitted as a browser submits
 // their forms, and the one-live-subscription invariant checked against the simulator.
+import { FieldValue } from 'firebase-admin/firestore';
 import type Stripe from 'stripe';
 import { expect } from 'vitest';
 import type { TenantRole } from '../../functions/src/domain/status';
@@ -13,12 +14,15 @@ export async function memberOf(tenantId: string, role: TenantRole, options: { ve
   const email = options.email ?? `${role}-${tenantId}@example.test`.toLowerCase();
   const caller = await client(email);
   await auth.updateUser(caller.uid, { emailVerified: options.verified ?? true });
-  await db.doc(`tenants/${tenantId}/members/${caller.uid}`).set({ uid: caller.uid, role, email, displayName: role, joinedAt: new Date() });
-  if (role === 'owner') await db.doc(`tenants/${tenantId}`).update({ ownerUid: caller.uid });
+  // A membership and the seat ledger's count of it in one commit, as the team functions write them.
+  const batch = db.batch();
+  batch.set(db.doc(`tenants/${tenantId}/members/${caller.uid}`), { uid: caller.uid, role, email, displayName: role, joinedAt: new Date() });
+  batch.update(db.doc(`tenants/${tenantId}`), { 'seats.members': FieldValue.increment(1), ...(role === 'owner' ? { ownerUid: caller.uid } : {}) });
+  await batch.commit();
   return caller;
 }
 
-/** Members and pending invites, as the team functions write them (the seat ledger's documents). */
+/** Members and pending invites, and the seat ledger counting them, as the team functions write them. */
 export async function addPeople(tenantId: string, people: { members: number; pendingInvites: number }): Promise<void> {
   const batch = db.batch();
   for (let i = 0; i < people.members; i += 1) {
@@ -29,6 +33,10 @@ export async function addPeople(tenantId: string, people: { members: number; pen
   }
   // One revoked invite, which holds no seat.
   batch.set(db.doc(`tenants/${tenantId}/invites/revoked`), { email: 'gone@example.test', role: 'member', status: 'revoked', expiresAt: new Date() });
+  batch.update(db.doc(`tenants/${tenantId}`), {
+    'seats.members': FieldValue.increment(people.members),
+    'seats.pendingInvites': FieldValue.increment(people.pendingInvites),
+  });
   await batch.commit();
 }
 

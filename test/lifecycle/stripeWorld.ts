@@ -44,13 +44,15 @@ export async function connectWebhook(): Promise<() => Promise<unknown>> {
 let seed = 1;
 /**
  * Runs `step` with the delivery mode, then waits until every delivery it caused (retries included) is
- * done. `hold` keeps the events until the step is over even when delivered as made.
+ * done, and goes back to delivering as made. `hold` keeps the events until the step is over even when delivered as made.
  */
 export async function step<T>(delivery: Delivery, run: () => Promise<T>, options: { hold?: boolean } = {}): Promise<T> {
   const shuffled = delivery === 'duplicated and shuffled';
   await sim.setDeliveryMode({ hold: shuffled || Boolean(options.hold), shuffle: shuffled, duplicates: shuffled ? 1 : 0, seed: seed++ });
   const result = await run();
   await sim.flushWebhooks(60_000);
+  // Between steps events go out as made, so a browser's actions on the hosted pages reach the webhook on their own.
+  if (shuffled || options.hold) await sim.setDeliveryMode({ hold: false, shuffle: false, duplicates: 0, seed: null });
   return result;
 }
 
