@@ -59,6 +59,8 @@ export async function seedTenant(options: {
     }),
     stripeCustomerId: `cus_${options.tenantId}`,
     stripeSubscriptionId: `sub_${options.tenantId}`,
+    // The seat ledger counts the members written beside it, as provisioning and the team functions keep it.
+    seats: { members: options.members.length, pendingInvites: 0 },
   });
   for (const member of options.members) {
     const uid = uids[member.email];
