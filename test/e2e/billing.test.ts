@@ -3,8 +3,8 @@
 // seats are raised through the portal and the seat cap follows, and a cancellation at the period end
 // takes effect when Stripe's clock passes it. Every change reaches the app through signed webhooks.
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectOneLiveSubscription, memberOf } from '../helpers/billing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { memberOf, openTenantsCheckedAfterEach } from '../helpers/billing';
 import { db } from '../helpers/emulators';
 import { advance, connectWebhook, openTenant, sim, stripe, type BilledTenant } from '../lifecycle/stripeWorld';
 import { look, screenshot, signIn, useBrowser } from './harness';
@@ -19,16 +19,10 @@ afterAll(async () => disconnect?.());
 beforeEach(async () => {
   await sim.reset();
 });
-let opened: BilledTenant[] = [];
-afterEach(async () => {
-  const checked = opened;
-  opened = [];
-  for (const t of checked) await expectOneLiveSubscription(t.tenantId);
-});
+const openTenantChecked = openTenantsCheckedAfterEach();
 
 async function ownedTenant(options: Parameters<typeof openTenant>[1] = {}) {
-  const t = await openTenant('as made', options);
-  opened.push(t);
+  const t = await openTenantChecked('as made', options);
   const owner = await memberOf(t.tenantId, 'owner', { email: `owner@${t.tenantId}.test` });
   const slug = String((await db.doc(`tenants/${t.tenantId}`).get()).get('slug'));
   return { t, owner, slug, email: `owner@${t.tenantId}.test` };

@@ -2,8 +2,8 @@
 // refusal with its code and a message a person can act on, and nothing written (in Firestore or
 // Stripe) when refused; the Checkout made for the tenant's own customer, once per plan and seats.
 import type Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addPeople, expectOneLiveSubscription, memberOf, pageText } from '../helpers/billing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { addPeople, memberOf, openTenantsCheckedAfterEach, pageText } from '../helpers/billing';
 import { client, rejectsWith } from '../helpers/callables';
 import { allDocumentPaths, clearEmulators, db } from '../helpers/emulators';
 import { openTenant, sim, stripe, type BilledTenant } from '../lifecycle/stripeWorld';
@@ -13,16 +13,10 @@ beforeEach(async () => {
   await sim.reset();
 });
 
-let tenants: BilledTenant[] = [];
-afterEach(async () => {
-  const checked = tenants;
-  tenants = [];
-  for (const t of checked) await expectOneLiveSubscription(t.tenantId);
-});
+const openTenantChecked = openTenantsCheckedAfterEach();
 
 async function trialTenant(options: Parameters<typeof openTenant>[1] = {}): Promise<BilledTenant> {
-  const t = await openTenant('as made', options);
-  tenants.push(t);
+  const t = await openTenantChecked('as made', options);
   return t;
 }
 

@@ -3,9 +3,9 @@
 // their forms, and the one-live-subscription invariant checked against the simulator.
 import { FieldValue } from 'firebase-admin/firestore';
 import type Stripe from 'stripe';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { TenantRole } from '../../functions/src/domain/status';
-import { step, stripe, type BilledTenant } from '../lifecycle/stripeWorld';
+import { openTenant, step, stripe, type BilledTenant, type Delivery } from '../lifecycle/stripeWorld';
 import { client } from './callables';
 import { auth, db, type Caller } from './emulators';
 
@@ -85,4 +85,22 @@ export async function expectOneLiveSubscription(tenantId: string): Promise<void>
     status: tenant.status,
     live: expected,
   });
+}
+
+/**
+ * `openTenant`, with the one-live-subscription invariant checked after each test for every tenant it
+ * opened (call it at a file's top level, where it registers the check).
+ */
+export function openTenantsCheckedAfterEach(): (delivery: Delivery, options?: Parameters<typeof openTenant>[1]) => Promise<BilledTenant> {
+  let opened: BilledTenant[] = [];
+  afterEach(async () => {
+    const checked = opened;
+    opened = [];
+    for (const t of checked) await expectOneLiveSubscription(t.tenantId);
+  });
+  return async (delivery, options = {}) => {
+    const t = await openTenant(delivery, options);
+    opened.push(t);
+    return t;
+  };
 }

@@ -3,23 +3,13 @@
 // step the tenant's status, its write block (the rules, as a member), its mails and the simulator's
 // subscription agree. Each sequence runs twice: events delivered as Stripe makes them, then each step's
 // events held, every one duplicated, and delivered shuffled; both must pass through the same states.
-import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clearEmulators, signedInClient, type Caller } from '../helpers/emulators';
+import { describe, expect, it } from 'vitest';
+import { signedInClient, type Caller } from '../helpers/emulators';
 import { tenant } from './fixtures';
-import { advance, connectWebhook, DAY, DELIVERIES, expectState, HOUR, inStripe, openTenant, rulesTestEnvironment, sim, step, stripe, STRIPE_KEY, T0, type BilledTenant } from './stripeWorld';
+import { advance, DAY, DELIVERIES, expectState, HOUR, inStripe, openTenant, sim, step, stripe, STRIPE_KEY, T0, type BilledTenant , useStripeWorld } from './stripeWorld';
 
-let env: RulesTestEnvironment;
-let disconnect: () => Promise<unknown>;
-beforeAll(async () => {
-  env = await rulesTestEnvironment();
-  disconnect = await connectWebhook();
-});
-afterAll(async () => {
-  await disconnect?.();
-  await env?.cleanup();
-});
+useStripeWorld();
 
 /** Platform staff through the changeTenantStatus callable (the real web SDK), signed in afresh after each clear. */
 async function staffAction(t: BilledTenant, data: Record<string, unknown>) {
@@ -31,10 +21,6 @@ async function staffAction(t: BilledTenant, data: Record<string, unknown>) {
   }
 }
 const iso = (unix: number) => new Date(unix * 1000).toISOString();
-beforeEach(async () => {
-  await clearEmulators();
-  await sim.reset();
-});
 
 describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) => {
   it('trial start: Stripe pays a $0 invoice and the subscription trials; the tenant stays in trial', async () => {
@@ -42,31 +28,31 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     const invoice = (await stripe.subscriptions.retrieve(t.subscriptionId, { expand: ['latest_invoice'] })).latest_invoice as Stripe.Invoice;
     // The inconvenient part: the trial's invoice is paid, for $0.
     expect([invoice.status, invoice.amount_paid, invoice.billing_reason]).toEqual(['paid', 0, 'subscription_create']);
-    await expectState(env, t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
   });
 
   it('trial end without a card: reminder 3 days before, then Stripe pauses it and the tenant is trial_expired, write-blocked, with the conversion mail', async () => {
     const t = await openTenant(delivery);
     await advance(t, 11 * DAY + HOUR);
-    await expectState(env, t, { status: 'trial', writes: true, mails: ['trial-reminder'], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: ['trial-reminder'], stripe: 'trialing' });
     await advance(t, 3 * DAY);
-    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-reminder', 'trial-expired'], stripe: 'paused' });
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-reminder', 'trial-expired'], stripe: 'paused' });
     // Whatever Stripe does next, nothing lifts it until it is paid: a month passes, no invoice, still blocked.
     await advance(t, 31 * DAY);
-    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-reminder', 'trial-expired'], stripe: 'paused' });
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-reminder', 'trial-expired'], stripe: 'paused' });
   });
 
   it('an expired trial pays: a card added and the subscription resumed; blocked until the invoice is paid, then active', async () => {
     const t = await openTenant(delivery);
     await advance(t, 14 * DAY + HOUR);
-    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
     // What the customer portal's "Start subscription" does: a default card, then resume (Stripe invoices at once).
     const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: t.customerId });
     await inStripe(t, () => stripe.customers.update(t.customerId, { invoice_settings: { default_payment_method: card.id } }));
-    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
     await inStripe(t, () => stripe.subscriptions.resume(t.subscriptionId));
     await advance(t, 60); // the resumption invoice is charged right after the request
-    await expectState(env, t, { status: 'active', writes: true, mails: ['trial-expired'], stripe: 'active', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'active', writes: true, mails: ['trial-expired'], stripe: 'active', failedPaymentRetries: 0 });
   });
 
   it('an expired trial whose card declines on resume stays write-blocked, though Stripe says past_due', async () => {
@@ -76,7 +62,7 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     await inStripe(t, () => stripe.customers.update(t.customerId, { invoice_settings: { default_payment_method: card.id } }));
     await inStripe(t, () => stripe.subscriptions.resume(t.subscriptionId));
     await advance(t, 60);
-    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'past_due' });
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'past_due' });
   });
 
   it('trial end with a card: the trial stays a trial until the first invoice is paid, then active', async () => {
@@ -84,23 +70,23 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     // One step past the trial end: trial_will_end reaches the webhook when Stripe already says active, so no reminder.
     await advance(t, 14 * DAY + 60);
     // Stripe says active at once, with a draft invoice charged about an hour later.
-    await expectState(env, t, { status: 'trial', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'active' });
     await advance(t, HOUR);
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active', failedPaymentRetries: 0 });
   });
 
   it('renewal fails, a retry fails (writes blocked from the first failed retry), then a retry pays: active again', async () => {
     const t = await openTenant(delivery, { card: 'pm_card_visa' });
     await advance(t, 14 * DAY + 2 * HOUR);
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     await sim.setChargeOutcome(t.paymentMethodId!, 'decline');
     await advance(t, 31 * DAY); // the renewal: drafted, finalized an hour later, declined
-    await expectState(env, t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
     await advance(t, DAY); // Smart Retries' first retry
-    await expectState(env, t, { status: 'past_due', writes: false, mails: [], stripe: 'past_due', failedPaymentRetries: 1 });
+    await expectState(t, { status: 'past_due', writes: false, mails: [], stripe: 'past_due', failedPaymentRetries: 1 });
     await sim.setChargeOutcome(t.paymentMethodId!, 'succeed');
     await advance(t, 2 * DAY); // the next retry succeeds
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active', failedPaymentRetries: 0 });
   });
 
   it('retries exhausted, Stripe set to mark the subscription unpaid: suspended', async () => {
@@ -108,9 +94,9 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     const t = await openTenant(delivery, { card: 'pm_card_visa', trialDays: null });
     await sim.setChargeOutcome(t.paymentMethodId!, 'decline');
     await advance(t, 31 * DAY + 2 * HOUR);
-    await expectState(env, t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
     await advance(t, 3 * DAY + HOUR); // both retries fail
-    await expectState(env, t, { status: 'suspended', writes: false, mails: [], stripe: 'unpaid' });
+    await expectState(t, { status: 'suspended', writes: false, mails: [], stripe: 'unpaid' });
   });
 
   it('retries exhausted, Stripe set to leave it past_due: suspended all the same (no next attempt)', async () => {
@@ -118,9 +104,9 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     const t = await openTenant(delivery, { card: 'pm_card_visa', trialDays: null });
     await sim.setChargeOutcome(t.paymentMethodId!, 'decline');
     await advance(t, 31 * DAY + 2 * HOUR);
-    await expectState(env, t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
     await advance(t, DAY + HOUR);
-    await expectState(env, t, { status: 'suspended', writes: false, mails: [], stripe: 'past_due' });
+    await expectState(t, { status: 'suspended', writes: false, mails: [], stripe: 'past_due' });
   });
 
   it('retries exhausted, Stripe set to cancel: cancelled', async () => {
@@ -129,32 +115,32 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     await sim.setChargeOutcome(t.paymentMethodId!, 'decline');
     await advance(t, 31 * DAY + 2 * HOUR);
     await advance(t, DAY + HOUR);
-    await expectState(env, t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
   });
 
   it('a sales tenant: a trial until go-live, invoiced with no card, past_due only once the invoice is overdue, then paid', async () => {
     const t = await openTenant(delivery, { source: 'sales', trialDays: 10, daysUntilDue: 30 });
-    await expectState(env, t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
     await advance(t, 7 * DAY + HOUR); // trial_will_end: a tenant billed by invoice has no card to add, so no reminder
-    await expectState(env, t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
     await advance(t, 3 * DAY + HOUR); // go-live: invoice drafted, finalized and sent an hour later
     const sent = await stripe.invoices.list({ subscription: t.subscriptionId, status: 'open' });
     expect(sent.data.map((i) => [i.collection_method, i.attempt_count])).toEqual([['send_invoice', 0]]);
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     await advance(t, 29 * DAY); // not yet due
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     await advance(t, 2 * DAY); // overdue
-    await expectState(env, t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
     await inStripe(t, () => stripe.invoices.pay(sent.data[0].id, { paid_out_of_band: true })); // the wire transfer arrived
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
   });
 
   it('the customer cancels now: cancelled at once, writes blocked', async () => {
     const t = await openTenant(delivery, { card: 'pm_card_visa', trialDays: null });
     await advance(t, 2 * HOUR);
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     await inStripe(t, () => stripe.subscriptions.cancel(t.subscriptionId));
-    await expectState(env, t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
   });
 
   it('the customer cancels at period end: active (with cancelAt) until the period ends, then cancelled', async () => {
@@ -162,10 +148,10 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     await advance(t, 2 * HOUR);
     const updated = await inStripe(t, () => stripe.subscriptions.update(t.subscriptionId, { cancel_at_period_end: true }));
     const periodEnd = updated.items.data[0].current_period_end;
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     expect((await tenant(t.tenantId)).cancelAt?.toMillis()).toBe(periodEnd * 1000);
     await advance(t, periodEnd - t.now + 60);
-    await expectState(env, t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
   });
   it('staff extend a trial: Stripe’s trial_end moves first, so Stripe does not end it at the old date', async () => {
     const t = await openTenant(delivery);
@@ -174,18 +160,18 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     expect((await stripe.subscriptions.retrieve(t.subscriptionId)).trial_end).toBe(T0 + 30 * DAY);
     expect((await tenant(t.tenantId)).trialEndsAt.toMillis()).toBe((T0 + 30 * DAY) * 1000);
     await advance(t, 14 * DAY + HOUR); // the old trial end
-    await expectState(env, t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
     await advance(t, 16 * DAY); // the new one (in one step: trial_will_end finds the trial over, so no reminder)
-    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
   });
 
   it('staff extend an expired trial: the paused subscription is resumed into a new trial, writes come back', async () => {
     const t = await openTenant(delivery);
     await advance(t, 14 * DAY + HOUR);
-    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
     const result = await staffAction(t, { action: 'extend_trial', trialEndsAt: iso(T0 + 40 * DAY), reason: 'second chance' });
     expect([result.from, result.to]).toEqual(['trial_expired', 'trial']);
-    await expectState(env, t, { status: 'trial', writes: true, mails: ['trial-expired'], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: ['trial-expired'], stripe: 'trialing' });
     expect((await stripe.subscriptions.retrieve(t.subscriptionId)).trial_end).toBe(T0 + 40 * DAY);
   });
 
@@ -193,14 +179,14 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     const t = await openTenant(delivery, { card: 'pm_card_visa', trialDays: null });
     await advance(t, 2 * HOUR);
     await staffAction(t, { action: 'suspend', reason: 'chargeback under review' });
-    await expectState(env, t, { status: 'suspended', writes: false, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'suspended', writes: false, mails: [], stripe: 'active' });
     await advance(t, 31 * DAY); // the renewal is paid: invoice.paid, subscription updated
     const paid = await stripe.invoices.list({ subscription: t.subscriptionId, status: 'paid' });
     expect(paid.data.length).toBe(2);
-    await expectState(env, t, { status: 'suspended', writes: false, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'suspended', writes: false, mails: [], stripe: 'active' });
     expect((await tenant(t.tenantId)).staffHold).toBe(true);
     await staffAction(t, { action: 'activate', reason: 'resolved with the bank' });
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     expect((await tenant(t.tenantId)).staffHold).toBe(false);
   });
 
@@ -209,7 +195,7 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     await advance(t, 2 * HOUR);
     const result = await staffAction(t, { action: 'cancel', when: 'now', reason: 'customer asked' });
     expect([result.from, result.to]).toEqual(['active', 'cancelled']);
-    await expectState(env, t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
     await advance(t, 31 * DAY); // no renewal is charged
     expect((await stripe.invoices.list({ subscription: t.subscriptionId })).data.map((i) => i.billing_reason)).toEqual(['subscription_create']);
   });
@@ -220,8 +206,8 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     const result = await staffAction(t, { action: 'cancel', when: 'period_end', reason: 'not renewing' });
     const periodEnd = (await stripe.subscriptions.retrieve(t.subscriptionId)).items.data[0].current_period_end;
     expect([result.from, result.to, result.cancelAt]).toEqual(['active', 'active', iso(periodEnd)]);
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     await advance(t, periodEnd - t.now + 60);
-    await expectState(env, t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
   });
 });

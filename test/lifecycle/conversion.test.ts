@@ -3,35 +3,16 @@
 // real stripeWebhook, the tenant moved through the one transition path; the portal's seat, plan,
 // card and cancel changes reaching the tenant the same way. After every test, the tenant has exactly
 // one live subscription in Stripe, the one it names (none once cancelled).
-import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import type Stripe from 'stripe';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addPeople, expectOneLiveSubscription, inPortal, memberOf, pageText, payOnCheckout } from '../helpers/billing';
-import { clearEmulators, db, type Caller } from '../helpers/emulators';
+import { describe, expect, it } from 'vitest';
+import { addPeople, expectOneLiveSubscription, inPortal, openTenantsCheckedAfterEach, memberOf, pageText, payOnCheckout } from '../helpers/billing';
+import { db, type Caller } from '../helpers/emulators';
 import { history, tenant } from './fixtures';
-import { advance, connectWebhook, DAY, deliverSigned, DELIVERIES, expectState, HOUR, inStripe, openTenant, rulesTestEnvironment, sim, stripe, type BilledTenant, type Delivery } from './stripeWorld';
+import { advance, DAY, deliverSigned, DELIVERIES, expectState, HOUR, inStripe, openTenant, sim, stripe, type BilledTenant, type Delivery , useStripeWorld } from './stripeWorld';
 
-let env: RulesTestEnvironment;
-let disconnect: () => Promise<unknown>;
-beforeAll(async () => {
-  env = await rulesTestEnvironment();
-  disconnect = await connectWebhook();
-});
-afterAll(async () => {
-  await disconnect?.();
-  await env?.cleanup();
-});
-beforeEach(async () => {
-  await clearEmulators();
-  await sim.reset();
-});
+useStripeWorld();
 
-let opened: BilledTenant[] = [];
-afterEach(async () => {
-  const checked = opened;
-  opened = [];
-  for (const t of checked) await expectOneLiveSubscription(t.tenantId);
-});
+const openTenantChecked = openTenantsCheckedAfterEach();
 
 const GOOD = '4242 4242 4242 4242';
 const DECLINED = '4000 0000 0000 0002';
@@ -39,8 +20,7 @@ const DECLINED_WHEN_CHARGED = '4000 0000 0000 0341';
 
 /** A tenant of stripeWorld with a signed-in owner. */
 async function ownedTenant(delivery: Delivery, options: Parameters<typeof openTenant>[1] = {}): Promise<{ t: BilledTenant; owner: Caller }> {
-  const t = await openTenant(delivery, options);
-  opened.push(t);
+  const t = await openTenantChecked(delivery, options);
   return { t, owner: await memberOf(t.tenantId, 'owner') };
 }
 
@@ -68,7 +48,7 @@ describe.each(DELIVERIES)('a trial converts, events delivered %s', (delivery) =>
     const answer = await payOnCheckout(t, url, GOOD);
     expect(answer.status).toBe(303);
     expect(answer.location).toMatch(/\/billing\?checkout=complete&session=cs_test_/);
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active', failedPaymentRetries: 0 });
     // The same subscription, not a second one: its plan and quantity changed, its first paid invoice for them.
     const sub = await subscriptionOf(t.subscriptionId);
     const invoice = sub.latest_invoice as Stripe.Invoice;
@@ -117,7 +97,7 @@ describe('conversions that do not go through', () => {
     const answer = await payOnCheckout(t, url, DECLINED);
     expect(answer.status).toBe(402);
     expect(answer.html).toContain('Your card was declined.');
-    await expectState(env, t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
     expect(await tenant(t.tenantId)).toEqual(before);
     expect((await subscriptionOf(t.subscriptionId)).items.data[0].quantity).toBe(25);
     expect((await checkoutRecord(t)).event).toBeUndefined();
@@ -129,7 +109,7 @@ describe('conversions that do not go through', () => {
     const { t, owner } = await ownedTenant('as made');
     const url = await checkoutUrl(owner, t, 'starter', 3);
     expect((await payOnCheckout(t, url, DECLINED_WHEN_CHARGED)).status).toBe(303);
-    await expectState(env, t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
     const sub = await subscriptionOf(t.subscriptionId);
     expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual(['price_team_monthly', 25]);
     const customer = (await stripe.customers.retrieve(t.customerId)) as Stripe.Customer;
@@ -143,7 +123,7 @@ describe('conversions that do not go through', () => {
     const retry = await checkoutUrl(owner, t, 'starter', 3);
     expect(retry).not.toBe(url);
     await payOnCheckout(t, retry, GOOD);
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     expect(await tenant(t.tenantId)).toMatchObject({ plan: 'starter', seatCap: 3, lastCheckout: { outcome: 'converted' } });
   });
 
@@ -185,11 +165,11 @@ describe('paying from the other statuses', () => {
   it('an expired trial (Stripe paused it at trial end): the same subscription resumes on the chosen plan, charged now; the tenant is active', async () => {
     const { t, owner } = await ownedTenant('as made');
     await advance(t, 14 * DAY + HOUR);
-    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
     const url = await checkoutUrl(owner, t, 'team', 6);
     expect(await pageText(url)).toContain('Saving your card starts the plan: the first period is charged now.');
     await payOnCheckout(t, url, GOOD);
-    await expectState(env, t, { status: 'active', writes: true, mails: ['trial-expired'], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: ['trial-expired'], stripe: 'active' });
     const sub = await subscriptionOf(t.subscriptionId);
     expect([sub.items.data[0].quantity, (sub.latest_invoice as Stripe.Invoice).amount_paid]).toEqual([6, 6 * 1900]);
     expect(await tenant(t.tenantId)).toMatchObject({ seatCap: 6, plan: 'team' });
@@ -199,7 +179,7 @@ describe('paying from the other statuses', () => {
     const { t, owner } = await ownedTenant('as made');
     await advance(t, 14 * DAY + HOUR);
     await payOnCheckout(t, await checkoutUrl(owner, t, 'starter', 2), DECLINED_WHEN_CHARGED);
-    await expectState(env, t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
     const sub = await subscriptionOf(t.subscriptionId);
     expect([sub.items.data[0].price.id, sub.items.data[0].quantity, (sub.latest_invoice as Stripe.Invoice).status]).toEqual(['price_team_monthly', 25, 'void']);
     expect(await tenant(t.tenantId)).toMatchObject({ plan: 'team', seatCap: 25, lastCheckout: { outcome: 'declined', message: 'Your card was declined.' } });
@@ -212,12 +192,12 @@ describe('paying from the other statuses', () => {
     const { t, owner } = await ownedTenant('as made', { card: 'pm_card_visa', trialDays: null });
     await sim.setChargeOutcome(t.paymentMethodId!, 'decline');
     await advance(t, 31 * DAY + 2 * HOUR);
-    await expectState(env, t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
     expect((await tenant(t.tenantId)).billing.openInvoice).toMatchObject({ amountDue: 25 * 1900, currency: 'usd' });
     const url = await checkoutUrl(owner, t, 'team', 25);
     expect(await pageText(url)).toContain('Saving your card pays the open invoice now.');
     await payOnCheckout(t, url, GOOD);
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active', failedPaymentRetries: 0 });
     expect((await tenant(t.tenantId)).billing).toMatchObject({ openInvoice: null, card: { last4: '4242' } });
   });
 
@@ -225,7 +205,7 @@ describe('paying from the other statuses', () => {
     const { t, owner } = await ownedTenant('as made', { card: 'pm_card_visa', trialDays: null });
     await advance(t, 2 * HOUR);
     await inStripe(t, () => stripe.subscriptions.cancel(t.subscriptionId));
-    await expectState(env, t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
     await expectOneLiveSubscription(t.tenantId);
     await payOnCheckout(t, await checkoutUrl(owner, t, 'starter', 5), GOOD);
     const data = await tenant(t.tenantId);
@@ -242,7 +222,7 @@ describe('the portal', () => {
   async function activeTenant(delivery: Delivery = 'as made', seats = 5) {
     const owned = await ownedTenant(delivery);
     await payOnCheckout(owned.t, await checkoutUrl(owned.owner, owned.t, 'team', seats), GOOD);
-    await expectState(env, owned.t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(owned.t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     return owned;
   }
 
@@ -270,7 +250,7 @@ describe('the portal', () => {
     const { t, owner } = await ownedTenant('as made');
     const url = await portalUrl(owner, t);
     await inPortal(t, url, { action: 'update_plan', subscription: t.subscriptionId, price: 'price_starter_monthly' });
-    await expectState(env, t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
     expect(await tenant(t.tenantId)).toMatchObject({ plan: 'starter', seatCap: 25 });
   });
 
@@ -279,11 +259,11 @@ describe('the portal', () => {
     const url = await portalUrl(owner, t);
     await inPortal(t, url, { action: 'cancel', subscription: t.subscriptionId });
     const end = (await subscriptionOf(t.subscriptionId)).items.data[0].current_period_end;
-    await expectState(env, t, { status: 'active', writes: true, mails: [], stripe: 'active' });
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active' });
     const data = await tenant(t.tenantId);
     expect([data.cancelAt.toMillis(), data.billing.nextInvoice]).toEqual([end * 1000, null]);
     await advance(t, end - t.now + 60);
-    await expectState(env, t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
   });
 
   it('a replaced card shows on the tenant (customer.updated), and the renewal charges it', async () => {

@@ -5,13 +5,13 @@
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import { doc, serverTimestamp, setDoc, type Firestore as ClientFirestore } from 'firebase/firestore';
 import Stripe from 'stripe';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { subscriptionTerms } from '../../functions/src/domain/billing';
 import { PLANS, type PlanId } from '../../functions/src/domain/plans';
 import type { TenantStatus } from '../../functions/src/domain/status';
 import { advanceClock, FakeStripeControl } from '../../tools/fake-stripe/control';
 import type { DeliveryRecord } from '../../tools/fake-stripe/delivery';
-import { db, functionsOrigin, projectId } from '../helpers/emulators';
+import { clearEmulators, db, functionsOrigin, projectId } from '../helpers/emulators';
 import { membership, rulesTestEnvironment } from '../helpers/rules';
 import { seedTenant, sign, tenant, WEBHOOK_SECRET } from './fixtures';
 
@@ -39,6 +39,29 @@ export async function connectWebhook(): Promise<() => Promise<unknown>> {
   const url = process.env.STRIPE_WEBHOOK_URL ?? `http://${host}:${port}/${projectId}/us-central1/stripeWebhook`;
   const id = await sim.addWebhook({ url, secret: process.env.STRIPE_WEBHOOK_SECRET ?? WEBHOOK_SECRET, apiKey: STRIPE_KEY });
   return () => sim.removeWebhook(id);
+}
+
+let env: RulesTestEnvironment | undefined;
+/**
+ * The hooks of a file of Stripe tests: the simulator delivers to the run's stripeWebhook for the file
+ * (and the rules environment expectState reads with is open), and each test starts from empty emulators
+ * and a reset simulator.
+ */
+export function useStripeWorld(): void {
+  let disconnect: (() => Promise<unknown>) | undefined;
+  beforeAll(async () => {
+    env = await rulesTestEnvironment();
+    disconnect = await connectWebhook();
+  });
+  afterAll(async () => {
+    await disconnect?.();
+    await env?.cleanup();
+    env = undefined;
+  });
+  beforeEach(async () => {
+    await clearEmulators();
+    await sim.reset();
+  });
 }
 
 let seed = 1;
@@ -146,7 +169,8 @@ export interface ExpectedState {
 let recordSeq = 0;
 
 /** The tenant's status, write block, mails and Stripe subscription agree with `expected`; every delivery was (in the end) answered 200. */
-export async function expectState(env: RulesTestEnvironment, t: BilledTenant, expected: ExpectedState): Promise<void> {
+export async function expectState(t: BilledTenant, expected: ExpectedState): Promise<void> {
+  if (!env) throw new Error('expectState needs useStripeWorld() in the test file');
   const data = await tenant(t.tenantId);
   const mails = await db.collection('mail').where('tenantId', '==', t.tenantId).get();
   const subscription = await stripe.subscriptions.retrieve(t.subscriptionId);

@@ -2,45 +2,29 @@
 // signatures, duplicates, failures that make Stripe retry; the cases the product got wrong before
 // (the $0 trial invoice, an old subscription's late deletion, a checkout naming another tenant); and
 // deliveries racing each other.
-import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handleStripeEvent } from '../../functions/src/billing/webhook';
 import { remindEndingTrials } from '../../functions/src/lifecycle/sweeps';
 import { advanceClock } from '../../tools/fake-stripe/control';
-import { allDocumentPaths, clearEmulators, db } from '../helpers/emulators';
+import { allDocumentPaths, db } from '../helpers/emulators';
 import { history, seedTenant, sign, tenant } from './fixtures';
 import {
   advance,
-  connectWebhook,
   DAY,
   deliverSigned,
   eventsAbout,
   expectState,
   HOUR,
-  inStripe,
   openTenant,
   postToWebhook,
-  rulesTestEnvironment,
   sim,
   stripe,
   T0,
+  useStripeWorld,
 } from './stripeWorld';
 
-let env: RulesTestEnvironment;
-let disconnect: () => Promise<unknown>;
-beforeAll(async () => {
-  env = await rulesTestEnvironment();
-  disconnect = await connectWebhook();
-});
-afterAll(async () => {
-  await disconnect?.();
-  await env?.cleanup();
-});
-beforeEach(async () => {
-  await clearEmulators();
-  await sim.reset();
-});
+useStripeWorld();
 
 const outcomeOf = async (eventId: string) => (await db.doc(`stripeEvents/${eventId}`).get()).data();
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -108,7 +92,7 @@ describe('stripeWebhook over HTTP', () => {
       [1, 500],
       [2, 200],
     ]);
-    await expectState(env, t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
+    await expectState(t, { status: 'past_due', writes: true, mails: [], stripe: 'past_due', failedPaymentRetries: 0 });
   });
 
   it('answers 500 and writes nothing for a signed event it cannot read', async () => {
@@ -139,7 +123,7 @@ describe('what the product got wrong before', () => {
     // The same change as a second Event object, and the first again: nothing changes either.
     expect((await deliverSigned(copyOf(paid, 'evt_zero_copy'))).body?.outcome).toBe('no_change');
     expect((await deliverSigned(paid)).body?.outcome).toBe('duplicate');
-    await expectState(env, t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
+    await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
     expect(await history(t.tenantId)).toEqual([]);
   });
 
@@ -235,6 +219,6 @@ describe('deliveries racing each other', () => {
     expect(results.filter((r) => r.outcome === 'duplicate').length).toBe(2 * events.length);
     expect(results.filter((r) => r.outcome === 'applied').length).toBeGreaterThanOrEqual(1);
     await sim.flushWebhooks(); // and Stripe's own deliveries after them: duplicates all
-    await expectState(env, t, { status: 'past_due', writes: false, mails: [], stripe: 'past_due', failedPaymentRetries: 1 });
+    await expectState(t, { status: 'past_due', writes: false, mails: [], stripe: 'past_due', failedPaymentRetries: 1 });
   });
 });

@@ -201,3 +201,22 @@ export function checkClaimable(domain: string, tenantId: string, verifiedBy: str
     throw new DomainError('already-exists', `domain: ${domain} is already verified by another organisation`, { field: 'domain', reason: 'verified-elsewhere' });
   }
 }
+
+/** What lookupDomainJoin answers (the signup page reads it too). */
+export type DomainJoinOption =
+  | { match: null }
+  /** Unverified addresses learn only that their domain is managed, not by whom. */
+  | { match: { domain: string; joinPolicy: 'suggest' | 'auto'; requiresVerification: true } }
+  | {
+      match: {
+        domain: string;
+        joinPolicy: 'suggest' | 'auto';
+        requiresVerification: false;
+        tenantId: string;
+        tenantName: string;
+        role: TenantRole;
+        alreadyMember: boolean;
+        /** false: the tenant is at its seat cap; the person asks an admin for a seat. */
+        seatAvailable: boolean;
+      };
+    };

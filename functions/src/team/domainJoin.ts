@@ -1,6 +1,6 @@
 import type { DocumentSnapshot, Firestore } from 'firebase-admin/firestore';
 import { refs } from '../adapters/firestore';
-import { isPublicMailDomain, type JoinPolicy } from '../domain/domains';
+import { isPublicMailDomain, type DomainJoinOption, type JoinPolicy } from '../domain/domains';
 import { DomainError } from '../domain/errors';
 import type { TenantRole } from '../domain/status';
 import { admitWithoutInvite, checkTeamStatus, emailDomain, requireVerifiedEmail, TenantRefSchema, type Account } from '../domain/team';
@@ -28,24 +28,6 @@ export async function capturedDomainOf(db: Firestore, email: string): Promise<Ca
   if (!claim.exists || claim.get('status') !== 'verified' || !joinPolicy || joinPolicy === 'off') return null;
   return { domain, tenantId, joinPolicy, defaultRole: claim.get('defaultRole') as TenantRole, claim };
 }
-
-export type DomainJoinOption =
-  | { match: null }
-  /** Unverified addresses learn only that their domain is managed, not by whom. */
-  | { match: { domain: string; joinPolicy: 'suggest' | 'auto'; requiresVerification: true } }
-  | {
-      match: {
-        domain: string;
-        joinPolicy: 'suggest' | 'auto';
-        requiresVerification: false;
-        tenantId: string;
-        tenantName: string;
-        role: TenantRole;
-        alreadyMember: boolean;
-        /** false: the tenant is at its seat cap; the person asks an admin for a seat. */
-        seatAvailable: boolean;
-      };
-    };
 
 /** What the signup page offers the signed-in person instead of creating an organisation. */
 export async function lookupDomainJoin(db: Firestore, account: Account): Promise<DomainJoinOption> {

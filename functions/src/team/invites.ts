@@ -1,5 +1,5 @@
 import type { Auth } from 'firebase-admin/auth';
-import type { DocumentSnapshot, Firestore } from 'firebase-admin/firestore';
+import type { DocumentSnapshot, Firestore, Transaction } from 'firebase-admin/firestore';
 import { refs } from '../adapters/firestore';
 import { DomainError } from '../domain/errors';
 import { newInviteToken, tokenMatches } from '../domain/inviteToken';
@@ -25,6 +25,7 @@ import {
   seatUsage,
   type Account,
   type StoredInvite,
+  type TeamAction,
 } from '../domain/team';
 import type { TenantRole } from '../domain/status';
 import { parseOrThrow } from '../domain/validation';
@@ -170,17 +171,31 @@ function sendAgain(
   return { sent: true, expiresAt, role };
 }
 
+/** The tenant and its invite, for a manager allowed to act on that invite (by rank, and in the tenant's status). */
+async function readInviteToManage(
+  tx: Transaction,
+  db: Firestore,
+  account: Account,
+  tenantId: string,
+  inviteId: string,
+  operation: Extract<TeamAction, 'resendInvite' | 'revokeInvite'>,
+  action: string,
+) {
+  const { tenant, members } = await readTeamTenant(tx, db, tenantId, [account.uid]);
+  const snap = await tx.get(refs(db).invite(tenantId, inviteId));
+  if (!snap.exists) throw new DomainError('not-found', `No invite ${inviteId} in ${tenant.name}`, { reason: 'no-invite' });
+  const invite = storedInvite(snap);
+  checkManageInvite(members.get(account.uid)?.role ?? null, invite.role, action);
+  checkTeamStatus(operation, tenant);
+  return { tenant, invite };
+}
+
 export async function resendInvite(deps: InviteDeps, account: Account, input: unknown, now = new Date()) {
   const { tenantId, inviteId } = parseOrThrow(InviteRefSchema, input);
   const senderEmail = requireVerifiedEmail(account, 'resend invites');
   return deps.db.runTransaction(
     async (tx) => {
-      const { tenant, members } = await readTeamTenant(tx, deps.db, tenantId, [account.uid]);
-      const snap = await tx.get(refs(deps.db).invite(tenantId, inviteId));
-      if (!snap.exists) throw new DomainError('not-found', `No invite ${inviteId} in ${tenant.name}`, { reason: 'no-invite' });
-      const invite = storedInvite(snap);
-      checkManageInvite(members.get(account.uid)?.role ?? null, invite.role, 'resend the invite');
-      checkTeamStatus('resendInvite', tenant);
+      const { tenant, invite } = await readInviteToManage(tx, deps.db, account, tenantId, inviteId, 'resendInvite', 'resend the invite');
       const status = effectiveInviteStatus(invite, now);
       if (status !== 'pending') {
         throw new DomainError('failed-precondition', `This invite is ${status}; only a pending invite can be resent. Invite ${invite.email} again instead.`, {
@@ -199,19 +214,14 @@ export async function revokeInvite(deps: Pick<InviteDeps, 'db'>, account: Accoun
   const { tenantId, inviteId } = parseOrThrow(InviteRefSchema, input);
   return deps.db.runTransaction(
     async (tx) => {
-      const { tenant, members } = await readTeamTenant(tx, deps.db, tenantId, [account.uid]);
-      const snap = await tx.get(refs(deps.db).invite(tenantId, inviteId));
-      if (!snap.exists) throw new DomainError('not-found', `No invite ${inviteId} in ${tenant.name}`, { reason: 'no-invite' });
-      const invite = storedInvite(snap);
-      checkManageInvite(members.get(account.uid)?.role ?? null, invite.role, 'revoke the invite');
-      checkTeamStatus('revokeInvite', tenant);
+      const { tenant, invite } = await readInviteToManage(tx, deps.db, account, tenantId, inviteId, 'revokeInvite', 'revoke the invite');
       if (invite.status === 'revoked') return { inviteId, status: 'revoked' as const, changed: false };
       if (invite.status === 'accepted') {
         throw new DomainError('failed-precondition', `${invite.email} has already accepted this invite; remove the member instead`, { reason: 'accepted' });
       }
       // A pending invite (even one past its expiry, not yet swept) still holds its seat: revoking frees it.
       const seats = invite.status === 'pending' ? releaseInviteSeat(tenant.seats) : tenant.seats;
-      tx.update(snap.ref, { status: 'revoked', revokedBy: account.uid, revokedAt: now, updatedAt: now });
+      tx.update(refs(deps.db).invite(tenantId, inviteId), { status: 'revoked', revokedBy: account.uid, revokedAt: now, updatedAt: now });
       if (invite.status === 'pending') writeSeats(tx, tenant, seats);
       return { inviteId, status: 'revoked' as const, changed: true, seats: seatUsage(seats, tenant.seatCap) };
     },

@@ -46,21 +46,8 @@ export interface DomainClaim {
   defaultRole: string;
 }
 
-export type DomainJoinOption =
-  | { match: null }
-  | { match: { domain: string; joinPolicy: 'suggest' | 'auto'; requiresVerification: true } }
-  | {
-      match: {
-        domain: string;
-        joinPolicy: 'suggest' | 'auto';
-        requiresVerification: false;
-        tenantId: string;
-        tenantName: string;
-        role: string;
-        alreadyMember: boolean;
-        seatAvailable: boolean;
-      };
-    };
+export type { DomainJoinOption } from '../../../functions/src/domain/domains';
+import type { DomainJoinOption } from '../../../functions/src/domain/domains';
 
 const call = <I, O>(name: string, input: I): Promise<O> => callFunction<O, I>(name, input);
 
