@@ -1,63 +1,27 @@
 // Issue 9 in a real browser: the owner's way in. A sales-provisioned admin opens the password-setup link
 // of the welcome mail from the local inbox (MailDev, fed by the local mail worker), sets a password and
 // lands on the tenant as its owner; "Forgot password?" and the self-serve confirmation link, likewise.
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { auth, clearEmulators, db, eventually, projectId } from '../helpers/emulators';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { auth, db, eventually, projectId } from '../helpers/emulators';
 import { clearInbox, linksIn, mailTo } from '../helpers/inbox';
-import { launchBrowser, screenshotDir, serveWebApp } from './webApp';
+import { look, PASSWORD, signIn, useBrowser } from './harness';
 
-const PASSWORD = 'password-123';
-let browser: Browser;
-let web: Awaited<ReturnType<typeof serveWebApp>>;
-let contexts: BrowserContext[] = [];
-let pageErrors: Error[] = [];
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  context.setDefaultTimeout(90_000);
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error));
-  return page;
-}
-const screenshot = (page: Page, name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-
-async function signIn(page: Page, email: string, password = PASSWORD) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-}
+const app = useBrowser();
+const newPage = app.newPage;
 
 describe('the owner in the browser', () => {
-  beforeAll(async () => {
-    web = await serveWebApp();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-  });
   beforeEach(async () => {
-    await clearEmulators();
     await clearInbox();
-    pageErrors = [];
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.map((context) => context.close()));
-    contexts = [];
-    expect(pageErrors.map(String), 'the pages threw no uncaught errors').toEqual([]);
   });
 
   it('a sales-provisioned admin opens the password-setup link from the inbox, sets a password and lands on the tenant as owner', async () => {
-    expect(web.origin, 'the mailed links point at this web app').toBe(process.env.APP_URL);
+    expect(app.origin(), 'the mailed links point at this web app').toBe(process.env.APP_URL);
     const sales = await auth.createUser({ email: 'sally@platform.test', password: PASSWORD });
     await auth.setCustomUserClaims(sales.uid, { platform: 'sales' });
 
     // Sales provisions the deal; the saga runs on the Functions emulator's task queue.
     const admin = await newPage();
-    await admin.goto(`${web.origin}/admin/new`);
+    await admin.goto(`${app.origin()}/admin/new`);
     await signIn(admin, 'sally@platform.test');
     const form = admin.getByRole('form', { name: 'Provision a tenant' });
     await form.getByLabel('Company name').fill('Umbrella Corporation');
@@ -69,7 +33,7 @@ describe('the owner in the browser', () => {
     const result = admin.getByTestId('provision-result');
     await result.locator('[data-testid=job-progress][data-status=completed]').waitFor();
     await result.locator('[data-field=status]', { hasText: 'active' }).waitFor();
-    await screenshot(admin, 'owner-admin-provisioned');
+    await look(admin, 'owner-admin-provisioned');
     const tenantId = (await result.locator('[data-field=tenantId]').textContent())!;
 
     // Alice has never signed in: the welcome mail in her inbox is her way in.
@@ -79,23 +43,23 @@ describe('the owner in the browser', () => {
     expect(mail.text).toMatch(/choose its password/);
     const [link] = linksIn(mail);
     expect(link.text).toBe('Choose your password');
-    expect(link.href.startsWith(`${web.origin}/auth/action?mode=resetPassword&`)).toBe(true);
+    expect(link.href.startsWith(`${app.origin()}/auth/action?mode=resetPassword&`)).toBe(true);
 
     const page = await newPage();
     await page.goto(link.href);
     const choose = page.getByRole('form', { name: 'Choose a password' });
     await choose.waitFor();
     await page.getByText('alice@umbrella.test').waitFor();
-    await screenshot(page, 'owner-choose-password');
+    await look(page, 'owner-choose-password');
     await choose.getByLabel('New password').fill('alice-chose-this-1');
     await choose.getByRole('button', { name: 'Set password and sign in' }).click();
 
-    await page.waitForURL(`${web.origin}/app/umbrella`);
+    await page.waitForURL(`${app.origin()}/app/umbrella`);
     await page.getByRole('heading', { name: 'Umbrella Corporation', level: 1 }).waitFor();
     await page.getByText('you are an owner').waitFor();
     expect(await page.locator('.tenant-title [data-status]').getAttribute('data-status')).toBe('active');
     await page.getByText('Signed in as alice@umbrella.test').waitFor();
-    await screenshot(page, 'owner-landed-on-tenant');
+    await look(page, 'owner-landed-on-tenant');
 
     const tenant = (await db.doc(`tenants/${tenantId}`).get()).data()!;
     expect([tenant.ownerUid, tenant.status]).toEqual([alice.uid, 'active']);
@@ -106,21 +70,21 @@ describe('the owner in the browser', () => {
     await again.goto(link.href);
     await again.getByRole('alert').filter({ hasText: /already used|expired/ }).waitFor();
     expect(await again.getByRole('form', { name: 'Choose a password' }).count()).toBe(0);
-    await screenshot(again, 'owner-link-spent');
+    await look(again, 'owner-link-spent');
   });
 
   it('"Forgot password?" on the sign-in form: the reset link leads to the same page and signs the person in', async () => {
     await auth.createUser({ email: 'bob@hooli.test', password: 'forgotten-pw-1' });
     const page = await newPage();
-    await page.goto(`${web.origin}/app`);
+    await page.goto(`${app.origin()}/app`);
     await page.getByLabel('Email').fill('bob@hooli.test');
     await page.getByRole('button', { name: 'Forgot password?' }).click();
     const form = page.getByRole('form', { name: 'Reset your password' });
     expect(await form.getByLabel('Email').inputValue()).toBe('bob@hooli.test');
-    await screenshot(page, 'forgot-password');
+    await look(page, 'forgot-password');
     await form.getByRole('button', { name: 'Send me a link' }).click();
     await page.getByRole('status').filter({ hasText: 'If an account exists for bob@hooli.test' }).waitFor();
-    await screenshot(page, 'forgot-password-sent');
+    await look(page, 'forgot-password-sent');
 
     // Firebase Auth sends this mail itself; the Auth emulator keeps the link instead. Its template's
     // action URL (set in the console in production, see README) is the app's /auth/action page.
@@ -130,23 +94,23 @@ describe('the owner in the browser', () => {
       return oobCodes.find((c) => c.email === 'bob@hooli.test' && c.requestType === 'PASSWORD_RESET');
     }, 'the reset code');
     const query = new URL(code.oobLink).searchParams;
-    expect(query.get('continueUrl')).toBe(`${web.origin}/app`);
-    await page.goto(`${web.origin}/auth/action?${query}`);
+    expect(query.get('continueUrl')).toBe(`${app.origin()}/app`);
+    await page.goto(`${app.origin()}/auth/action?${query}`);
     await page.getByLabel('New password').fill('remembered-pw-1');
     await page.getByRole('button', { name: 'Set password and sign in' }).click();
-    await page.waitForURL(`${web.origin}/app`);
+    await page.waitForURL(`${app.origin()}/app`);
     await page.getByText('Signed in as bob@hooli.test').waitFor();
   });
 
   it('a self-serve owner confirms their address from the welcome mail, and the tenant records it', async () => {
     const page = await newPage();
-    await page.goto(`${web.origin}/`);
+    await page.goto(`${app.origin()}/`);
     await page.getByLabel('Your name').fill('Grace Hopper');
     await page.getByLabel('Work email').fill('grace@cobol.test');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByLabel('Company name').fill('Cobol Systems');
     await page.getByRole('button', { name: 'Create organisation' }).click();
-    await page.waitForURL(`${web.origin}/app/cobol-systems`);
+    await page.waitForURL(`${app.origin()}/app/cobol-systems`);
     await page.getByRole('heading', { name: 'Cobol Systems', level: 1 }).waitFor();
     const [tenant] = (await db.collection('tenants').where('name', '==', 'Cobol Systems').get()).docs;
     expect(tenant.get('ownerEmailVerified')).toBe(false);
@@ -155,7 +119,7 @@ describe('the owner in the browser', () => {
     expect(link.text).toBe('Confirm your email address');
     await page.goto(link.href);
     await page.getByRole('status').filter({ hasText: 'Your email address is confirmed' }).waitFor();
-    await screenshot(page, 'owner-email-confirmed');
+    await look(page, 'owner-email-confirmed');
     await eventually(async () => (await tenant.ref.get()).get('ownerEmailVerified') === true, 'the tenant to record the verified email');
     expect((await auth.getUserByEmail('grace@cobol.test')).emailVerified).toBe(true);
     await page.getByRole('link', { name: 'Continue to your organisation' }).click();
@@ -171,7 +135,7 @@ describe('the owner in the browser', () => {
     });
     expect(held.status).toBe(200);
     const page = await newPage();
-    await page.goto(`${web.origin}/`);
+    await page.goto(`${app.origin()}/`);
     await page.getByLabel('Your name').fill('Dora Explorer');
     await page.getByLabel('Work email').fill('dora@maps.test');
     await page.getByLabel('Password').fill(PASSWORD);
@@ -181,15 +145,15 @@ describe('the owner in the browser', () => {
 
     // The same person in a second tab, on the tenant home: the tenant cannot be read yet, its job can.
     const home = await newPage();
-    await home.goto(`${web.origin}/app`);
+    await home.goto(`${app.origin()}/app`);
     await signIn(home, 'dora@maps.test');
     const setup = home.getByRole('region', { name: 'Organisation being set up' });
     await setup.getByText('Setting up your organisation…').waitFor();
     await setup.locator('[data-testid=job-progress]').waitFor();
-    await screenshot(home, 'owner-home-while-provisioning');
+    await look(home, 'owner-home-while-provisioning');
     await home.getByRole('heading', { name: 'Maps Inc', level: 1 }).waitFor();
     expect(await home.locator('.tenant-title [data-status]').getAttribute('data-status')).toBe('trial');
     expect(await home.getByRole('region', { name: 'Organisation being set up' }).count()).toBe(0);
-    await page.waitForURL(`${web.origin}/app/maps-inc`);
+    await page.waitForURL(`${app.origin()}/app/maps-inc`);
   });
 });
