@@ -108,6 +108,9 @@ describe('the tenants table', () => {
     await page.waitForURL(/q=acme\+ro/);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=tenants-table] tbody tr').length === 2);
     expect(await rowNames(page)).toEqual(['Acme Robotics', 'Acme Rockets']);
+    // The trial end is shown for the tenant in trial, not for the one that is active.
+    const trialEnds = await page.locator('[data-testid=tenants-table] tbody tr td:nth-child(7)').allTextContents();
+    expect([trialEnds[0] === '—', trialEnds[1]]).toEqual([false, '—']);
     await page.getByLabel('Search name or subdomain').fill('industries');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForFunction(() => document.querySelector('[data-testid=tenants-table] tbody td')?.textContent === 'Stark Industries');

@@ -5,6 +5,8 @@ import { PLAN_IDS, PLANS, type PlanId } from '../../../functions/src/domain/plan
 import { TENANT_SOURCES, TENANT_STATUSES } from '../../../functions/src/domain/status';
 import { firestore } from '../firestore';
 import { formatDate, formatDateTime, formatSource, formatStatus } from '../format';
+
+const TRIAL_STATUSES: readonly string[] = ['trial', 'trial_expired'];
 import { Empty, ErrorAlert, Loading, StatusBadge } from '../ui/states';
 import { filtersFromParams, PAGE_SIZES, paramsFromFilters, TENANT_SORTS, tenantsPageQuery, type TenantFilters, type TenantSort } from './tenantsQuery';
 
@@ -156,7 +158,8 @@ export function Component() {
                     <td>{PLANS[tenant.plan as PlanId]?.label ?? String(tenant.plan)}</td>
                     <td>{formatSource(String(tenant.source))}</td>
                     <td className="num">{String(tenant.seatCap)}</td>
-                    <td>{formatDate(tenant.trialEndsAt)}</td>
+                    {/* A tenant that paid keeps its old trial end on the document; the column is for trials only. */}
+                    <td>{TRIAL_STATUSES.includes(String(tenant.status)) ? formatDate(tenant.trialEndsAt) : '—'}</td>
                     <td>{formatDateTime(tenant.createdAt)}</td>
                   </tr>
                 );
