@@ -297,6 +297,7 @@ describe('time moves on the local clock', () => {
     await signIn(admin, 'root@platform.test');
     const form = admin.getByRole('form', { name: 'Move the clock' });
     await form.getByText('(real time)').waitFor();
+    await admin.getByRole('navigation', { name: 'Admin console' }).getByRole('link', { name: 'Local clock' }).waitFor();
     await look(admin, 'admin-clock');
     const to = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
     await form.getByLabel('Move to').fill(to);

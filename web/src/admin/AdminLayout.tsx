@@ -74,7 +74,8 @@ function StaffOnly({ user }: { user: User }) {
           Tenants
         </NavLink>
         <NavLink to="/admin/new">Provision a tenant</NavLink>
-        {LOCAL_TOOLS && <NavLink to="/admin/clock">Local clock</NavLink>}
+        {/* The clock's callables refuse everyone but super_admin: the tab is offered to them alone. */}
+        {LOCAL_TOOLS && platform === 'super_admin' && <NavLink to="/admin/clock">Local clock</NavLink>}
       </nav>
       <Outlet context={staff} />
     </div>
