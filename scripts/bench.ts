@@ -309,15 +309,17 @@ async function main() {
   if (unknown.length) throw new Error(`unknown bench section(s) ${unknown.join(', ')}; known: ${SECTIONS.map((s) => s.id).join(', ')}`);
   const fake = await startFakeStripe({ port: 0 });
   const stripe = new Stripe('sk_test_bench', { host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, Firestore emulator`;
   const results: BenchSection[] = [];
   for (const section of SECTIONS.filter((s) => only.length === 0 || only.includes(s.id))) {
     const body = await section.run({ stripe, fake });
     console.log(`\n## ${section.title}\n\n${body}\n`);
-    results.push({ id: section.id, title: section.title, body });
+    // Each section says when it was measured: a run of some sections leaves the others' figures and dates.
+    results.push({ id: section.id, title: section.title, body: `${body}\n\n_Measured ${new Date().toISOString()} on ${machine}._` });
   }
   await fake.close();
 
-  const measured = `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, Firestore emulator (sections: ${results.map((r) => r.id).join(', ')}).`;
+  const measured = `Last run ${new Date().toISOString()} on ${machine} (sections: ${results.map((r) => r.id).join(', ')}). Each section ends with when it was measured.`;
   console.log(measured);
   writeBenchSections(join(__dirname, '..', 'docs', 'benchmarks.md'), [{ id: 'measured', title: 'Last run', body: measured }, ...results]);
   process.exit(0);
