@@ -47,7 +47,9 @@ export function Component() {
     );
   }, [filterKey, after]);
 
-  const apply = (change: Partial<TenantFilters>) => setParams(paramsFromFilters({ ...filters, ...change }));
+  // From the URL as it is when the person acts, not this render's filters: a choice made just after "Clear the
+  // filters", before React has rendered the cleared page (a router transition), must not bring the old filters back.
+  const apply = (change: Partial<TenantFilters>) => setParams((current) => paramsFromFilters({ ...filtersFromParams(current), ...change }));
   const submitSearch = (event: FormEvent) => {
     event.preventDefault();
     apply({ search });
