@@ -47,9 +47,11 @@ export function Component() {
     );
   }, [filterKey, after]);
 
-  // From the URL as it is when the person acts, not this render's filters: a choice made just after "Clear the
-  // filters", before React has rendered the cleared page (a router transition), must not bring the old filters back.
-  const apply = (change: Partial<TenantFilters>) => setParams((current) => paramsFromFilters({ ...filtersFromParams(current), ...change }));
+  // From the address bar as it is when the person acts, not this render's filters (nor setParams's callback, which
+  // gets them too): a choice made just after "Clear the filters", before the router's transition has rendered the
+  // cleared page, must not bring the old filters back.
+  const apply = (change: Partial<TenantFilters>) =>
+    setParams(paramsFromFilters({ ...filtersFromParams(new URLSearchParams(window.location.search)), ...change }));
   const submitSearch = (event: FormEvent) => {
     event.preventDefault();
     apply({ search });
