@@ -89,6 +89,8 @@ export interface SettingsUpdate {
   apiKey?: string;
   billing?: Partial<BillingSettings>;
   webhooks?: Partial<WebhookSettings>;
+  /** Customers created without `test_clock` join their account's default clock (as under `--default-test-clock`). */
+  defaultTestClock?: boolean;
 }
 
 export interface FakeStripe {
@@ -376,6 +378,10 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
   const configure = (update: SettingsUpdate) => {
     const billing = validateBilling(update.billing);
+    if (update.defaultTestClock !== undefined) {
+      if (typeof update.defaultTestClock !== 'boolean') throw new Error('defaultTestClock must be true or false');
+      env.defaultTestClock = update.defaultTestClock;
+    }
     if (update.webhooks) {
       const { retryDelaysMs, timeoutMs } = update.webhooks;
       if (retryDelaysMs !== undefined && !(Array.isArray(retryDelaysMs) && retryDelaysMs.every((d) => typeof d === 'number' && d >= 0))) throw new Error('webhooks.retryDelaysMs must be an array of delays in ms');
@@ -402,6 +408,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       dispatcher.setMode({ hold: false, shuffle: false, duplicates: 0, seed: null });
       dispatcher.settings = { ...startSettings };
       billingDefaults = structuredClone(startBilling);
+      env.defaultTestClock = options.defaultTestClock ?? false;
     }
   };
   const failNext = (rule: FailureRule) => {
