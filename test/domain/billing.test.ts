@@ -76,6 +76,20 @@ describe('deriveBilling: the rows of the issue', () => {
     expect(deriveBilling(s, tenant('trial_expired'))).toMatchObject({ status: 'trial_expired', event: null });
   });
 
+  it('paused on request (pause_requested) → suspended with its own cause, from a trial too; at a trial end or without a reason → as before', () => {
+    const requested = (extra: Partial<StripeSubscriptionState> = {}) =>
+      sub('paused', { status_details: { paused: { subscription: { type: 'pause_requested' } } }, latest_invoice: paidInvoice(2900), ...extra });
+    for (const from of ['trial', 'trial_expired', 'active', 'past_due'] as const) {
+      expect(outcome(requested(), tenant(from)), from).toMatchObject({ rule: 'paused_by_request', event: 'subscription_paused', to: 'suspended' });
+    }
+    expect(outcome(requested(), tenant('suspended'))).toMatchObject({ event: null, to: 'suspended' });
+    const atTrialEnd = sub('paused', { trial_end: T0, status_details: { paused: { subscription: { type: 'trial_end_without_payment_method' } } } });
+    expect(outcome(atTrialEnd, tenant('trial'))).toMatchObject({ rule: 'paused_at_trial_end', event: 'trial_ended', to: 'trial_expired' });
+    expect(outcome(sub('paused'), tenant('active'))).toMatchObject({ rule: 'paused', event: 'retries_exhausted', to: 'suspended' });
+    // The shape Stripe sends parses to it.
+    expect(StripeSubscriptionSchema.parse({ ...requested(), latest_invoice: null }).status_details?.paused?.subscription?.type).toBe('pause_requested');
+  });
+
   it('active with a paid non-zero invoice → active, from every status that can pay; a cancelled tenant is reactivated', () => {
     const s = sub('active', { latest_invoice: paidInvoice(2900) });
     for (const from of ['trial', 'trial_expired', 'past_due', 'suspended'] as const) {

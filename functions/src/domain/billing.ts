@@ -64,6 +64,11 @@ export const StripeSubscriptionSchema = z.object({
     })
     .optional(),
   latest_invoice: StripeInvoiceSchema.nullable(),
+  /** Why a `paused` subscription is paused (endive): `pause_requested` (Dashboard, API) or a trial's end. Absent before endive. */
+  status_details: z
+    .object({ paused: z.object({ subscription: z.object({ type: z.string() }).nullable().optional() }).nullable().optional() })
+    .nullable()
+    .optional(),
 });
 export type StripeSubscriptionState = z.output<typeof StripeSubscriptionSchema>;
 
@@ -96,6 +101,8 @@ const neverPaid = (tenant: TenantBillingView) => NEVER_PAID.includes(tenant.stat
 const charged = (sub: StripeSubscriptionState) => sub.collection_method === 'charge_automatically';
 const invoice = (sub: StripeSubscriptionState) => sub.latest_invoice;
 const seconds = (unix: number) => new Date(unix * 1000);
+// Without status_details (an API version before endive) a pause is read as before: at a trial end, or after failures.
+const pausedOnRequest = (sub: StripeSubscriptionState) => sub.status_details?.paused?.subscription?.type === 'pause_requested';
 
 interface BillingRule {
   id: string;
@@ -148,6 +155,15 @@ export const BILLING_MAP = [
     applies: (s) => s.status === 'trialing',
   },
   {
+    id: 'paused_by_request',
+    subscription: '`paused`, `status_details` `pause_requested`',
+    invoice: 'any',
+    tenant: 'any other',
+    becomes: 'suspended',
+    effects: 'history cause `subscription_paused`: paused in the Dashboard or through the API, not by a trial end or a payment failure',
+    applies: (s) => s.status === 'paused' && pausedOnRequest(s),
+  },
+  {
     id: 'paused_at_trial_end',
     subscription: '`paused`',
     invoice: 'any',
@@ -162,7 +178,7 @@ export const BILLING_MAP = [
     invoice: 'any',
     tenant: 'any other',
     becomes: 'suspended',
-    effects: 'paused after a payment failure, or by hand: no service',
+    effects: 'paused after a payment failure (or with no reason given): no service',
     applies: (s) => s.status === 'paused',
   },
   {
@@ -283,7 +299,7 @@ function eventFor(tenant: TenantBillingView, decision: BillingDecision): Lifecyc
     case 'past_due':
       return (decision.failedPaymentRetries ?? 0) >= 1 ? 'payment_retry_failed' : 'payment_failed';
     case 'suspended':
-      return 'retries_exhausted';
+      return decision.rule === 'paused_by_request' ? 'subscription_paused' : 'retries_exhausted';
     case 'cancelled':
       return 'subscription_canceled';
     default:

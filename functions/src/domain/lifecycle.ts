@@ -18,6 +18,7 @@ export const LIFECYCLE_EVENTS = [
   'payment_failed',
   'payment_retry_failed',
   'retries_exhausted',
+  'subscription_paused',
   'subscription_canceled',
   'reactivated',
   // Platform staff (changeTenantStatus)
@@ -81,6 +82,8 @@ export const LIFECYCLE: Record<LifecycleEvent, Rule> = {
     effects: (from) => (from === 'past_due' ? [{ type: 'countFailedRetry' }] : [{ type: 'countFailedRetry' }, { type: 'startPastDue' }]),
   },
   retries_exhausted: { from: ['active', 'past_due'], to: 'suspended' },
+  // Paused in Stripe on request (Dashboard or API), not by a trial's end: no service until it resumes.
+  subscription_paused: { from: ['trial', 'trial_expired', 'active', 'past_due'], to: 'suspended' },
   subscription_canceled: { from: LIVE, to: 'cancelled' },
   reactivated: { from: ['suspended', 'cancelled'], to: 'active', effects: () => paid },
   extend_trial: { from: ['trial', 'trial_expired'], to: 'trial', effects: () => [{ type: 'setTrialEndsAt' }] },
