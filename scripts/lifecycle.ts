@@ -1,17 +1,21 @@
-// `npm run lifecycle -- --at 2027-01-01`: runs every scheduled sweep (reminders, trial expiry, past_due
-// suspension, invite expiry, domain rechecks) at the given time against the `npm start` emulators and
-// prints what changed. Scheduled functions never fire in the emulator; this is how time is advanced locally.
+// `npm run lifecycle -- --at 2027-01-01`: moves the local clock as the console's Local clock does (the
+// local Stripe test clock, which is the app's time, then every scheduled sweep: reminders, trial expiry,
+// past_due suspension, invite expiry, domain rechecks) against the `npm start` emulators and prints what
+// changed. Scheduled functions never fire in the emulator; this is how time is advanced locally.
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
 process.env.FIREBASE_AUTH_EMULATOR_HOST ??= '127.0.0.1:9099';
 process.env.GCLOUD_PROJECT ??= 'demo-tenancy';
 
 import { resolverFromEnv } from '../functions/src/adapters/dns';
 import { firebase, refs } from '../functions/src/adapters/firestore';
-import { runAllSweeps } from '../functions/src/lifecycle/sweeps';
-import { recheckDomains } from '../functions/src/team/domains';
-import { expireInvites } from '../functions/src/team/expireInvites';
+import { advanceLocalTestClock, readLocalTestClock, stripeClient } from '../functions/src/adapters/stripe';
+import { DomainError } from '../functions/src/domain/errors';
+import { moveLocalClock } from '../functions/src/lifecycle/localClock';
 
 process.env.DNS_SERVERS ??= '127.0.0.1:8053';
+// The `npm start` Stripe simulator and its key (scripts/emulators.mjs): its test clock is the app's time.
+process.env.STRIPE_API_BASE ??= 'http://127.0.0.1:12111';
+process.env.STRIPE_SECRET_KEY ??= 'sk_test_local_placeholder';
 
 function parseAt(argv: string[]): Date {
   const i = argv.indexOf('--at');
@@ -31,32 +35,36 @@ function parseAt(argv: string[]): Date {
 async function main() {
   const at = parseAt(process.argv.slice(2));
   const { db } = firebase();
-  console.log(`Running the lifecycle sweeps at ${at.toISOString()} on ${process.env.FIRESTORE_EMULATOR_HOST} (project ${process.env.GCLOUD_PROJECT})\n`);
-  const reports = await runAllSweeps(db, at);
+  const stripe = stripeClient();
+  console.log(`Moving the local clock to ${at.toISOString()} on ${process.env.FIRESTORE_EMULATOR_HOST} (project ${process.env.GCLOUD_PROJECT}) and ${process.env.STRIPE_API_BASE}\n`);
+  // The same move as the console's Local clock: Stripe's test clock first, then every sweep (EVERY_SWEEP).
+  const { move, reports } = await moveLocalClock(
+    {
+      db,
+      resolveTxt: resolverFromEnv(),
+      readStripeClock: () => readLocalTestClock(stripe),
+      advanceStripe: (to) => advanceLocalTestClock(stripe, to),
+    },
+    at,
+    'npm run lifecycle',
+  );
+  console.log(move.stripeTestClock ? `Local Stripe clock ${move.stripeTestClock}: ${move.from} → ${move.now}` : `No local Stripe clock; the app's clock: ${move.from} → ${move.now}`);
   const ids = [...new Set(reports.flatMap((r) => r.changed.map((c) => c.tenantId)))];
   const names = new Map((ids.length ? await db.getAll(...ids.map((id) => refs(db).tenant(id))) : []).map((t) => [t.id, String(t.get('name') ?? '')]));
   for (const report of reports) {
-    console.log(`${report.sweep}: ${report.changed.length} changed, ${report.skipped.length} skipped, ${report.errors.length} errors (${report.reads} documents read)`);
+    console.log(`${report.sweep}: ${report.changed.length} changed, ${report.skipped.length} skipped, ${report.errors.length} errors`);
     for (const c of report.changed) {
-      const what = c.from === c.to ? 'reminder' : `${c.from} → ${c.to}`;
+      const what = c.from === c.to ? 'reminder' : `${c.subject ? `${c.subject} ` : ''}${c.from} → ${c.to}`;
       console.log(`  ${c.tenantId} ${names.get(c.tenantId) ? `(${names.get(c.tenantId)}) ` : ''}${what}${c.mailIds.length ? `; mail ${c.mailIds.join(', ')}` : ''}`);
     }
-    for (const s of report.skipped) console.log(`  skipped ${s.tenantId}: ${s.reason}`);
-    for (const e of report.errors) console.log(`  ERROR ${e.tenantId}: ${e.message}`);
+    for (const s of report.skipped) console.log(`  skipped ${s.tenantId}${s.subject ? ` ${s.subject}` : ''}: ${s.reason}`);
+    for (const e of report.errors) console.log(`  ERROR ${e.tenantId}${e.subject ? ` ${e.subject}` : ''}: ${e.message}`);
   }
-  const invites = await expireInvites(db, at);
-  console.log(`${invites.sweep}: ${invites.expired.length} expired, ${invites.skipped.length} skipped, ${invites.errors.length} errors`);
-  for (const e of invites.expired) console.log(`  ${e.tenantId} invite ${e.inviteId} (${e.email}) pending → expired; its seat is free`);
-  for (const e of invites.errors) console.log(`  ERROR ${e.tenantId} invite ${e.inviteId}: ${e.message}`);
-  const domains = await recheckDomains({ db, resolveTxt: resolverFromEnv() }, at);
-  console.log(`${domains.sweep}: ${domains.changed.length} settled, ${domains.pending.length} still pending, ${domains.errors.length} errors`);
-  for (const c of domains.changed) console.log(`  ${c.tenantId} ${c.domain} pending → ${c.to} (${c.outcome})`);
-  for (const p of domains.pending) console.log(`  ${p.tenantId} ${p.domain} still pending (${p.outcome}); next check ${p.nextCheckAt}`);
-  for (const e of domains.errors) console.log(`  ERROR ${e.tenantId} ${e.domain}: ${e.message}`);
-  return reports.some((r) => r.errors.length) || invites.errors.length || domains.errors.length ? 1 : 0;
+  return reports.some((r) => r.errors.length) ? 1 : 0;
 }
 
 main().then((code) => process.exit(code), (error) => {
-  console.error(error);
-  process.exit(1);
+  // A refusal (a date the clock has passed) is the person's to fix: its message, not a stack.
+  console.error(error instanceof DomainError ? `lifecycle: ${error.message}` : error);
+  process.exit(error instanceof DomainError ? 2 : 1);
 });

@@ -42,7 +42,7 @@ describe('advanceLocalClock and readLocalClock', () => {
     expect([await statusOf('ends-soon'), await statusOf('ends-later')]).toEqual(['trial_expired', 'trial']);
     const [expiry] = (await db.collection('tenants/ends-soon/history').where('cause', '==', 'trial_ended').get()).docs.map((d) => d.data());
     expect([expiry.actor, expiry.at.toDate().toISOString()]).toEqual(['system:expireTrials', move.now]);
-    expect(await root.call('readLocalClock', {})).toEqual({ now: move.now, moved: true });
+    expect(await root.call('readLocalClock', {})).toEqual({ now: move.now, moved: true, source: 'local_clock' });
 
     // Time only moves forward, as on a Stripe test clock; the refusal names the field.
     const back = await root.call('advanceLocalClock', { to: day(now) }).then(

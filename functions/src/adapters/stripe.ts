@@ -58,6 +58,20 @@ const CardSchema = z
 /** The name the local Stripe simulator gives the clock every local customer joins (tools/fake-stripe/testClocks.ts). */
 export const LOCAL_TEST_CLOCK_NAME = 'Local clock (every customer the app creates)';
 
+/** The local Stripe test clock (the one named as the simulator names it), or null where there is none. */
+export async function findLocalTestClock(stripe: Stripe): Promise<Stripe.TestHelpers.TestClock | null> {
+  for await (const clock of stripe.testHelpers.testClocks.list({ limit: 100 })) {
+    if (clock.name === LOCAL_TEST_CLOCK_NAME) return clock;
+  }
+  return null;
+}
+
+/** The local test clock's time (unix seconds) and creation, as the app's clock reads it (lifecycle/localClock.ts). */
+export async function readLocalTestClock(stripe: Stripe): Promise<{ id: string; frozenTime: number; created: number } | null> {
+  const clock = await findLocalTestClock(stripe);
+  return clock && { id: clock.id, frozenTime: clock.frozen_time, created: clock.created };
+}
+
 /**
  * Moves the local Stripe test clock (the one named as the simulator names it; none: null) to `to`, in
  * the steps Stripe allows (at most two intervals of the shortest subscription on it at once), waiting
@@ -65,8 +79,7 @@ export const LOCAL_TEST_CLOCK_NAME = 'Local clock (every customer the app create
  * A clock already at or past `to` stays where it is.
  */
 export async function advanceLocalTestClock(stripe: Stripe, to: Date, waitMs = 60_000): Promise<{ testClockId: string } | null> {
-  const clocks = (await stripe.testHelpers.testClocks.list({ limit: 100 })).data;
-  let clock = clocks.find((c) => c.name === LOCAL_TEST_CLOCK_NAME);
+  let clock = await findLocalTestClock(stripe);
   if (!clock) return null;
   const target = Math.floor(to.getTime() / 1000);
   let step = target - clock.frozen_time;

@@ -3,6 +3,9 @@ import { logger } from 'firebase-functions';
 import { COLLECTIONS, refs } from '../adapters/firestore';
 import { DAY_MS, mailIds, PAST_DUE_GRACE_DAYS, STRIPE_TRIAL_END_GRACE_DAYS, TRIAL_REMINDER_DAYS, type LifecycleEvent } from '../domain/lifecycle';
 import type { TenantStatus } from '../domain/status';
+import type { TxtResolver } from '../adapters/dns';
+import { recheckDomains } from '../team/domains';
+import { expireInvites } from '../team/expireInvites';
 import { queueReminderInTransaction, reminderRef } from './reminders';
 import { applyTransition, isRefusal } from './transition';
 
@@ -81,9 +84,64 @@ export async function queueTrialReminder(db: Firestore, tenantId: string, trialE
   });
 }
 
-/** Every sweep at one time, for the dev command and the bench: reminders, expiries, suspensions. */
+/** The tenant sweeps at one time, for the bench and the tests: reminders, expiries, suspensions. */
 export async function runAllSweeps(db: Firestore, now: Date, options: SweepOptions = {}): Promise<SweepReport[]> {
   return [await remindEndingTrials(db, now, options), await expireTrials(db, now, options), await suspendPastDue(db, now, options)];
+}
+
+/** One sweep's outcome in one shape, whatever it sweeps: a tenant's status, an invite, a domain claim. */
+export interface SweepSummary {
+  sweep: string;
+  /** `subject` names what changed when it is not the tenant itself (an invite, a domain). */
+  changed: Array<{ tenantId: string; subject?: string; from: string; to: string; mailIds: string[] }>;
+  skipped: Array<{ tenantId: string; subject?: string; reason: string }>;
+  errors: Array<{ tenantId: string; subject?: string; message: string }>;
+}
+
+export interface EverySweepDeps {
+  db: Firestore;
+  resolveTxt: TxtResolver;
+}
+
+/**
+ * Every scheduled sweep, in the order a moved clock runs them: the one list behind the Local clock
+ * (`advanceLocalClock`) and `npm run lifecycle -- --at`, so neither can skip one.
+ */
+export const EVERY_SWEEP: ReadonlyArray<{ sweep: string; run: (deps: EverySweepDeps, now: Date) => Promise<SweepSummary> }> = [
+  { sweep: 'remindEndingTrials', run: ({ db }, now) => remindEndingTrials(db, now) },
+  { sweep: 'expireTrials', run: ({ db }, now) => expireTrials(db, now) },
+  { sweep: 'suspendPastDue', run: ({ db }, now) => suspendPastDue(db, now) },
+  {
+    sweep: 'expireInvites',
+    run: async ({ db }, now) => {
+      const report = await expireInvites(db, now);
+      return {
+        sweep: report.sweep,
+        changed: report.expired.map((e) => ({ tenantId: e.tenantId, subject: `invite ${e.inviteId} (${e.email})`, from: 'pending', to: 'expired', mailIds: [] })),
+        skipped: report.skipped.map((s) => ({ tenantId: s.tenantId, subject: `invite ${s.inviteId}`, reason: s.reason })),
+        errors: report.errors.map((e) => ({ tenantId: e.tenantId, subject: `invite ${e.inviteId}`, message: e.message })),
+      };
+    },
+  },
+  {
+    sweep: 'recheckDomains',
+    run: async (deps, now) => {
+      const report = await recheckDomains(deps, now);
+      return {
+        sweep: report.sweep,
+        changed: report.changed.map((c) => ({ tenantId: c.tenantId, subject: `domain ${c.domain} (${c.outcome})`, from: 'pending', to: c.to, mailIds: [] })),
+        skipped: report.pending.map((p) => ({ tenantId: p.tenantId, subject: `domain ${p.domain}`, reason: `still pending (${p.outcome}); next check ${p.nextCheckAt}` })),
+        errors: report.errors.map((e) => ({ tenantId: e.tenantId, subject: `domain ${e.domain}`, message: e.message })),
+      };
+    },
+  },
+];
+
+/** Runs EVERY_SWEEP as of `now`, one after another. */
+export async function runEverySweep(deps: EverySweepDeps, now: Date): Promise<SweepSummary[]> {
+  const summaries: SweepSummary[] = [];
+  for (const { run } of EVERY_SWEEP) summaries.push(await run(deps, now));
+  return summaries;
 }
 
 async function transitionEach(

@@ -1,6 +1,6 @@
 import { logger } from 'firebase-functions';
 import * as functionsV1 from 'firebase-functions/v1';
-import { provisioningDeps } from './deps';
+import { appClock, provisioningDeps } from './deps';
 import { DomainError } from '../domain/errors';
 import { provisionSelfServe } from '../provisioning/selfServe';
 
@@ -10,7 +10,7 @@ import { provisionSelfServe } from '../provisioning/selfServe';
  */
 export const onUserCreated = functionsV1.auth.user().onCreate(async (user) => {
   try {
-    const result = await provisionSelfServe(provisioningDeps(), user.uid);
+    const result = await provisionSelfServe(provisioningDeps(), user.uid, await appClock()());
     logger.info(result ? 'self-serve tenant provisioned' : 'no signup form yet; the signup callable will provision', {
       uid: user.uid,
       ...result,

@@ -1,7 +1,7 @@
 import { HttpsError, onCall, type CallableRequest } from 'firebase-functions/v2/https';
 import { z } from 'zod';
 import { firebase } from '../adapters/firestore';
-import { provisioningDeps, sagaDeps } from './deps';
+import { appClock, provisioningDeps, sagaDeps } from './deps';
 import { PROVISIONING_ACTION_ROLES, requirePlatformRole } from '../domain/console';
 import { PLATFORM_ROLES, type PlatformRole } from '../domain/status';
 import { salesRequest, SalesProvisioningSchema } from '../domain/signup';
@@ -32,7 +32,7 @@ export const provisionTenant = onCall(async (request) => {
   const staffUid = requirePlatformStaff(request);
   try {
     const input = parseOrThrow(SalesProvisioningSchema, request.data);
-    return await provision(provisioningDeps(), salesRequest(input, staffUid));
+    return await provision(provisioningDeps(), salesRequest(input, staffUid), await appClock()());
   } catch (error) {
     throw toHttpsError(error, 'provisionTenant');
   }
@@ -42,7 +42,7 @@ export const provisionTenant = onCall(async (request) => {
 export const submitSignup = onCall(async (request) => {
   const uid = requireUid(request);
   try {
-    return await storeSignupAndProvision(provisioningDeps(), { uid, email: request.auth?.token.email }, request.data);
+    return await storeSignupAndProvision(provisioningDeps(), { uid, email: request.auth?.token.email }, request.data, await appClock()());
   } catch (error) {
     throw toHttpsError(error, 'submitSignup');
   }

@@ -2,12 +2,11 @@ import { logger } from 'firebase-functions';
 import { onDocumentUpdated } from 'firebase-functions/v2/firestore';
 import { HttpsError, onCall, type CallableRequest } from 'firebase-functions/v2/https';
 import { firebase } from '../adapters/firestore';
-import { advanceLocalTestClock, stripeClient } from '../adapters/stripe';
 import { listTenantHistory as listHistory } from '../console/history';
 import { searchFieldsUpdate } from '../console/searchIndex';
 import { advanceLocalClock as advanceClock, readLocalClock as readClock } from '../lifecycle/localClock';
 import { retryProvisioning as retry } from '../provisioning/retry';
-import { provisioningDeps } from './deps';
+import { appClock, localClockDeps, onEmulators, provisioningDeps } from './deps';
 import { toHttpsError } from './errors';
 
 /** The caller's uid and platform claim; which roles may do what is the domain's decision (domain/console.ts). */
@@ -16,9 +15,6 @@ function caller(request: CallableRequest) {
   if (!uid) throw new HttpsError('unauthenticated', 'Sign in first');
   return { uid, platformRole: request.auth?.token.platform };
 }
-
-/** Scheduled functions never fire in the emulator; the local clock exists only there. */
-const onEmulators = () => process.env.FUNCTIONS_EMULATOR === 'true';
 
 /** Staff: a tenant's lifecycle history, newest first: { tenantId, limit? } → { entries }. */
 export const listTenantHistory = onCall(async (request) => {
@@ -34,7 +30,7 @@ export const listTenantHistory = onCall(async (request) => {
 export const retryProvisioning = onCall(async (request) => {
   const staff = caller(request);
   try {
-    return await retry(provisioningDeps(), staff, request.data);
+    return await retry(provisioningDeps(), staff, request.data, await appClock()());
   } catch (error) {
     throw toHttpsError(error, 'retryProvisioning');
   }
@@ -54,7 +50,7 @@ export const indexTenantName = onDocumentUpdated('tenants/{tenantId}', async (ev
 export const readLocalClock = onCall(async (request) => {
   caller(request);
   try {
-    return await readClock(firebase().db, onEmulators());
+    return await readClock(localClockDeps(), onEmulators());
   } catch (error) {
     throw toHttpsError(error, 'readLocalClock');
   }
@@ -64,8 +60,7 @@ export const readLocalClock = onCall(async (request) => {
 export const advanceLocalClock = onCall(async (request) => {
   const staff = caller(request);
   try {
-    const stripe = stripeClient();
-    return await advanceClock({ db: firebase().db, advanceStripe: (to) => advanceLocalTestClock(stripe, to) }, staff, request.data, onEmulators());
+    return await advanceClock(localClockDeps(), staff, request.data, onEmulators());
   } catch (error) {
     throw toHttpsError(error, 'advanceLocalClock');
   }

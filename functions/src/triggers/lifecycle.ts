@@ -6,6 +6,7 @@ import { stripeClient } from '../adapters/stripe';
 import { PLATFORM_ROLES, type PlatformRole } from '../domain/status';
 import { changeTenantStatus as changeStatus } from '../lifecycle/staffActions';
 import { expireTrials as expire, remindEndingTrials as remind, suspendPastDue as suspend, type SweepReport } from '../lifecycle/sweeps';
+import { appClock } from './deps';
 import { toHttpsError } from './errors';
 
 /** Platform staff change a tenant's status, in Stripe first: { tenantId, action, trialEndsAt?, when?, reason } → { tenantId, from, to, historyId?, cancelAt?, stripe }. */
@@ -17,7 +18,7 @@ export const changeTenantStatus = onCall(async (request) => {
     throw new HttpsError('permission-denied', 'Only platform staff (super_admin or sales) can change a tenant status');
   }
   try {
-    return await changeStatus({ db: firebase().db, stripe: () => stripeClient() }, { uid, platformRole }, request.data);
+    return await changeStatus({ db: firebase().db, stripe: () => stripeClient() }, { uid, platformRole }, request.data, await appClock()());
   } catch (error) {
     throw toHttpsError(error, 'changeTenantStatus');
   }
@@ -30,10 +31,10 @@ function finish(report: SweepReport) {
 }
 
 /** Trials past their end become trial_expired, with the conversion mail. */
-export const expireTrials = onSchedule('every 15 minutes', async () => finish(await expire(firebase().db, new Date())));
+export const expireTrials = onSchedule('every 15 minutes', async () => finish(await expire(firebase().db, await appClock()())));
 
 /** The reminder mail three days before a trial ends, once per trial end. */
-export const remindEndingTrials = onSchedule('every 1 hours', async () => finish(await remind(firebase().db, new Date())));
+export const remindEndingTrials = onSchedule('every 1 hours', async () => finish(await remind(firebase().db, await appClock()())));
 
 /** past_due tenants beyond their grace window become suspended. */
-export const suspendPastDue = onSchedule('every 1 hours', async () => finish(await suspend(firebase().db, new Date())));
+export const suspendPastDue = onSchedule('every 1 hours', async () => finish(await suspend(firebase().db, await appClock()())));

@@ -2,6 +2,7 @@ import { onRequest } from 'firebase-functions/v2/https';
 import { firebase } from '../adapters/firestore';
 import { stripeClient, stripeWebhookSecret } from '../adapters/stripe';
 import { respondToStripeWebhook } from '../billing/webhook';
+import { appClock } from './deps';
 
 /** Stripe's events: verified on the raw body, applied once each; a failure answers 500 so Stripe retries. */
 export const stripeWebhook = onRequest(async (req, res) => {
@@ -9,8 +10,10 @@ export const stripeWebhook = onRequest(async (req, res) => {
     res.status(405).set('Allow', 'POST').json({ error: 'POST only' });
     return;
   }
+  // The app's now (the local Stripe test clock on the emulators): pastDueSince is measured against it.
+  const now = await appClock()();
   const { status, body } = await respondToStripeWebhook(
-    { db: firebase().db, stripe: () => stripeClient(), secret: stripeWebhookSecret() },
+    { db: firebase().db, stripe: () => stripeClient(), secret: stripeWebhookSecret(), now: () => now },
     { rawBody: req.rawBody, signature: req.headers['stripe-signature'] },
   );
   res.status(status).json(body);
