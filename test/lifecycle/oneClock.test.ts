@@ -35,7 +35,7 @@ async function superAdmin() {
   return client('root@platform.test', { platform: 'super_admin' });
 }
 
-/** The three ways of moving time that do not go through the app's own clock code, and the console's. */
+/** Every way of moving time: Stripe's API by another client, the console, and the two scripts as a person runs them. */
 const MOVES: Array<[string, (to: number) => Promise<void>]> = [
   [
     "Stripe's test-clock API (testHelpers.testClocks.advance)",
@@ -47,6 +47,13 @@ const MOVES: Array<[string, (to: number) => Promise<void>]> = [
     "the console's Local clock (advanceLocalClock)",
     async (to) => {
       await (await superAdmin()).call('advanceLocalClock', { to: iso(to) });
+    },
+  ],
+  [
+    'npm run lifecycle -- --at',
+    async (to) => {
+      // The script against this run's emulators and simulator (the launcher's environment).
+      await run(process.execPath, ['--import', 'tsx', 'scripts/lifecycle.ts', '--at', iso(to)], { env: { ...process.env, STRIPE_SECRET_KEY: STRIPE_KEY } });
     },
   ],
   [
