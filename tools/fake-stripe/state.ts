@@ -200,6 +200,8 @@ export interface WebhookEndpoint extends Json {
   url: string;
   enabled_events: string[];
   status: 'enabled' | 'disabled';
+  /** The version this endpoint's events are rendered at (delivery.ts, versions.ts). */
+  api_version: string;
   secret?: string;
 }
 
