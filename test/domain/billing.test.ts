@@ -280,6 +280,12 @@ describe('subjectOf: what an event is about', () => {
     expect(subjectOf(event('invoice.paid', { id: 'in_1', customer: 'cus_1', parent: null })).subject).toEqual({ kind: 'no_subscription', customerId: 'cus_1' });
   });
 
+  it('M3: an invoice event rendered before basil (top-level subscription and subscription_details) names its subscription too', () => {
+    const old = { id: 'in_1', customer: 'cus_1', subscription: 'sub_1', subscription_details: { metadata: { tenantId: 't1' } }, paid: false };
+    expect(subjectOf({ ...event('invoice.payment_failed', old), api_version: '2024-06-20' }).subject).toEqual({ kind: 'subscription', subscriptionId: 'sub_1', customerId: 'cus_1', tenantHint: 't1' });
+    expect(subjectOf(event('invoice.paid', { id: 'in_2', customer: 'cus_1', subscription: null, subscription_details: null })).subject).toEqual({ kind: 'no_subscription', customerId: 'cus_1' });
+  });
+
   it('a completed checkout names its mode, customer, subscription and the tenant it claims', () => {
     const session = { id: 'cs_1', customer: 'cus_1', subscription: 'sub_2', client_reference_id: 't1', metadata: {} };
     expect(subjectOf(event('checkout.session.completed', session)).subject).toEqual({ kind: 'checkout', sessionId: 'cs_1', mode: null, customerId: 'cus_1', subscriptionId: 'sub_2', tenantHint: 't1' });
