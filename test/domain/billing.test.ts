@@ -48,6 +48,7 @@ function sub(status: StripeSubscriptionStatus, extra: Partial<StripeSubscription
 const tenant = (status: TenantStatus, extra: Partial<TenantBillingView> = {}): TenantBillingView => ({
   status,
   staffHold: false,
+  staffGrant: false,
   trialEndsAt: null,
   failedPaymentRetries: 0,
   ...extra,
@@ -152,6 +153,26 @@ describe('deriveBilling: the rows of the issue', () => {
     expect(() => transition('suspended', 'payment_succeeded', true)).toThrow(/staff suspension/);
     expect(transition('suspended', 'activate', true).effects).toContainEqual({ type: 'liftStaffHold' });
     expect(transition('active', 'suspend').effects).toContainEqual({ type: 'placeStaffHold' });
+  });
+
+  it('M6: a staff activate over a paused, past_due or unpaid subscription is a grant the map honours, until Stripe’s own state decides', () => {
+    const granted = tenant('active', { staffGrant: true });
+    const overridden = [
+      sub('paused'),
+      sub('past_due', { latest_invoice: failedInvoice(2) }),
+      sub('past_due', { latest_invoice: failedInvoice(4, null) }),
+      sub('unpaid', { latest_invoice: failedInvoice(4, null) }),
+    ];
+    for (const s of overridden) {
+      expect(outcome(s, granted), s.status).toMatchObject({ rule: 'staff_grant', event: null, to: 'active' });
+      // Without the grant, the same state takes the activated tenant's service away.
+      expect(outcome(s, tenant('active')).to, s.status).toBe(s.status === 'past_due' && s.latest_invoice?.next_payment_attempt !== null ? 'past_due' : 'suspended');
+    }
+    // Paid, trialing or ended: another row decides (and the sync spends the grant).
+    expect(outcome(sub('active', { latest_invoice: paidInvoice(2900) }), granted)).toMatchObject({ rule: 'active_paid', to: 'active' });
+    expect(outcome(sub('canceled'), granted)).toMatchObject({ rule: 'ended', to: 'cancelled' });
+    expect(outcome(sub('trialing', { trial_end: T0 + DAY }), granted)).toMatchObject({ rule: 'trialing' });
+    expect(transition('trial_expired', 'activate').effects).toContainEqual({ type: 'grantService' });
   });
 
   it('incomplete waits for the first payment; the saga’s statuses are left alone', () => {

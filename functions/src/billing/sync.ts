@@ -19,6 +19,7 @@ export function billingViewOf(tenant: DocumentSnapshot): TenantBillingView {
   return {
     status: tenant.get('status') as TenantStatus,
     staffHold: tenant.get('staffHold') === true,
+    staffGrant: tenant.get('staffGrant') === true,
     trialEndsAt: trialEndsAt ? trialEndsAt.toDate() : null,
     failedPaymentRetries: Number(tenant.get('failedPaymentRetries') ?? 0),
   };
@@ -46,6 +47,8 @@ export async function syncTenantInTransaction(
   const fields: Record<string, unknown> = { ...options.tenantFields, ...purchasedFields(tenant, subscription) };
   const storedCancelAt = (tenant.get('cancelAt') as Timestamp | null | undefined)?.toMillis() ?? null;
   if (storedCancelAt !== (decision.cancelAt?.getTime() ?? null)) fields.cancelAt = decision.cancelAt;
+  // A staff grant covers the Stripe state staff activated over; once another row decides (paid, trialing, ended), it is spent.
+  if (view.staffGrant && decision.rule !== 'staff_grant') fields.staffGrant = false;
   const base = { decision, stripeStatus: subscription.status };
 
   if (decision.event && isAllowed(view.status, decision.event, view.staffHold)) {

@@ -72,6 +72,8 @@ export interface TenantBillingView {
   status: TenantStatus;
   /** Set by a staff `suspend`, lifted only by a staff `activate`: billing events never lift it. */
   staffHold: boolean;
+  /** Set by a staff `activate` that Stripe's state does not back (a paused or unpaid subscription): honoured until Stripe's state backs service itself. */
+  staffGrant: boolean;
   trialEndsAt: Date | null;
   failedPaymentRetries: number;
 }
@@ -92,6 +94,8 @@ export interface BillingDecision {
 }
 
 const NEVER_PAID: readonly TenantStatus[] = ['trial', 'trial_expired'];
+/** Stripe states that would take service away, which a staff grant overrides (a canceled subscription it cannot). */
+const GRANTABLE: readonly StripeSubscriptionStatus[] = ['paused', 'past_due', 'unpaid', 'incomplete'];
 const neverPaid = (tenant: TenantBillingView) => NEVER_PAID.includes(tenant.status);
 const charged = (sub: StripeSubscriptionState) => sub.collection_method === 'charge_automatically';
 const invoice = (sub: StripeSubscriptionState) => sub.latest_invoice;
@@ -146,6 +150,15 @@ export const BILLING_MAP = [
     becomes: 'trial',
     effects: '`trialEndsAt` = Stripe `trial_end`',
     applies: (s) => s.status === 'trialing',
+  },
+  {
+    id: 'staff_grant',
+    subscription: '`paused`, `past_due`, `unpaid`, `incomplete`',
+    invoice: 'any',
+    tenant: 'granted service by a staff `activate`',
+    becomes: 'unchanged',
+    effects: 'staff granted service Stripe does not back; spent once any other row decides',
+    applies: (s, t) => t.staffGrant && GRANTABLE.includes(s.status),
   },
   {
     id: 'paused_at_trial_end',

@@ -49,7 +49,9 @@ export type Effect =
   | { type: 'setTrialEndsAt' }
   /** A staff suspension is a hold: billing events cannot lift it, only a staff `activate`. */
   | { type: 'placeStaffHold' }
-  | { type: 'liftStaffHold' };
+  | { type: 'liftStaffHold' }
+  /** A staff `activate` grants service the billing map honours while Stripe's state alone would take it away (domain/billing.ts `staff_grant`). */
+  | { type: 'grantService' };
 
 interface Rule {
   from: readonly TenantStatus[];
@@ -87,7 +89,7 @@ export const LIFECYCLE: Record<LifecycleEvent, Rule> = {
   activate: {
     from: ['trial', 'trial_expired', 'past_due', 'suspended', 'cancelled'],
     to: 'active',
-    effects: () => [...paid, { type: 'liftStaffHold' }],
+    effects: () => [...paid, { type: 'liftStaffHold' }, { type: 'grantService' }],
   },
   suspend: { from: ['trial', 'trial_expired', 'active', 'past_due'], to: 'suspended', effects: () => [{ type: 'placeStaffHold' }] },
   cancel: { from: LIVE, to: 'cancelled' },

@@ -105,6 +105,9 @@ export function transitionInTransaction(
       case 'liftStaffHold':
         update.staffHold = false;
         break;
+      case 'grantService':
+        update.staffGrant = true;
+        break;
       case 'queueMail': {
         const trialEndsAtMs = (data.trialEndsAt as Timestamp | null)?.toMillis() ?? 0;
         const id = mailIds.trialExpired(tenant.id, trialEndsAtMs);
