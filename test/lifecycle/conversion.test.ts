@@ -254,6 +254,19 @@ describe('the portal', () => {
     expect(await tenant(t.tenantId)).toMatchObject({ plan: 'starter', seatCap: 25 });
   });
 
+  it('L1: a Starter→Team upgrade through the webhook allows the 11th pending invite (refused on Starter)', async () => {
+    const { t, owner } = await ownedTenant('as made', { plan: 'starter' });
+    const sub = await subscriptionOf(t.subscriptionId);
+    await inStripe(t, () => stripe.subscriptions.update(t.subscriptionId, { items: [{ id: sub.items.data[0].id, quantity: 20 }] }));
+    await addPeople(t.tenantId, { members: 0, pendingInvites: 10 });
+    const invite = () => owner.call<{ outcome: string }>('inviteMember', { tenantId: t.tenantId, email: 'eleventh@example.test', role: 'member' });
+    await expect(invite()).rejects.toMatchObject({ code: 'functions/resource-exhausted', message: expect.stringContaining('Starter plan allows 10 at a time') });
+    await inPortal(t, await portalUrl(owner, t), { action: 'update_plan', subscription: t.subscriptionId, price: 'price_team_monthly' });
+    expect(await tenant(t.tenantId)).toMatchObject({ plan: 'team', pendingInviteLimit: 50, seatCap: 20 });
+    await expect(invite()).resolves.toMatchObject({ outcome: expect.any(String) });
+    expect((await tenant(t.tenantId)).seats).toMatchObject({ pendingInvites: 11 });
+  });
+
   it('cancel at the period end: still active with cancelAt and no next invoice; when the clock passes it, cancelled', async () => {
     const { t, owner } = await activeTenant();
     const url = await portalUrl(owner, t);

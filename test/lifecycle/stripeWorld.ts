@@ -129,6 +129,7 @@ export async function openTenant(
         status: trialEndsAt ? 'trial' : 'active',
         plan,
         seatCap: PLANS[plan].seatCap,
+        pendingInviteLimit: PLANS[plan].pendingInviteLimit,
         source,
         trialEndsAt,
         daysUntilDue,

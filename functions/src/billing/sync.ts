@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { retrieveSubscriptionState } from '../adapters/stripe';
 import { deriveBilling, purchasedTerms, type BillingDecision, type CardOnFile, type StripeSubscriptionState, type TenantBillingView } from '../domain/billing';
 import { isAllowed } from '../domain/lifecycle';
+import { PLANS } from '../domain/plans';
 import type { TenantStatus } from '../domain/status';
 import { transitionInTransaction } from '../lifecycle/transition';
 
@@ -75,6 +76,8 @@ function purchasedFields(tenant: DocumentSnapshot, subscription: StripeSubscript
   const { plan, seatCap, summary } = purchasedTerms(subscription, subscription.card);
   const fields: Record<string, unknown> = {};
   if (plan && plan !== tenant.get('plan')) fields.plan = plan;
+  // The pending-invite limit is the plan's: it follows an upgrade or a downgrade with the plan.
+  if (plan && PLANS[plan].pendingInviteLimit !== tenant.get('pendingInviteLimit')) fields.pendingInviteLimit = PLANS[plan].pendingInviteLimit;
   if (seatCap && seatCap !== tenant.get('seatCap')) fields.seatCap = seatCap;
   if (canonical(summary) !== canonical(tenant.get('billing') ?? null)) fields.billing = summary;
   return fields;
