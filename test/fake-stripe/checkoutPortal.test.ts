@@ -140,6 +140,17 @@ describe('Checkout in setup mode', () => {
 
 // ---------------------------------------------------------------- the customer portal
 
+const UPDATES: Stripe.BillingPortal.ConfigurationCreateParams.Features.SubscriptionUpdate = {
+  enabled: true,
+  default_allowed_updates: ['price'],
+  products: [
+    { product: 'prod_starter', prices: ['price_starter_monthly'] },
+    { product: 'prod_team', prices: ['price_team_monthly'] },
+  ],
+  proration_behavior: 'create_prorations',
+  trial_update_behavior: 'continue_trial',
+};
+
 function configuration(extra: Partial<Stripe.BillingPortal.ConfigurationCreateParams['features']> = {}) {
   return stripe.billingPortal.configurations.create({
     business_profile: { headline: 'Acme billing' },
@@ -147,16 +158,7 @@ function configuration(extra: Partial<Stripe.BillingPortal.ConfigurationCreatePa
       invoice_history: { enabled: true },
       payment_method_update: { enabled: true },
       subscription_cancel: { enabled: true, mode: 'at_period_end', proration_behavior: 'none' },
-      subscription_update: {
-        enabled: true,
-        default_allowed_updates: ['price'],
-        products: [
-          { product: 'prod_starter', prices: ['price_starter_monthly'] },
-          { product: 'prod_team', prices: ['price_team_monthly'] },
-        ],
-        proration_behavior: 'create_prorations',
-        trial_update_behavior: 'continue_trial',
-      },
+      subscription_update: UPDATES,
       ...extra,
     },
   });
@@ -199,7 +201,7 @@ describe('customer portal (STRIPE.md §8)', () => {
   });
 
   it('confirms a seat change deep-linked with subscription_update_confirm, prorated, and redirects after completion', async () => {
-    const config = await configuration();
+    const config = await configuration({ subscription_update: { ...UPDATES, default_allowed_updates: ['price', 'quantity'] } });
     const customer = await clock.customer('pm_card_visa');
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
     await clock.advanceBy(15 * DAY);
@@ -249,6 +251,29 @@ describe('customer portal (STRIPE.md §8)', () => {
     await rejection(stripe.billingPortal.sessions.create({ customer: customer.id, configuration: noUpdates.id, return_url: 'https://app.test', flow_data: flow(sub.id, [{ id: item, quantity: 3 }]) }), 'StripeInvalidRequestError', {
       message: /needs features.subscription_update/,
     });
+  });
+
+  it('S5: a confirm deep link with a quantity needs `quantity` in default_allowed_updates (the simulator\'s default answer); with the setting off it is taken', async () => {
+    const { customer, sub } = await trialing();
+    const item = sub.items.data[0].id;
+    const seats = (config: string) =>
+      stripe.billingPortal.sessions.create({
+        customer: customer.id,
+        configuration: config,
+        return_url: 'https://app.test',
+        flow_data: { type: 'subscription_update_confirm', subscription_update_confirm: { subscription: sub.id, items: [{ id: item, quantity: 8 }] } },
+      });
+    const priceOnly = await configuration();
+    await rejection(seats(priceOnly.id), 'StripeInvalidRequestError', { param: 'flow_data[subscription_update_confirm][items][0][quantity]', message: /does not allow quantity changes/ });
+    const withQuantity = await configuration({ subscription_update: { ...UPDATES, default_allowed_updates: ['price', 'quantity'] } });
+    expect((await seats(withQuantity.id)).flow?.subscription_update_confirm?.items).toEqual([{ id: item, quantity: 8 }]);
+    // The other answer (STRIPE.md §8 is silent): Stripe may take the deep link whatever the configuration allows.
+    fake.configure({ billing: { portalConfirmNeedsAllowedUpdates: false } });
+    try {
+      expect((await seats(priceOnly.id)).flow?.subscription_update_confirm?.items).toEqual([{ id: item, quantity: 8 }]);
+    } finally {
+      fake.configure({ billing: { portalConfirmNeedsAllowedUpdates: true } });
+    }
   });
 
   it('cancels at the period end (flexible mode: cancel_at), renews, and ends the subscription when its clock passes the end', async () => {

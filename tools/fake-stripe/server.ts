@@ -270,6 +270,7 @@ function validateBilling(input: unknown): Partial<BillingSettings> {
   if (pastDue !== undefined && !(actions.includes(pastDue.action as string) && typeof pastDue.afterDays === 'number' && pastDue.afterDays >= 0)) {
     throw new Error('sendInvoicePastDue must be { action: cancel|unpaid|past_due, afterDays: number }');
   }
+  if (billing.portalConfirmNeedsAllowedUpdates !== undefined && typeof billing.portalConfirmNeedsAllowedUpdates !== 'boolean') throw new Error('portalConfirmNeedsAllowedUpdates must be true or false');
   for (const key of ['finalizeAfterSeconds', 'incompleteExpiresAfterSeconds', 'testClockMaxCustomers']) {
     if (billing[key] !== undefined && !(typeof billing[key] === 'number' && (billing[key] as number) >= 0)) throw new Error(`${key} must be a number >= 0`);
   }

@@ -27,7 +27,7 @@ export async function openBillingPortal(deps: BillingCallableDeps, caller: { uid
   );
   const view = billingTenantOf(tenant);
   const stripe = deps.stripe();
-  const kind: PortalKind = view.invoiceBilled ? 'invoiced' : 'self_serve';
+  const kind: PortalKind = view.invoiceBilled ? 'invoiced' : request.seats !== undefined ? 'seat_change' : 'self_serve';
   let flow: Stripe.BillingPortal.SessionCreateParams.FlowData | undefined;
   if (request.seats !== undefined) {
     const subscription = view.stripeSubscriptionId ? await stripe.subscriptions.retrieve(view.stripeSubscriptionId) : null;
