@@ -330,22 +330,22 @@ describe('subscriptionTerms: how a new tenant is billed', () => {
   const trialEndsAt = new Date((T0 + 14 * DAY) * 1000 + 123);
 
   it('self-serve: the plan\'s seats as the quantity, a card-less trial that Stripe pauses at its end if no payment method was added', () => {
-    expect(subscriptionTerms({ plan: 'starter', seatCap: 5, trialEndsAt, daysUntilDue: null })).toEqual({
-      items: [{ price: 'price_starter_monthly', quantity: 5 }],
+    expect(subscriptionTerms({ plan: 'starter', seatCap: 5, trialEndsAt, daysUntilDue: null }, 'price_1StarterFromStripe')).toEqual({
+      items: [{ price: 'price_1StarterFromStripe', quantity: 5 }],
       trial_end: T0 + 14 * DAY,
       trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
     });
   });
 
   it('sales: the contract’s seats as the quantity, invoices with its days until due, a trial only until a future go-live, never a card', () => {
-    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt, daysUntilDue: 45 })).toEqual({
-      items: [{ price: 'price_enterprise_annual', quantity: 120 }],
+    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt, daysUntilDue: 45 }, 'price_1Enterprise')).toEqual({
+      items: [{ price: 'price_1Enterprise', quantity: 120 }],
       trial_end: T0 + 14 * DAY,
       collection_method: 'send_invoice',
       days_until_due: 45,
     });
-    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt: null, daysUntilDue: 30 })).toEqual({
-      items: [{ price: 'price_enterprise_annual', quantity: 120 }],
+    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt: null, daysUntilDue: 30 }, 'price_1Enterprise')).toEqual({
+      items: [{ price: 'price_1Enterprise', quantity: 120 }],
       collection_method: 'send_invoice',
       days_until_due: 30,
     });

@@ -6,6 +6,7 @@ import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebas
 import { doc, serverTimestamp, setDoc, type Firestore as ClientFirestore } from 'firebase/firestore';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { planPriceId } from '../../functions/src/adapters/prices';
 import { subscriptionTerms } from '../../functions/src/domain/billing';
 import { PLANS, type PlanId } from '../../functions/src/domain/plans';
 import type { TenantStatus } from '../../functions/src/domain/status';
@@ -121,7 +122,7 @@ export async function openTenant(
         ...(options.card ? { payment_method: options.card, invoice_settings: { default_payment_method: options.card } } : {}),
       });
       const subscription = await stripe.subscriptions.create({
-        ...subscriptionTerms({ plan, seatCap: PLANS[plan].seatCap, trialEndsAt, daysUntilDue }),
+        ...subscriptionTerms({ plan, seatCap: PLANS[plan].seatCap, trialEndsAt, daysUntilDue }, await planPriceId(stripe, plan)),
         customer: customer.id,
         metadata: { tenantId },
       } as Stripe.SubscriptionCreateParams);

@@ -11,7 +11,7 @@ import type { TenantRole, TenantStatus } from './status';
 
 /**
  * What each plan's Stripe price charges per seat, for the pages and the Checkout terms. The prices
- * themselves are Stripe's (PLANS[plan].stripePriceId); a test keeps the simulator's catalog equal to this.
+ * themselves are Stripe's (the price PLANS[plan].stripeLookupKey finds); a test keeps the simulator's catalog equal to this.
  */
 export const PLAN_PRICES: Record<PlanId, { unitAmount: number; currency: string; interval: 'month' | 'year' }> = {
   starter: { unitAmount: 900, currency: 'usd', interval: 'month' },
