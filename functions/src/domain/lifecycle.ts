@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DomainError } from './errors';
 import { MAX_TRIAL_AHEAD_DAYS } from './plans';
+import { statusReleasesDomains } from './domains';
 import type { PlatformRole, TenantStatus } from './status';
 
 export const LIFECYCLE_EVENTS = [
@@ -49,7 +50,9 @@ export type Effect =
   | { type: 'setTrialEndsAt' }
   /** A staff suspension is a hold: billing events cannot lift it, only a staff `activate`. */
   | { type: 'placeStaffHold' }
-  | { type: 'liftStaffHold' };
+  | { type: 'liftStaffHold' }
+  /** Every domain the tenant holds goes back (verifiedDomains/{domain} deleted, its claim `released`): see domain/domains.ts. */
+  | { type: 'releaseDomains' };
 
 interface Rule {
   from: readonly TenantStatus[];
@@ -127,7 +130,10 @@ export function transition(status: TenantStatus, event: LifecycleEvent, staffHol
       { status, event, reason: 'not-allowed' },
     );
   }
-  return { to: rule.to, effects: rule.effects?.(status) ?? [] };
+  const effects = rule.effects?.(status) ?? [];
+  // Derived from the status, not listed per event: whichever event ends a tenant, its domains go back.
+  if (statusReleasesDomains(rule.to) && !statusReleasesDomains(status)) effects.push({ type: 'releaseDomains' });
+  return { to: rule.to, effects };
 }
 
 // Timing of the scheduled sweeps.
