@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DomainError } from './errors';
 import { MAX_TRIAL_AHEAD_DAYS } from './plans';
+import { statusReleasesDomains } from './domains';
 import type { PlatformRole, TenantStatus } from './status';
 
 export const LIFECYCLE_EVENTS = [
@@ -51,7 +52,9 @@ export type Effect =
   | { type: 'placeStaffHold' }
   | { type: 'liftStaffHold' }
   /** A staff `activate` grants service the billing map honours while Stripe's state alone would take it away (domain/billing.ts `staff_grant`). */
-  | { type: 'grantService' };
+  | { type: 'grantService' }
+  /** Every domain the tenant holds goes back (verifiedDomains/{domain} deleted, its claim `released`): see domain/domains.ts. */
+  | { type: 'releaseDomains' };
 
 interface Rule {
   from: readonly TenantStatus[];
@@ -129,7 +132,10 @@ export function transition(status: TenantStatus, event: LifecycleEvent, staffHol
       { status, event, reason: 'not-allowed' },
     );
   }
-  return { to: rule.to, effects: rule.effects?.(status) ?? [] };
+  const effects = rule.effects?.(status) ?? [];
+  // Derived from the status, not listed per event: whichever event ends a tenant, its domains go back.
+  if (statusReleasesDomains(rule.to) && !statusReleasesDomains(status)) effects.push({ type: 'releaseDomains' });
+  return { to: rule.to, effects };
 }
 
 // Timing of the scheduled sweeps.
