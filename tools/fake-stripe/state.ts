@@ -343,6 +343,8 @@ export interface BillingSettings {
   automations: { invoiceOverdueDays: number | null; invoiceWillBeDueDays: number | null };
   /** Customers a test clock may hold (the simulator's default local clock has no limit). */
   testClockMaxCustomers: number;
+  /** How long a saved idempotency key replays, on the simulator's clock (Stripe: pruned after 24 h; 0: never replayed). */
+  idempotencyKeyLifetimeSeconds: number;
 }
 
 export const DEFAULT_BILLING_SETTINGS: BillingSettings = {
@@ -353,6 +355,7 @@ export const DEFAULT_BILLING_SETTINGS: BillingSettings = {
   incompleteExpiresAfterSeconds: 23 * 3600,
   automations: { invoiceOverdueDays: null, invoiceWillBeDueDays: null },
   testClockMaxCustomers: 3,
+  idempotencyKeyLifetimeSeconds: 24 * 3600,
 };
 
 /** What an account needs from the simulator around it. */
