@@ -1,9 +1,11 @@
-// Self-serve signup in a real browser: field errors from the server next to their fields, a double click
-// that makes one tenant, the owner landing in the workspace and working with records, and a Stripe
-// outage rolled back and tried again. Every page and state is checked with axe and pictured.
+// Self-serve signup in a real browser: field errors from the server next to their fields, the page
+// waiting for the address to be confirmed from the local inbox (M5), a double click that makes one
+// tenant, the owner landing in the workspace and working with records, and a Stripe outage rolled back
+// and tried again. Every page and state is checked with axe and pictured.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { auth, db, signedInClient } from '../helpers/emulators';
+import { linksIn, mailTo } from '../helpers/inbox';
 import { look, PASSWORD, useBrowser } from './harness';
 
 const app = useBrowser();
@@ -15,6 +17,15 @@ async function fillSignup(page: Page, form: { name: string; email: string; compa
   await page.getByLabel('Company name').fill(form.company);
   await page.getByRole('radio', { name: new RegExp(`^${form.plan}`) }).check();
   if (form.slug) await page.getByLabel(/^Subdomain/).fill(form.slug);
+}
+
+/** The person opens the confirmation mail in their inbox and follows its link, in a browser of its own (their mail client's). */
+async function confirmFromInbox(email: string): Promise<void> {
+  const mail = await mailTo(email, /^Confirm your email address$/);
+  const [link] = linksIn(mail).filter((l) => l.text === 'Confirm your email address');
+  const mailClient = await app.newPage();
+  await mailClient.goto(link.href);
+  await mailClient.getByRole('status').filter({ hasText: 'Your email address is confirmed' }).waitFor();
 }
 
 const tenantsNamed = async (name: string) => (await db.collection('tenants').where('name', '==', name).get()).docs;
@@ -47,6 +58,17 @@ describe('self-serve signup', () => {
 
     await page.getByLabel(/^Subdomain/).fill('');
     await page.getByRole('button', { name: 'Create organisation' }).dblclick();
+    // M5: nothing is made for an address nobody confirmed; the page says why and waits.
+    const waiting = page.getByTestId('awaiting-confirmation');
+    await waiting.filter({ hasText: 'Confirm your address: we sent a link to ada@analytical.test.' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Waiting for your confirmation…' }).isDisabled()).toBe(true);
+    await look(page, 'signup-awaiting-confirmation');
+    expect(await tenantCount()).toBe(0);
+    const stripe = (await (await fetch(`${process.env.STRIPE_API_BASE}/_fake/state`)).json()) as { customers: unknown[] };
+    expect(stripe.customers).toEqual([]);
+    expect((await db.collection('mail').get()).docs.map((mail) => mail.get('message.subject'))).toEqual(['Confirm your email address']);
+
+    await confirmFromInbox('ada@analytical.test');
     await page.waitForURL(`${app.origin()}/app/analytical-engines`);
     const banner = page.getByTestId('lifecycle-banner');
     await banner.filter({ hasText: 'Trial: 14 days left' }).waitFor();
@@ -114,6 +136,8 @@ describe('self-serve signup', () => {
 
     await page.getByLabel(/^Subdomain/).fill('initrode');
     await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.getByTestId('awaiting-confirmation').waitFor();
+    await confirmFromInbox('bill@initrode.test');
     await page.waitForURL(`${app.origin()}/app/initrode`);
     const bill = await auth.getUserByEmail('bill@initrode.test');
     const billsTenants = (await db.collection('tenants').where('ownerUid', '==', bill.uid).get()).docs;
@@ -143,6 +167,8 @@ describe('self-serve signup', () => {
     await page.goto(`${app.origin()}/`);
     await fillSignup(page, { name: 'Grace Hopper', email: 'grace@cobol.test', company: 'Cobol Systems', plan: 'Starter' });
     await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.getByTestId('awaiting-confirmation').waitFor();
+    await confirmFromInbox('grace@cobol.test');
 
     const progress = page.locator('[data-testid=job-progress][data-status=rolled_back]');
     await progress.waitFor();

@@ -72,6 +72,11 @@ function NoTenantYet({ uid }: { uid: string }) {
       (failure) => setError(failure.message),
     );
   }, [uid]);
+  // A signup form that waited for its address (M5), confirmed on another device while the signup page was closed: provisioned now, and its job shows up above.
+  const noJob = job === null;
+  useEffect(() => {
+    if (noJob) void import('../functions').then(({ call }) => call('syncEmailVerified', {})).catch(() => undefined);
+  }, [noJob, uid]);
 
   if (error) return <ErrorAlert>{error}</ErrorAlert>;
   if (job === undefined) return <Loading />;
