@@ -172,7 +172,10 @@ describe('self-serve signup', () => {
 
     const progress = page.locator('[data-testid=job-progress][data-status=rolled_back]');
     await progress.waitFor();
-    expect((await progress.textContent()) ?? '').toMatch(/Create Stripe subscription failed: Stripe is unavailable\. Everything was undone; nothing was charged\./);
+    // L6: the customer's words, not Stripe's.
+    const said = (await progress.getByTestId('job-failure').textContent()) ?? '';
+    expect(said).toBe('We could not reach our payment provider to set up your billing. Everything was undone and nothing was charged. You can try again now.');
+    expect(await progress.textContent()).not.toMatch(/Stripe is unavailable/);
     expect(await progress.locator('[data-step=createStripeCustomer]').getAttribute('data-state')).toBe('undone');
     await look(page, 'signup-rolled-back');
 
@@ -183,6 +186,7 @@ describe('self-serve signup', () => {
     await home.getByLabel('Password').fill(PASSWORD);
     await home.getByRole('button', { name: 'Sign in', exact: true }).click();
     await home.getByTestId('failed-signup').filter({ hasText: 'We could not set up Cobol Systems.' }).waitFor();
+    expect(await home.getByTestId('failed-signup').textContent()).not.toMatch(/Stripe is unavailable/);
     await look(home, 'workspace-signup-failed');
 
     await page.getByRole('button', { name: 'Try again' }).click();
@@ -190,5 +194,44 @@ describe('self-serve signup', () => {
     await home.waitForURL(`${app.origin()}/app/cobol-systems`);
     const tenants = (await tenantsNamed('Cobol Systems')).map((t) => t.get('status')).sort();
     expect(tenants).toEqual(['failed', 'trial']);
+  });
+
+  it('L6: a provisioning whose undo failed tells the customer what it means, never Stripe’s words or the operator’s instructions', async () => {
+    const inject = (rule: Record<string, unknown>) =>
+      fetch(`${process.env.STRIPE_API_BASE}/_fake/failures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+    expect((await inject({ method: 'POST', path: '/v1/subscriptions', status: 503, times: 3, message: 'Stripe is unavailable' })).status).toBe(200);
+    expect((await inject({ method: 'DELETE', path: '/v1/customers', status: 500, times: 8, message: 'Stripe could not delete' })).status).toBe(200);
+    try {
+      const page = await app.newPage();
+      await page.goto(`${app.origin()}/`);
+      await fillSignup(page, { name: 'Lin Lumen', email: 'lin@lumen.test', company: 'Lumen Labs', plan: 'Starter' });
+      await page.getByRole('button', { name: 'Create organisation' }).click();
+      await page.getByTestId('awaiting-confirmation').waitFor();
+      await confirmFromInbox('lin@lumen.test');
+
+      const progress = page.locator('[data-testid=job-progress][data-status=failed]');
+      await progress.waitFor({ timeout: 120_000 });
+      const [job] = (await db.collection('provisioningJobs').get()).docs;
+      expect(job.get('retryAction'), 'the operator text exists, for the admin console').toMatch(/finishProvisioningRollback/);
+      const operatorWords = /Stripe is unavailable|Stripe could not delete|finishProvisioningRollback|idempotency|undoErrors/;
+      expect(await progress.getByTestId('job-failure').textContent()).toBe(
+        'We could not reach our payment provider to set up your billing. Our team has been told and is cleaning up; you can try again once they have. You will not be charged for this attempt.',
+      );
+      expect(await progress.textContent()).not.toMatch(operatorWords);
+      await look(page, 'signup-failed-cleanup');
+
+      const home = await app.newPage();
+      await home.goto(`${app.origin()}/app`);
+      await home.getByLabel('Email').fill('lin@lumen.test');
+      await home.getByLabel('Password').fill(PASSWORD);
+      await home.getByRole('button', { name: 'Sign in', exact: true }).click();
+      const banner = home.getByTestId('failed-signup').filter({ hasText: 'Our team has been told and is cleaning up' });
+      await banner.waitFor();
+      expect(await banner.textContent()).not.toMatch(operatorWords);
+      expect(await banner.getByRole('button', { name: 'Try again' }).count(), 'no retry while staff clean up').toBe(0);
+      await look(home, 'workspace-signup-failed-cleanup');
+    } finally {
+      await fetch(`${process.env.STRIPE_API_BASE}/_fake/failures`, { method: 'DELETE' });
+    }
   });
 });
