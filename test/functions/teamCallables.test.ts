@@ -2,7 +2,7 @@
 // Auth emulators): each one's permission and bad-input refusals, with the whole database unchanged
 // after every refusal, beside what it does when allowed.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { inviteMember as inviteInProcess } from '../../functions/src/team/invites';
+import { acceptInvite as acceptInProcess, inviteMember as inviteInProcess } from '../../functions/src/team/invites';
 import { auth, clearEmulators, db } from '../helpers/emulators';
 import { client } from '../helpers/callables';
 import { account, APP_URL, expectLedgerConsistent, expectNothingWritten, inviteLinkOf, seatsOf, seedTeam } from '../helpers/team';
@@ -161,6 +161,31 @@ describe('acceptInvite and describeInvite', () => {
     expect((await db.collection('tenants').count().get()).data().count).toBe(1);
     expect((await db.collectionGroup('members').where('uid', '==', newbie.uid).get()).docs.map((d) => d.ref.parent.parent!.id)).toEqual([tenantId]);
     await expectLedgerConsistent([tenantId]);
+  });
+
+  it('H2: the address the link proved is the one verified, even when the account changed its email after it was read', async () => {
+    const { tenantId, inviteId, token } = await invited('a2@acme.test');
+    const racer = await client('a2@acme.test');
+    // The callable read the account as a2@acme.test (unverified); the email changes before its Auth update.
+    const readBeforeTheChange = { uid: racer.uid, email: 'a2@acme.test', emailVerified: false };
+    await auth.updateUser(racer.uid, { email: 'ceo@victim.test' });
+    await acceptInProcess({ db, auth }, readBeforeTheChange, { tenantId, inviteId, token });
+    const user = await auth.getUser(racer.uid);
+    expect({ email: user.email, emailVerified: user.emailVerified }).toEqual({ email: 'a2@acme.test', emailVerified: true });
+    expect((await auth.listUsers()).users.filter((u) => u.email === 'ceo@victim.test')).toEqual([]);
+  });
+
+  it('H2: a replay of an accepted invite proves nothing again: an unverified account stays unverified, its email untouched', async () => {
+    const { tenantId, inviteId, token } = await invited('again@acme.test');
+    const person = await client('again@acme.test');
+    await person.call('acceptInvite', { tenantId, inviteId, token });
+    expect((await auth.getUser(person.uid)).emailVerified).toBe(true);
+    // Later the account is unverified again (say, by an email change and back); replaying the link must not verify it.
+    await auth.updateUser(person.uid, { emailVerified: false });
+    expect(await person.call('acceptInvite', { tenantId, inviteId, token })).toMatchObject({ tenantId, alreadyMember: true });
+    await acceptInProcess({ db, auth }, { uid: person.uid, email: 'again@acme.test', emailVerified: false }, { tenantId, inviteId, token });
+    const user = await auth.getUser(person.uid);
+    expect({ email: user.email, emailVerified: user.emailVerified }).toEqual({ email: 'again@acme.test', emailVerified: false });
   });
 
   it('signed in as another account: refused, naming both addresses; nothing written', async () => {

@@ -256,13 +256,14 @@ export async function acceptInvite(deps: AcceptDeps, account: Account, input: un
       }
       const decision = checkAcceptance(invite, account, linkProof, now);
       const existing = members.get(account.uid);
-      if (decision === 'replay') return { tenantId, role: existing?.role ?? invite.role, alreadyMember: true, linkProof };
+      // A replay proves nothing new: the address was verified (or not) when the invite was first accepted.
+      if (decision === 'replay') return { tenantId, role: existing?.role ?? invite.role, alreadyMember: true, linkProof: false, provenEmail: invite.email };
       checkTeamStatus('acceptInvite', tenant);
       if (existing) {
         // Already in (joined by domain meanwhile): the invite is used up and its reserved seat freed.
         tx.update(snap.ref, { status: 'accepted', acceptedBy: account.uid, acceptedAt: now, updatedAt: now });
         writeSeats(tx, tenant, releaseInviteSeat(tenant.seats));
-        return { tenantId, role: existing.role, alreadyMember: true, linkProof };
+        return { tenantId, role: existing.role, alreadyMember: true, linkProof, provenEmail: invite.email };
       }
       const seats = acceptReservedSeat(tenant.seats, tenant);
       tx.create(ref.member(tenantId, account.uid), {
@@ -277,13 +278,23 @@ export async function acceptInvite(deps: AcceptDeps, account: Account, input: un
       });
       tx.update(snap.ref, { status: 'accepted', acceptedBy: account.uid, acceptedAt: now, updatedAt: now });
       writeSeats(tx, tenant, seats);
-      return { tenantId, role: invite.role, alreadyMember: false, linkProof };
+      return { tenantId, role: invite.role, alreadyMember: false, linkProof, provenEmail: invite.email };
     },
     { maxAttempts: TEAM_TRANSACTION_ATTEMPTS },
   );
-  // Only that mailbox received the token: the address is proven, as a verification link would.
-  if (outcome.linkProof && !account.emailVerified) await deps.auth.updateUser(account.uid, { emailVerified: true });
+  // Only that mailbox received the token: the invited address is proven, so it is the one marked verified
+  // (pinned in the same update: the account may have changed its email since it was read).
+  if (outcome.linkProof && !account.emailVerified) await verifyProvenEmail(deps.auth, account.uid, outcome.provenEmail);
   return { tenantId: outcome.tenantId, role: outcome.role, alreadyMember: outcome.alreadyMember };
+}
+
+async function verifyProvenEmail(auth: Auth, uid: string, email: string): Promise<void> {
+  try {
+    await auth.updateUser(uid, { email, emailVerified: true });
+  } catch (error) {
+    // Another account took the address meanwhile: this one proved nothing it still holds, so it stays unverified.
+    if ((error as { code?: string }).code !== 'auth/email-already-exists') throw error;
+  }
 }
 
 /** What the accept page shows before sign-in, to whoever holds the link: the token is required. */
