@@ -78,7 +78,7 @@ describe('team pages', () => {
     await clearInbox();
     const { tenantId, people } = await seedTeam('t-e2e-states', { 'olive@acme.test': 'owner' }, { seatCap: 5, name: 'Acme Robotics' });
     const { inviteMember, revokeInvite } = await import('../../functions/src/team/invites');
-    const invite = await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'right@acme.test', role: 'viewer' });
+    const invite = await inviteMember({ db, auth, appUrl: app.origin() }, people.owner, { tenantId, email: 'right@acme.test', role: 'viewer' });
     const link = linksIn(await mailTo('right@acme.test', /invited you/))[0].href;
     await account('wrong@elsewhere.test');
 
@@ -100,7 +100,7 @@ describe('team pages', () => {
     expect(await page.getByRole('alert').textContent()).toMatch(/This invite expired on .* Ask olive to send a new one\./);
     await screenshot(page, 'invite-expired');
 
-    const second = await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'gone@acme.test', role: 'viewer' });
+    const second = await inviteMember({ db, auth, appUrl: app.origin() }, people.owner, { tenantId, email: 'gone@acme.test', role: 'viewer' });
     const secondLink = linksIn(await mailTo('gone@acme.test', /invited you/))[0].href;
     await revokeInvite({ db }, people.owner, { tenantId, inviteId: second.inviteId });
     await page.goto(secondLink);
