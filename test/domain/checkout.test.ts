@@ -126,6 +126,7 @@ describe('portalRefusal', () => {
     expect(portalRefusal(owner, tenant())).toBeNull();
     expect(portalRefusal(owner, tenant({ status: 'cancelled' }))).toBeNull();
     expect(portalRefusal({ role: 'admin', emailVerified: true }, tenant())?.code).toBe('permission-denied');
+    expect(portalRefusal({ role: 'owner', emailVerified: false }, tenant())?.details?.reason).toBe('email-unverified');
     expect(portalRefusal(owner, tenant({ stripeCustomerId: null }))?.details?.reason).toBe('no-customer');
     expect(portalRefusal(owner, tenant({ status: 'failed' }))?.details?.reason).toBe('no-customer');
   });

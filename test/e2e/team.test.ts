@@ -78,7 +78,7 @@ describe('team pages', () => {
     await clearInbox();
     const { tenantId, people } = await seedTeam('t-e2e-full', { 'olive@acme.test': 'owner', 'max@acme.test': 'member' }, { seatCap: 3, name: 'Acme Robotics' });
     const { inviteMember } = await import('../../functions/src/team/invites');
-    await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'late@acme.test', role: 'member' });
+    await inviteMember({ db, auth, appUrl: app.origin() }, people.owner, { tenantId, email: 'late@acme.test', role: 'member' });
     const link = linksIn(await mailTo('late@acme.test', /invited you/))[0].href;
     // The plan shrank after the invite went out: its reserved seat is gone.
     await db.doc(`tenants/${tenantId}`).update({ seatCap: 2 });
@@ -105,7 +105,7 @@ describe('team pages', () => {
     await clearInbox();
     const { tenantId, people } = await seedTeam('t-e2e-states', { 'olive@acme.test': 'owner' }, { seatCap: 5, name: 'Acme Robotics' });
     const { inviteMember, revokeInvite } = await import('../../functions/src/team/invites');
-    const invite = await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'right@acme.test', role: 'viewer' });
+    const invite = await inviteMember({ db, auth, appUrl: app.origin() }, people.owner, { tenantId, email: 'right@acme.test', role: 'viewer' });
     const link = linksIn(await mailTo('right@acme.test', /invited you/))[0].href;
     await account('wrong@elsewhere.test');
 
@@ -127,7 +127,7 @@ describe('team pages', () => {
     expect(await page.getByRole('alert').textContent()).toMatch(/This invite expired on .* Ask olive to send a new one\./);
     await screenshot(page, 'invite-expired');
 
-    const second = await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'gone@acme.test', role: 'viewer' });
+    const second = await inviteMember({ db, auth, appUrl: app.origin() }, people.owner, { tenantId, email: 'gone@acme.test', role: 'viewer' });
     const secondLink = linksIn(await mailTo('gone@acme.test', /invited you/))[0].href;
     await revokeInvite({ db }, people.owner, { tenantId, inviteId: second.inviteId });
     await page.goto(secondLink);

@@ -5,7 +5,7 @@ import type Stripe from 'stripe';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { addPeople, memberOf, openTenantsCheckedAfterEach, pageText, submitForm } from '../helpers/billing';
 import { client, rejectsWith } from '../helpers/callables';
-import { allDocumentPaths, clearEmulators, db } from '../helpers/emulators';
+import { allDocumentPaths, auth, clearEmulators, db } from '../helpers/emulators';
 import { openTenant, sim, stripe, STRIPE_KEY, type BilledTenant } from '../lifecycle/stripeWorld';
 
 beforeEach(async () => {
@@ -226,6 +226,18 @@ describe('openBillingPortal', () => {
     await refusedWithoutWrites(t, () => owner.call('openBillingPortal', { tenantId: t.tenantId, seats: -1 }), 'invalid-argument', /seats: at least 1 seat/);
     expect(await portalSessionsCreated()).toBe(before);
     await expect(owner.call('openBillingPortal', { tenantId: t.tenantId, seats: 4 })).resolves.toHaveProperty('url');
+  });
+
+  it('H2 (portal): an unverified owner is refused as Checkout refuses them, and no portal session is made; once verified, it opens', async () => {
+    const t = await trialTenant();
+    const unverified = await memberOf(t.tenantId, 'owner', { verified: false });
+    const before = await portalSessionsCreated();
+    await refusedWithoutWrites(t, () => unverified.call('openBillingPortal', { tenantId: t.tenantId }), 'failed-precondition', /Confirm your email address first .*then manage billing/);
+    await refusedWithoutWrites(t, () => unverified.call('openBillingPortal', { tenantId: t.tenantId, seats: 30 }), 'failed-precondition', /Confirm your email address first/);
+    expect(await portalSessionsCreated()).toBe(before);
+    await auth.updateUser(unverified.uid, { emailVerified: true });
+    await expect(unverified.call('openBillingPortal', { tenantId: t.tenantId })).resolves.toHaveProperty('url');
+    expect(await portalSessionsCreated()).toBe(before + 1);
   });
 
   it('only the owner: an admin is refused; seats cannot change on an expired trial or by contract', async () => {

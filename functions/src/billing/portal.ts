@@ -4,7 +4,7 @@ import { checkSeatsCoverUse, OpenBillingPortalSchema, portalFeatures, portalRefu
 import { DomainError } from '../domain/errors';
 import { SELF_SERVE_PLAN_IDS } from '../domain/plans';
 import { parseOrThrow } from '../domain/validation';
-import { billingPageUrl, billingTenantOf, readTenantAndRole, seatsInUse, type BillingCallableDeps } from './access';
+import { billingPageUrl, billingTenantOf, emailVerified, readTenantAndRole, seatsInUse, type BillingCallableDeps } from './access';
 
 /**
  * `openBillingPortal` (the owner): a Stripe customer portal session to replace the card, change plan,
@@ -14,12 +14,13 @@ import { billingPageUrl, billingTenantOf, readTenantAndRole, seatsInUse, type Bi
  */
 export async function openBillingPortal(deps: BillingCallableDeps, caller: { uid: string }, input: unknown): Promise<{ url: string }> {
   const request = parseOrThrow(OpenBillingPortalSchema, input);
+  const verified = await emailVerified(deps.auth, caller.uid);
   const { db } = deps;
   const tenant = await db.runTransaction(
     async (tx) => {
       const { tenant, role } = await readTenantAndRole(tx, db, request.tenantId, caller.uid);
       const view = billingTenantOf(tenant);
-      const refusal = portalRefusal({ role, emailVerified: true }, view, request.seats);
+      const refusal = portalRefusal({ role, emailVerified: verified }, view, request.seats);
       if (refusal) throw refusal;
       if (request.seats !== undefined) checkSeatsCoverUse(view.name, request.seats, await seatsInUse(tx, tenant));
       return tenant;

@@ -128,6 +128,8 @@ export function portalRefusal(caller: BillingCaller, tenant: BillingTenant, seat
   if (!caller.role || !PORTAL_ROLES.includes(caller.role)) {
     return refuse('role', `Only the owner of ${tenant.name} can manage its billing${caller.role ? `; you are ${aRole(caller.role)}` : ''}.`, 'permission-denied');
   }
+  // The portal saves cards and resumes paused trials: the same verified-address gate as Checkout.
+  if (!caller.emailVerified) return refuse('email-unverified', 'Confirm your email address first (see the mail we sent you), then manage billing.');
   if (!tenant.stripeCustomerId || tenant.status === 'provisioning' || tenant.status === 'failed') {
     return refuse('no-customer', `${tenant.name} has no billing account${tenant.status === 'failed' ? '' : ' yet: try again in a moment'}.`);
   }

@@ -33,7 +33,7 @@ export const provisionTenant = onCall(async (request) => {
     const input = parseOrThrow(SalesProvisioningSchema, request.data);
     return await provision(provisioningDeps(), salesRequest(input, staffUid));
   } catch (error) {
-    throw toHttpsError(error, 'provisionTenant');
+    throw toHttpsError(error, 'provisionTenant', { idempotencyKey: true });
   }
 });
 
