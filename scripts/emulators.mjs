@@ -212,11 +212,11 @@ async function startMailCatcher(smtpPort, webPort) {
     rmSync(dir, { recursive: true, force: true });
   });
   const inbox = `http://127.0.0.1:${webPort}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`MailDev exited with code ${child.exitCode} (is port ${smtpPort} or ${webPort} taken?)`);
     if (await fetch(`${inbox}/api/healthz`).then((r) => r.ok, () => false)) return { smtp: `127.0.0.1:${smtpPort}`, inbox };
-    if (Date.now() > deadline) throw new Error('MailDev did not start within 20 s');
+    if (Date.now() > deadline) throw new Error('MailDev did not start within 90 s');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -7,6 +7,7 @@ process.env.FIREBASE_AUTH_EMULATOR_HOST ??= '127.0.0.1:9099';
 process.env.GCLOUD_PROJECT ??= 'demo-tenancy';
 
 import { resolverFromEnv } from '../functions/src/adapters/dns';
+import { appUrl } from '../functions/src/adapters/links';
 import { firebase, refs } from '../functions/src/adapters/firestore';
 import { advanceLocalTestClock, readLocalTestClock, stripeClient } from '../functions/src/adapters/stripe';
 import { DomainError } from '../functions/src/domain/errors';
@@ -42,6 +43,7 @@ async function main() {
     {
       db,
       resolveTxt: resolverFromEnv(),
+      appUrl: appUrl(),
       readStripeClock: () => readLocalTestClock(stripe),
       advanceStripe: (to) => advanceLocalTestClock(stripe, to),
     },

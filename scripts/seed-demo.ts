@@ -63,7 +63,7 @@ async function main() {
   // Team: a pending invite, and acme.test verified through the local DNS server, offered to new signups.
   const owner = { uid: ownerUid, email: people[0].email, emailVerified: true, displayName: people[0].displayName };
   const web = 'http://127.0.0.1:5000';
-  await inviteMember({ db: deps.db, appUrl: web }, owner, { tenantId, email: 'new.hire@acme.test', role: 'member' });
+  await inviteMember({ db: deps.db, auth: deps.auth, appUrl: web }, owner, { tenantId, email: 'new.hire@acme.test', role: 'member' });
   const claim = await claimDomain({ db: deps.db }, owner, { tenantId, domain: 'acme.test' });
   const control = process.env.LOCAL_DNS_CONTROL ?? 'http://127.0.0.1:8054';
   const dnsSet = await fetch(`${control}/txt/${claim.recordName}`, { method: 'PUT', body: JSON.stringify({ records: [claim.recordValue] }) }).then((r) => r.ok, () => false);

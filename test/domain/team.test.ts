@@ -7,6 +7,12 @@ import { TENANT_STATUSES, type TenantRole, type TenantStatus } from '../../funct
 import {
   acceptReservedSeat,
   admitWithoutInvite,
+  chargeInviteMail,
+  checkResendAllowed,
+  dailyCountOf,
+  inviterNameFor,
+  MAX_SENDS_PER_INVITE,
+  RECIPIENT_INVITE_MAILS_PER_DAY,
   checkAcceptance,
   checkInvite,
   checkLeave,
@@ -274,5 +280,50 @@ describe('invites', () => {
   it('masks addresses', () => {
     expect(maskEmail('ada@example.test')).toBe('a••@example.test');
     expect(maskEmail('a@example.test')).toBe('a•@example.test');
+  });
+});
+
+describe('M4: invite mail quotas and the inviter name', () => {
+  const now = new Date('2027-03-01T23:59:59Z');
+  const terms = { tenantName: 'Acme', plan: 'starter' as const, billingPath: '/app/acme/billing' };
+  const refusal = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      return { code: (error as DomainError).code, reason: (error as DomainError).details?.reason };
+    }
+    return null;
+  };
+
+  it('M4: a daily count is per UTC day: another day stored counts as none today', () => {
+    expect(dailyCountOf({ day: '2027-03-01', sent: 7 }, now)).toEqual({ day: '2027-03-01', sent: 7 });
+    expect(dailyCountOf({ day: '2027-02-28', sent: 7 }, now)).toEqual({ day: '2027-03-01', sent: 0 });
+    expect(dailyCountOf(undefined, now)).toEqual({ day: '2027-03-01', sent: 0 });
+    expect(dailyCountOf({ day: '2027-03-01', sent: 'x' }, now)).toEqual({ day: '2027-03-01', sent: 0 });
+  });
+
+  it("M4: the tenant's quota follows its plan, the address's is the same for everyone; each refusal says which and when", () => {
+    const day = '2027-03-01';
+    expect(chargeInviteMail({ tenant: { day, sent: 49 }, recipient: { day, sent: 0 } }, terms, 'x@y.test')).toEqual({ tenant: { day, sent: 50 }, recipient: { day, sent: 1 } });
+    expect(refusal(() => chargeInviteMail({ tenant: { day, sent: 50 }, recipient: { day, sent: 0 } }, terms, 'x@y.test'))).toEqual({ code: 'resource-exhausted', reason: 'tenant-daily-invite-mails' });
+    expect(refusal(() => chargeInviteMail({ tenant: { day, sent: 50 }, recipient: { day, sent: 0 } }, { ...terms, plan: 'team' }, 'x@y.test'))).toBeNull();
+    expect(refusal(() => chargeInviteMail({ tenant: { day, sent: 0 }, recipient: { day, sent: RECIPIENT_INVITE_MAILS_PER_DAY } }, terms, 'x@y.test'))).toEqual({
+      code: 'resource-exhausted',
+      reason: 'recipient-daily-invite-mails',
+    });
+  });
+
+  it('M4: the resend cap counts every send of the invite', () => {
+    expect(refusal(() => checkResendAllowed({ email: 'x@y.test', sendCount: MAX_SENDS_PER_INVITE - 1 }))).toBeNull();
+    expect(refusal(() => checkResendAllowed({ email: 'x@y.test', sendCount: MAX_SENDS_PER_INVITE }))).toEqual({ code: 'resource-exhausted', reason: 'invite-send-limit' });
+  });
+
+  it('M4: the inviter is named only by a plain name of at most 60 characters, else by their verified address', () => {
+    for (const name of ['Olivia Owner', 'José Ñúñez', 'Zoë O’Brien-Smith', 'J. R. Tolkien', 'Smith Jr.', '李小龍', '  Olivia   Owner  ']) {
+      expect(inviterNameFor(name, 'Olivia@Acme.test'), name).toBe(name.replace(/ +/g, ' ').trim());
+    }
+    for (const name of ['', null, undefined, 'evil.test', 'Visit www.evil.test', 'https://evil.test', 'Call 555 0100', 'Olivia\nBcc: x', 'Olivia\u0007', 'Olivia\u202Eevil', 'a@b', '<b>Olivia</b>', 'O'.repeat(61), '--', "''"]) {
+      expect(inviterNameFor(name, 'Olivia@Acme.test'), String(name)).toBe('olivia@acme.test');
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { resolverFromEnv } from '../../functions/src/adapters/dns';
-import { claimDomain, setDomainJoinPolicy, verifyDomain } from '../../functions/src/team/domains';
+import { claimDomain, recheckDomains, setDomainJoinPolicy, verifyDomain } from '../../functions/src/team/domains';
 import { auth, db } from '../helpers/emulators';
 import { clearInbox, linksIn, mailTo } from '../helpers/inbox';
 import { account, expectLedgerConsistent, seatsOf, seedTeam } from '../helpers/team';
@@ -74,11 +74,38 @@ describe('team pages', () => {
     await expectLedgerConsistent([tenantId]);
   });
 
+  it('L5: a new account accepting an invite at the seat cap sees the reason, though creating the account swapped the page to its signed-in form', async () => {
+    await clearInbox();
+    const { tenantId, people } = await seedTeam('t-e2e-full', { 'olive@acme.test': 'owner', 'max@acme.test': 'member' }, { seatCap: 3, name: 'Acme Robotics' });
+    const { inviteMember } = await import('../../functions/src/team/invites');
+    await inviteMember({ db, auth, appUrl: app.origin() }, people.owner, { tenantId, email: 'late@acme.test', role: 'member' });
+    const link = linksIn(await mailTo('late@acme.test', /invited you/))[0].href;
+    // The plan shrank after the invite went out: its reserved seat is gone.
+    await db.doc(`tenants/${tenantId}`).update({ seatCap: 2 });
+
+    const page = await newPage();
+    await page.goto(link);
+    await page.locator('[data-invite-state=signed-out]').waitFor();
+    await page.getByLabel('Your name').fill('Late Comer');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account and join Acme Robotics' }).click();
+    await page.locator('[data-invite-state=signed-in]').waitFor();
+    const reason = page.getByRole('alert').filter({ hasText: 'Acme Robotics has no free seat for you' });
+    await reason.waitFor();
+    expect(await reason.textContent()).toBe(
+      'Acme Robotics has no free seat for you: all 2 seats are taken. Ask an admin of Acme Robotics for a seat; once one is free, come back to this page.',
+    );
+    await screenshot(page, 'invite-refused-at-cap');
+    const late = await auth.getUserByEmail('late@acme.test');
+    expect((await db.doc(`tenants/${tenantId}/members/${late.uid}`).get()).exists).toBe(false);
+    expect((await db.collection('tenants').count().get()).data().count).toBe(1);
+  });
+
   it('the accept page: signed in as another account, then expired and revoked', async () => {
     await clearInbox();
     const { tenantId, people } = await seedTeam('t-e2e-states', { 'olive@acme.test': 'owner' }, { seatCap: 5, name: 'Acme Robotics' });
     const { inviteMember, revokeInvite } = await import('../../functions/src/team/invites');
-    const invite = await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'right@acme.test', role: 'viewer' });
+    const invite = await inviteMember({ db, auth, appUrl: app.origin() }, people.owner, { tenantId, email: 'right@acme.test', role: 'viewer' });
     const link = linksIn(await mailTo('right@acme.test', /invited you/))[0].href;
     await account('wrong@elsewhere.test');
 
@@ -100,7 +127,7 @@ describe('team pages', () => {
     expect(await page.getByRole('alert').textContent()).toMatch(/This invite expired on .* Ask olive to send a new one\./);
     await screenshot(page, 'invite-expired');
 
-    const second = await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'gone@acme.test', role: 'viewer' });
+    const second = await inviteMember({ db, auth, appUrl: app.origin() }, people.owner, { tenantId, email: 'gone@acme.test', role: 'viewer' });
     const secondLink = linksIn(await mailTo('gone@acme.test', /invited you/))[0].href;
     await revokeInvite({ db }, people.owner, { tenantId, inviteId: second.inviteId });
     await page.goto(secondLink);
@@ -149,6 +176,45 @@ describe('team pages', () => {
     expect(await page.getByRole('form', { name: 'Who joins by robots.test' }).getByLabel(/^Suggest/).isChecked()).toBe(true);
     await screenshot(page, 'domain-verified');
     await fetch(`${process.env.LOCAL_DNS_CONTROL}/txt/${name}`, { method: 'DELETE' });
+  });
+
+  it('M2: the domains page: a lapsing domain says when it is released; Unclaim asks first, then frees the domain', async () => {
+    const { tenantId, people } = await seedTeam('t-e2e-unclaim', { 'olive@acme.test': 'owner' }, { name: 'Acme Robotics' });
+    const deps = { db, resolveTxt: resolverFromEnv() };
+    const claim = await claimDomain(deps, people.owner, { tenantId, domain: 'lapse.test' });
+    const record = `${process.env.LOCAL_DNS_CONTROL}/txt/${claim.recordName}`;
+    await fetch(record, { method: 'PUT', body: JSON.stringify({ records: [claim.recordValue] }) });
+    expect((await verifyDomain(deps, people.owner, { tenantId, domain: 'lapse.test' })).status).toBe('verified');
+    // The record is removed at the DNS provider; the next daily re-check finds it missing.
+    await fetch(record, { method: 'DELETE' });
+    expect((await recheckDomains(deps, new Date(Date.now() + 86_400_000 + 60_000))).changed).toEqual([{ tenantId, domain: 'lapse.test', to: 'lapsing', outcome: 'no-record' }]);
+
+    const page = await newPage();
+    await page.goto(`${app.origin()}/app/t-e2e-unclaim/domains`);
+    await signIn(page, 'olive@acme.test');
+    const card = page.getByRole('region', { name: 'lapse.test' });
+    await card.waitFor();
+    expect(await card.locator('[data-field=domain-status]').textContent()).toBe('lapsing');
+    expect(await card.locator('[data-field=lapsing]').textContent()).toMatch(/^The TXT record is gone from your DNS\. Put it back by .+, or lapse\.test is released/);
+    expect(await card.locator('[data-field=value]').textContent()).toBe(claim.recordValue);
+    await screenshot(page, 'domain-lapsing');
+
+    // Unclaim asks first; Cancel keeps the domain.
+    await card.getByRole('button', { name: 'Unclaim lapse.test' }).click();
+    const confirm = card.getByRole('group', { name: 'Unclaim lapse.test?' });
+    expect(await confirm.textContent()).toMatch(/Colleagues at it no longer join by their address, and another organisation may claim it/);
+    await screenshot(page, 'domain-unclaim-confirm');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect((await db.doc('verifiedDomains/lapse.test').get()).get('tenantId')).toBe(tenantId);
+
+    await card.getByRole('button', { name: 'Unclaim lapse.test' }).click();
+    await confirm.getByRole('button', { name: 'Unclaim', exact: true }).click();
+    await card.waitFor({ state: 'detached' });
+    await page.getByText('No domains yet.').waitFor();
+    expect((await db.doc(`tenants/${tenantId}/domains/lapse.test`).get()).exists).toBe(false);
+    expect((await db.doc('verifiedDomains/lapse.test').get()).exists).toBe(false);
+    await screenshot(page, 'domain-unclaimed');
   });
 
   /** A tenant that verified acme.test (through the launcher's DNS server) and lets people at it join by `policy`. */

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { parseForm } from '../../tools/fake-stripe/form';
 import { addMonth } from '../../tools/fake-stripe/resources';
+import { catalogPriceId } from '../../tools/fake-stripe/catalog';
 import { startFakeStripe, type FakeStripe, type FakeStripeState } from '../../tools/fake-stripe/server';
 
 const KEY = 'sk_test_fake_tenancy';
@@ -67,7 +68,7 @@ async function newCustomer(email = 'billing@acme.test', card?: string): Promise<
     ...(card ? { payment_method: card, invoice_settings: { default_payment_method: card } } : {}),
   });
 }
-const PRICE = 'price_starter_monthly'; // a price of the account's catalog (catalog.ts)
+const PRICE = catalogPriceId(KEY, 'starter_monthly'); // a price of the account's catalog (catalog.ts)
 
 beforeAll(async () => {
   fake = await startFakeStripe({ port: 0 });
@@ -439,6 +440,36 @@ describe('idempotency', () => {
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE }], trial_period_days: 3 });
     await stripe.subscriptions.cancel(sub.id, {}, { idempotencyKey: 'k-cancel' });
     await rejectsWith(stripe.subscriptions.cancel(sub.id, {}, { idempotencyKey: 'k-cancel' }), 'StripeInvalidRequestError', { statusCode: 400 });
+  });
+});
+
+describe('idempotency keys expire (STRIPE.md §12)', () => {
+  it('S1: a key replays for 24 h of the simulator’s clock, then is pruned: the same request executes again; the lifetime is a setting', async () => {
+    let now = Date.UTC(2027, 2, 1);
+    const timed = await startFakeStripe({ port: 0, now: () => now });
+    try {
+      const api = new Stripe(KEY, { host: '127.0.0.1', port: timed.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
+      const params = { email: 'billing@acme.test', metadata: { tenantId: 't-acme' } };
+      const first = await api.customers.create(params, { idempotencyKey: 'k-day' });
+      now += 24 * 3600 * 1000 - 1;
+      const replay = await api.customers.create(params, { idempotencyKey: 'k-day' });
+      expect([replay.id, replay.lastResponse.headers['idempotent-replayed']]).toEqual([first.id, 'true']);
+      now += 1;
+      const pruned = await api.customers.create(params, { idempotencyKey: 'k-day' });
+      expect(pruned.id).not.toBe(first.id);
+      expect(pruned.lastResponse.headers['idempotent-replayed']).toBe(undefined);
+      // Pruned, the key can even carry other parameters now.
+      now += 24 * 3600 * 1000;
+      expect((await api.customers.create({ ...params, email: 'other@acme.test' }, { idempotencyKey: 'k-day' })).email).toBe('other@acme.test');
+      expect(timed.state().customers.length).toBe(3);
+      timed.configure({ apiKey: KEY, billing: { idempotencyKeyLifetimeSeconds: 60 } });
+      const short = await api.customers.create(params, { idempotencyKey: 'k-minute' });
+      now += 60_000;
+      expect((await api.customers.create(params, { idempotencyKey: 'k-minute' })).id).not.toBe(short.id);
+      expect(() => timed.configure({ billing: { idempotencyKeyLifetimeSeconds: -1 } })).toThrow(/idempotencyKeyLifetimeSeconds must be a number >= 0/);
+    } finally {
+      await timed.close();
+    }
   });
 });
 

@@ -3,10 +3,10 @@
 // Stripe) when refused; the Checkout made for the tenant's own customer, once per plan and seats.
 import type Stripe from 'stripe';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { addPeople, memberOf, openTenantsCheckedAfterEach, pageText } from '../helpers/billing';
+import { addPeople, memberOf, openTenantsCheckedAfterEach, pageText, submitForm } from '../helpers/billing';
 import { client, rejectsWith } from '../helpers/callables';
-import { allDocumentPaths, clearEmulators, db } from '../helpers/emulators';
-import { openTenant, sim, stripe, type BilledTenant } from '../lifecycle/stripeWorld';
+import { allDocumentPaths, auth, clearEmulators, db } from '../helpers/emulators';
+import { openTenant, sim, stripe, STRIPE_KEY, type BilledTenant } from '../lifecycle/stripeWorld';
 
 beforeEach(async () => {
   await clearEmulators();
@@ -147,6 +147,27 @@ describe('startCheckout', () => {
   });
 });
 
+describe('startCheckout under concurrency', () => {
+  it('L2(d): two different choices at the same moment leave one open session, the one the tenant records; the other call is told to choose again', async () => {
+    const t = await trialTenant();
+    const owner = await memberOf(t.tenantId, 'owner');
+    // Both creates are held in Stripe, so both calls have read "no open session" before either records one.
+    await sim.delayNext({ method: 'POST', path: '/v1/checkout/sessions', ms: 1500, times: 2 });
+    const answers = await Promise.allSettled([
+      owner.call<{ url: string }>('startCheckout', { tenantId: t.tenantId, plan: 'starter', seats: 3 }),
+      owner.call<{ url: string }>('startCheckout', { tenantId: t.tenantId, plan: 'team', seats: 7 }),
+    ]);
+    const open = (await sessionsOf(t.customerId)).filter((s) => s.status === 'open');
+    expect(open.length).toBe(1);
+    const recorded = (await db.doc(`tenants/${t.tenantId}/billing/checkout`).get()).data();
+    expect(recorded?.sessionId).toBe(open[0].id);
+    const won = answers.filter((a): a is PromiseFulfilledResult<{ url: string }> => a.status === 'fulfilled');
+    expect(won.map((a) => a.value.url)).toEqual([open[0].url]);
+    const lost = answers.find((a) => a.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({ code: 'functions/aborted', message: expect.stringMatching(/at the same moment: choose again/) });
+  });
+});
+
 describe('openBillingPortal', () => {
   it('the owner gets a portal session for the tenant’s customer with the product’s configuration (plan changes, no free seat edits, cancel at period end)', async () => {
     const t = await trialTenant();
@@ -179,6 +200,22 @@ describe('openBillingPortal', () => {
     expect(session.flow?.after_completion).toMatchObject({ type: 'redirect', redirect: { return_url: expect.stringMatching(/\/billing\?portal=seats$/) } });
   });
 
+  it.each([true, false])('S5: the seat deep link is confirmed whether or not Stripe needs `quantity` allowed for it (simulator: needs it = %s); the portal home still offers no seat edits', async (needsAllowed) => {
+    await sim.configure({ apiKey: STRIPE_KEY, billing: { portalConfirmNeedsAllowedUpdates: needsAllowed } });
+    const t = await trialTenant();
+    const owner = await memberOf(t.tenantId, 'owner');
+    const { url } = await owner.call<{ url: string }>('openBillingPortal', { tenantId: t.tenantId, seats: 30 });
+    await submitForm(url, { action: 'confirm_update' });
+    expect((await stripe.subscriptions.retrieve(t.subscriptionId)).items.data[0].quantity).toBe(30);
+    const home = await owner.call<{ url: string }>('openBillingPortal', { tenantId: t.tenantId });
+    expect(await pageText(home.url)).not.toContain('Update quantity');
+    const kinds = (await stripe.billingPortal.configurations.list({ limit: 10 })).data.map((c) => [c.metadata?.tenancyPortal, c.features.subscription_update.default_allowed_updates]);
+    expect(kinds.sort()).toEqual([
+      ['seat_change', ['price', 'quantity']],
+      ['self_serve', ['price']],
+    ]);
+  });
+
   it('refuses seats below members plus pending invites with the numbers, and nothing reaches Stripe', async () => {
     const t = await trialTenant();
     const owner = await memberOf(t.tenantId, 'owner');
@@ -189,6 +226,18 @@ describe('openBillingPortal', () => {
     await refusedWithoutWrites(t, () => owner.call('openBillingPortal', { tenantId: t.tenantId, seats: -1 }), 'invalid-argument', /seats: at least 1 seat/);
     expect(await portalSessionsCreated()).toBe(before);
     await expect(owner.call('openBillingPortal', { tenantId: t.tenantId, seats: 4 })).resolves.toHaveProperty('url');
+  });
+
+  it('H2 (portal): an unverified owner is refused as Checkout refuses them, and no portal session is made; once verified, it opens', async () => {
+    const t = await trialTenant();
+    const unverified = await memberOf(t.tenantId, 'owner', { verified: false });
+    const before = await portalSessionsCreated();
+    await refusedWithoutWrites(t, () => unverified.call('openBillingPortal', { tenantId: t.tenantId }), 'failed-precondition', /Confirm your email address first .*then manage billing/);
+    await refusedWithoutWrites(t, () => unverified.call('openBillingPortal', { tenantId: t.tenantId, seats: 30 }), 'failed-precondition', /Confirm your email address first/);
+    expect(await portalSessionsCreated()).toBe(before);
+    await auth.updateUser(unverified.uid, { emailVerified: true });
+    await expect(unverified.call('openBillingPortal', { tenantId: t.tenantId })).resolves.toHaveProperty('url');
+    expect(await portalSessionsCreated()).toBe(before + 1);
   });
 
   it('only the owner: an admin is refused; seats cannot change on an expired trial or by contract', async () => {

@@ -92,6 +92,16 @@ describe('provisioning saga', () => {
     expect(await countDocs('auditLog')).toBe(1);
   });
 
+  it('S4: the tenant opens with its billing summary read from Stripe, though the subscription’s events may all have come before the link', async () => {
+    // No webhook here: as if every event about the new subscription reached the endpoint before markTenantReady and was dropped.
+    const { jobId, tenantId } = await provisionTenant(deps, request());
+    expect(await runProvisioningJob(saga, jobId, fast)).toBe('completed');
+    const [subscription] = liveSubscriptions();
+    const tenant = (await db.doc(`tenants/${tenantId}`).get()).data()!;
+    expect(tenant.billing).toMatchObject({ stripeStatus: 'trialing', price: { unitAmount: 1900, currency: 'usd', interval: 'month' }, openInvoice: null, card: null });
+    expect(tenant.billing.nextInvoice.at.toMillis()).toBe(subscription.items.data[0].current_period_end * 1000);
+  });
+
   it('bills a sales tenant that is live at once by invoice, with its contract’s payment terms and no trial', async () => {
     const sales = request({ source: 'sales', plan: 'enterprise', daysUntilDue: 45, owner: { uid: 'o2', email: 'cto@big.test', displayName: 'C' }, requestedBy: 'staff' });
     const { jobId, tenantId } = await provisionTenant(deps, sales);
@@ -150,6 +160,18 @@ describe('provisioning saga', () => {
         await assertFullyProvisioned(jobId, tenantId);
       });
     }
+  }
+
+  for (const step of ['createStripeCustomer', 'createStripeSubscription']) {
+    it(`S1: resumed after Stripe pruned its idempotency key (24 h), ${step} finds what it made by metadata and makes no second one`, async () => {
+      // A lifetime of 0: every saved key is already pruned when it comes again, as after a day.
+      fake.configure({ apiKey: 'sk_test_saga', billing: { idempotencyKeyLifetimeSeconds: 0 } });
+      const { jobId, tenantId } = await provisionTenant(deps, request());
+      await expect(runProvisioningJob(saga, jobId, { ...fast, leaseMs: 0, faults: [{ step, at: 'after', kind: 'crash' }] })).rejects.toThrow(WorkerCrash);
+      expect(await runProvisioningJob(saga, jobId, fast)).toBe('completed');
+      await assertFullyProvisioned(jobId, tenantId);
+      expect(fake.state().subscriptions.length, 'exactly one Stripe subscription was ever created').toBe(1);
+    });
   }
 
   it('finishes an interrupted compensation when resumed by another worker', async () => {
@@ -236,7 +258,7 @@ describe('sweepStuckProvisioning', () => {
     await provisionTenant(deps, request());
     const started: string[] = [];
     const outcome = await sweepStuckProvisioning({ ...saga, startSaga: async (id) => void started.push(id) }, later(1));
-    expect([outcome, started]).toEqual([{ resumed: [], abandoned: [], alerted: [] }, []]);
+    expect([outcome, started]).toEqual([{ resumed: [], abandoned: [], alerted: [], errors: [] }, []]);
   });
 
   it('resumes a job whose hand-off was lost, then undoes it and marks it failed with a retry action', async () => {
@@ -245,15 +267,30 @@ describe('sweepStuckProvisioning', () => {
     const started: string[] = [];
     const sweepDeps = { ...saga, startSaga: async (id: string) => void started.push(id) };
     for (let i = 1; i <= MAX_RESUMES; i++) {
-      expect(await sweepStuckProvisioning(sweepDeps, later(6 * i))).toEqual({ resumed: [jobId], abandoned: [], alerted: [] });
+      expect(await sweepStuckProvisioning(sweepDeps, later(6 * i))).toEqual({ resumed: [jobId], abandoned: [], alerted: [], errors: [] });
     }
     expect(started).toEqual(Array(MAX_RESUMES).fill(jobId));
-    expect(await sweepStuckProvisioning(sweepDeps, later(6 * (MAX_RESUMES + 1)))).toEqual({ resumed: [], abandoned: [jobId], alerted: [] });
+    expect(await sweepStuckProvisioning(sweepDeps, later(6 * (MAX_RESUMES + 1)))).toEqual({ resumed: [], abandoned: [jobId], alerted: [], errors: [] });
     const record = await job(jobId);
     expect(record.status).toBe('failed');
     expect(record.retryAction).toMatch(/resubmit with the same idempotency key/);
     expect((await db.doc(`tenants/${tenantId}`).get()).get('status')).toBe('failed');
     expect(await orphans()).toEqual([]);
     expect(liveCustomers().length).toBe(0);
+  });
+
+  it('L4: a job whose hand-off throws is reported, and the jobs after it are still handled', async () => {
+    const first = await provisionTenant(deps, request());
+    const second = await provisionTenant(deps, request({ idempotencyKey: 'saga-key-0002', owner: { uid: 'o2', email: 'cto@big.test', displayName: 'C' }, requestedBy: 'o2' }));
+    // The first job (oldest updatedAt) is the one the queue refuses, every run.
+    const started: string[] = [];
+    const startSaga = async (id: string) => {
+      if (id === first.jobId) throw new Error('PERMISSION_DENIED: cloudtasks.tasks.create');
+      started.push(id);
+    };
+    const outcome = await sweepStuckProvisioning({ ...saga, startSaga }, later(6));
+    expect(outcome).toEqual({ resumed: [second.jobId], abandoned: [], alerted: [], errors: [{ jobId: first.jobId, message: 'PERMISSION_DENIED: cloudtasks.tasks.create' }] });
+    expect(started).toEqual([second.jobId]);
+    expect((await job(second.jobId)).resumes).toBe(1);
   });
 });

@@ -6,6 +6,7 @@ import type { Account } from '../../functions/src/domain/team';
 import { expireInvites } from '../../functions/src/team/expireInvites';
 import { acceptInvite, inviteMember, revokeInvite } from '../../functions/src/team/invites';
 import { removeMember } from '../../functions/src/team/members';
+import { client } from '../helpers/callables';
 import { auth, clearEmulators, db } from '../helpers/emulators';
 import { APP_URL, expectLedgerConsistent, inviteLinkOf, seatsOf, seedTeam } from '../helpers/team';
 
@@ -121,6 +122,35 @@ describe('seat ledger under concurrency', () => {
     await expectLedgerConsistent([tenantId]);
     const seats = await seatsOf(tenantId);
     expect(seats.members + seats.pendingInvites).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('issue 24: inviteMember under contention, through the callables', () => {
+  beforeEach(clearEmulators);
+
+  it('issue 24: 20 concurrent invites racing 5 accepts at the seat cap, 5 rounds: no internal error, only seat-cap refusals, the cap held, the ledger equal to the documents', async () => {
+    const owner = await client('owner@acme.test');
+    for (let round = 0; round < 5; round++) {
+      // 5 members + 5 pending invites of 12 seats: 2 free. The accepts need no free seat (theirs is reserved); the invites race for the 2.
+      const members = Object.fromEntries([['owner@acme.test', 'owner'], ...Array.from({ length: 4 }, (_, i) => [`m${i}-${round}@acme.test`, 'member'])]);
+      const { tenantId, people } = await seedTeam(`t-contention-${round}`, members, { seatCap: 12, pendingInviteLimit: 50 });
+      const invited = await invitePeople(tenantId, people.owner, 5, `contention-${round}`);
+      const joiners = await Promise.all(invited.map(async (i) => ({ ...i, caller: await client(i.person.email!) })));
+
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 20 }, (_, i) => owner.call('inviteMember', { tenantId, email: `racer-${round}-${i}@acme.test`, role: 'viewer' })),
+        ...joiners.map(({ caller, inviteId, token }) => caller.call('acceptInvite', { tenantId, inviteId, token })),
+      ]);
+
+      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => `${(r.reason as { code: string }).code}: ${(r.reason as Error).message}`);
+      expect(failures.filter((f) => !f.startsWith('functions/resource-exhausted: No seat left')), `round ${round}`).toEqual([]);
+      expect(fulfilled(results.slice(0, 20)), `round ${round}: invites admitted`).toBe(2);
+      expect(fulfilled(results.slice(20)), `round ${round}: accepts`).toBe(5);
+      expect(await seatsOf(tenantId)).toEqual({ members: 10, pendingInvites: 2 });
+      expect((await db.collection(`tenants/${tenantId}/members`).count().get()).data().count).toBe(10);
+      expect((await db.collection(`tenants/${tenantId}/invites`).where('status', '==', 'pending').count().get()).data().count).toBe(2);
+      await expectLedgerConsistent([tenantId]);
+    }
   });
 });
 

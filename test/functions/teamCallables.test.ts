@@ -2,7 +2,7 @@
 // Auth emulators): each one's permission and bad-input refusals, with the whole database unchanged
 // after every refusal, beside what it does when allowed.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { inviteMember as inviteInProcess } from '../../functions/src/team/invites';
+import { acceptInvite as acceptInProcess, inviteMember as inviteInProcess, resendInvite as resendInProcess } from '../../functions/src/team/invites';
 import { auth, clearEmulators, db } from '../helpers/emulators';
 import { client } from '../helpers/callables';
 import { account, APP_URL, expectLedgerConsistent, expectNothingWritten, inviteLinkOf, seatsOf, seedTeam } from '../helpers/team';
@@ -23,6 +23,11 @@ async function refused(call: () => Promise<unknown>, code: string, match: { reas
   if (match.reason) expect(error.details?.reason, error.message).toBe(match.reason);
   if (match.message) expect(error.message).toMatch(match.message);
   return error;
+}
+
+/** The id of the pending invite to `email` in the tenant. */
+async function inviteIdFor(tenantId: string, email: string): Promise<string> {
+  return (await db.collection(`tenants/${tenantId}/invites`).where('email', '==', email).where('status', '==', 'pending').get()).docs[0].id;
 }
 
 let callers: Record<string, Caller>;
@@ -90,7 +95,7 @@ describe('inviteMember', () => {
     expect(await owner.call('inviteMember', { tenantId, email: 'twice@acme.test', role: 'member' })).toMatchObject({ inviteId: first.inviteId, outcome: 'unchanged' });
     // Later on: sent again with a new link and a new expiry; still one seat.
     const later = new Date(Date.now() + 5 * 60_000);
-    const again = await inviteInProcess({ db, appUrl: APP_URL }, people.owner, { tenantId, email: 'twice@acme.test', role: 'viewer' }, later);
+    const again = await inviteInProcess({ db, auth, appUrl: APP_URL }, people.owner, { tenantId, email: 'twice@acme.test', role: 'viewer' }, later);
     expect(again).toMatchObject({ inviteId: first.inviteId, outcome: 'resent', role: 'viewer' });
     const secondLink = await inviteLinkOf(first.inviteId);
     expect(secondLink.token).not.toBe(firstLink.token);
@@ -161,6 +166,31 @@ describe('acceptInvite and describeInvite', () => {
     expect((await db.collection('tenants').count().get()).data().count).toBe(1);
     expect((await db.collectionGroup('members').where('uid', '==', newbie.uid).get()).docs.map((d) => d.ref.parent.parent!.id)).toEqual([tenantId]);
     await expectLedgerConsistent([tenantId]);
+  });
+
+  it('H2: the address the link proved is the one verified, even when the account changed its email after it was read', async () => {
+    const { tenantId, inviteId, token } = await invited('a2@acme.test');
+    const racer = await client('a2@acme.test');
+    // The callable read the account as a2@acme.test (unverified); the email changes before its Auth update.
+    const readBeforeTheChange = { uid: racer.uid, email: 'a2@acme.test', emailVerified: false };
+    await auth.updateUser(racer.uid, { email: 'ceo@victim.test' });
+    await acceptInProcess({ db, auth }, readBeforeTheChange, { tenantId, inviteId, token });
+    const user = await auth.getUser(racer.uid);
+    expect({ email: user.email, emailVerified: user.emailVerified }).toEqual({ email: 'a2@acme.test', emailVerified: true });
+    expect((await auth.listUsers()).users.filter((u) => u.email === 'ceo@victim.test')).toEqual([]);
+  });
+
+  it('H2: a replay of an accepted invite proves nothing again: an unverified account stays unverified, its email untouched', async () => {
+    const { tenantId, inviteId, token } = await invited('again@acme.test');
+    const person = await client('again@acme.test');
+    await person.call('acceptInvite', { tenantId, inviteId, token });
+    expect((await auth.getUser(person.uid)).emailVerified).toBe(true);
+    // Later the account is unverified again (say, by an email change and back); replaying the link must not verify it.
+    await auth.updateUser(person.uid, { emailVerified: false });
+    expect(await person.call('acceptInvite', { tenantId, inviteId, token })).toMatchObject({ tenantId, alreadyMember: true });
+    await acceptInProcess({ db, auth }, { uid: person.uid, email: 'again@acme.test', emailVerified: false }, { tenantId, inviteId, token });
+    const user = await auth.getUser(person.uid);
+    expect({ email: user.email, emailVerified: user.emailVerified }).toEqual({ email: 'again@acme.test', emailVerified: false });
   });
 
   it('signed in as another account: refused, naming both addresses; nothing written', async () => {
@@ -251,6 +281,101 @@ describe('revokeInvite and resendInvite', () => {
     await refused(async () => (await as('viewer@acme.test')).call('resendInvite', { tenantId, inviteId }), 'permission-denied');
     await owner.call('revokeInvite', { tenantId, inviteId });
     await refused(() => owner.call('resendInvite', { tenantId, inviteId }), 'failed-precondition', { reason: 'revoked', message: /Invite x@acme\.test again instead/ });
+  });
+});
+
+describe('M4: invite mail is not a relay', () => {
+  beforeEach(async () => {
+    await clearEmulators();
+    callers = {};
+  });
+
+  const deps = () => ({ db, auth, appUrl: APP_URL });
+  const at = (iso: string) => new Date(iso);
+  const mailsTo = async (email: string) => (await db.collection('mail').where('to', '==', email).count().get()).data().count;
+  /** In-process refusals (they run at a chosen time): the code and reason, and nothing written at all. */
+  async function refusedAt(call: () => Promise<unknown>, reason: string, message: RegExp) {
+    const error = (await expectNothingWritten(call)) as { code: string; message: string; details?: { reason?: string } };
+    expect({ code: error.code, reason: error.details?.reason }, error.message).toEqual({ code: 'resource-exhausted', reason });
+    expect(error.message).toMatch(message);
+  }
+
+  it("M4: the tenant's daily quota of invite mails (by plan): the next invite is refused, nothing written and no mail; the next day it goes", async () => {
+    const { tenantId } = await seedTeam('t-quota-tenant', TEAM, { seatCap: 20 });
+    const owner = await as('owner@acme.test');
+    await owner.call('inviteMember', { tenantId, email: 'first@acme.test', role: 'member' });
+    expect((await db.doc(`tenants/${tenantId}`).get()).get('inviteMails')).toEqual({ day: new Date().toISOString().slice(0, 10), sent: 1 });
+    // The starter plan sends 50 a day: as if 49 more had gone out today.
+    await db.doc(`tenants/${tenantId}`).update({ 'inviteMails.sent': 50 });
+    await refused(() => owner.call('inviteMember', { tenantId, email: 'one-too-many@acme.test', role: 'member' }), 'resource-exhausted', {
+      reason: 'tenant-daily-invite-mails',
+      message: /has sent today's 50 invite mails, the most the Starter plan sends in a day\. Invites already sent still work; send the rest tomorrow/,
+    });
+    expect(await mailsTo('one-too-many@acme.test')).toBe(0);
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    expect(await inviteInProcess(deps(), await account('owner@acme.test'), { tenantId, email: 'one-too-many@acme.test', role: 'member' }, tomorrow)).toMatchObject({ outcome: 'new' });
+    expect(await mailsTo('one-too-many@acme.test')).toBe(1);
+    await expectLedgerConsistent([tenantId]);
+  });
+
+  it("M4: one address's daily quota, from every tenant together: the sixth invite mail of the day is refused, nothing written", async () => {
+    const owners = { 'owner@acme.test': 'owner' } as const;
+    const a = await seedTeam('t-quota-a', owners, { seatCap: 20 });
+    const b = await seedTeam('t-quota-b', owners, { seatCap: 20 });
+    const c = await seedTeam('t-quota-c', owners, { seatCap: 20 });
+    const owner = a.people.owner;
+    const target = { email: 'target@victim.test', role: 'member' };
+    const first = await inviteInProcess(deps(), owner, { tenantId: a.tenantId, ...target }, at('2027-03-01T09:00:00Z'));
+    await inviteInProcess(deps(), owner, { tenantId: b.tenantId, ...target }, at('2027-03-01T09:01:00Z'));
+    for (const minute of ['10', '20', '30']) {
+      expect(await resendInProcess(deps(), owner, { tenantId: a.tenantId, inviteId: first.inviteId }, at(`2027-03-01T09:${minute}:00Z`))).toMatchObject({ sent: true });
+    }
+    expect(await mailsTo('target@victim.test')).toBe(5);
+    await refusedAt(() => inviteInProcess(deps(), owner, { tenantId: c.tenantId, ...target }, at('2027-03-01T10:00:00Z')), 'recipient-daily-invite-mails', /target@victim\.test has been sent 5 invite mails today, the most one address receives in a day/);
+    const inviteOfB = await inviteIdFor(b.tenantId, target.email);
+    await refusedAt(() => resendInProcess(deps(), owner, { tenantId: b.tenantId, inviteId: inviteOfB }, at('2027-03-01T11:00:00Z')), 'recipient-daily-invite-mails', /send it again tomorrow/);
+    expect(await mailsTo('target@victim.test')).toBe(5);
+    // Another address is not held back, and the next day (UTC) this one may be invited again.
+    expect(await inviteInProcess(deps(), owner, { tenantId: c.tenantId, email: 'other@victim.test', role: 'member' }, at('2027-03-01T10:00:00Z'))).toMatchObject({ outcome: 'new' });
+    expect(await inviteInProcess(deps(), owner, { tenantId: c.tenantId, ...target }, at('2027-03-02T00:00:01Z'))).toMatchObject({ outcome: 'new' });
+    await expectLedgerConsistent([a.tenantId, b.tenantId, c.tenantId]);
+  });
+
+  it('M4: an invite is mailed at most 5 times (sendCount); a resend beyond is refused, by resendInvite and by inviting the address again', async () => {
+    const { tenantId, people } = await seedTeam('t-resend-cap', TEAM, { seatCap: 20 });
+    const first = await inviteInProcess(deps(), people.owner, { tenantId, email: 'deaf@acme.test', role: 'member' }, at('2027-03-01T09:00:00Z'));
+    // A day apart each, so no daily quota is what stops them.
+    for (const day of ['02', '03', '04', '05']) {
+      expect(await resendInProcess(deps(), people.owner, { tenantId, inviteId: first.inviteId }, at(`2027-03-${day}T09:00:00Z`))).toMatchObject({ sent: true });
+    }
+    expect((await db.doc(`tenants/${tenantId}/invites/${first.inviteId}`).get()).get('sendCount')).toBe(5);
+    const message = /The invite to deaf@acme\.test has been sent 5 times, the most one invite is sent\..*revoke it and invite them again/;
+    await refusedAt(() => resendInProcess(deps(), people.owner, { tenantId, inviteId: first.inviteId }, at('2027-03-06T09:00:00Z')), 'invite-send-limit', message);
+    await refusedAt(() => inviteInProcess(deps(), people.owner, { tenantId, email: 'deaf@acme.test', role: 'member' }, at('2027-03-06T09:00:00Z')), 'invite-send-limit', message);
+    expect(await mailsTo('deaf@acme.test')).toBe(5);
+    // Through the callable too: the same refusal, with its code.
+    await db.doc(`tenants/${tenantId}/invites/${first.inviteId}`).update({ lastSentAt: new Date(Date.now() - 120_000), expiresAt: new Date(Date.now() + 86_400_000) });
+    await refused(async () => (await as('owner@acme.test')).call('resendInvite', { tenantId, inviteId: first.inviteId }), 'resource-exhausted', { reason: 'invite-send-limit', message });
+  });
+
+  it("M4: the subject names the inviter by their membership's name, only when it is a plain name; never the caller's Auth display name", async () => {
+    const { tenantId, people } = await seedTeam('t-inviter-name', TEAM, { seatCap: 20 });
+    const spam = 'Your payroll is on hold – call +1 555 0100 https://evil.test';
+    await auth.updateUser(people.owner.uid, { displayName: spam });
+    await db.doc(`tenants/${tenantId}/members/${people.owner.uid}`).update({ displayName: 'Olivia O’Neil-Owner' });
+    const owner = await as('owner@acme.test');
+    const named = await owner.call<{ inviteId: string }>('inviteMember', { tenantId, email: 'named@acme.test', role: 'member' });
+    const subjectOf = async (inviteId: string) => String((await db.collection('mail').where('inviteId', '==', inviteId).get()).docs[0].get('message.subject'));
+    expect(await subjectOf(named.inviteId)).toBe(`Olivia O’Neil-Owner invited you to Tenant ${tenantId}`);
+    expect((await db.doc(`tenants/${tenantId}/invites/${named.inviteId}`).get()).get('invitedByName')).toBe('Olivia O’Neil-Owner');
+    // A membership name with a link, digits or control characters is not a name: the verified address stands in.
+    for (const [i, name] of ['Olivia https://evil.test', 'Call 555 0100', 'Olivia\u202Eevil', 'evil.test', 'O'.repeat(61)].entries()) {
+      await db.doc(`tenants/${tenantId}/members/${people.owner.uid}`).update({ displayName: name });
+      const { inviteId } = await owner.call<{ inviteId: string }>('inviteMember', { tenantId, email: `plain-${i}@acme.test`, role: 'member' });
+      expect(await subjectOf(inviteId)).toBe(`owner@acme.test invited you to Tenant ${tenantId}`);
+    }
+    const subjects = (await db.collection('mail').where('tenantId', '==', tenantId).get()).docs.map((d) => String(d.get('message.subject')) + String(d.get('message.text')));
+    expect(subjects.filter((text) => /payroll|evil|555/.test(text))).toEqual([]);
   });
 });
 

@@ -104,6 +104,18 @@ describe('invites and domain claims: read by owner and admin, written by no clie
     });
   }
 
+  it("M4: the invite quotas and address pointers are server-only: no client reads or writes them, and nobody resets the tenant's count", async () => {
+    for (const role of ['owner', 'admin'] as const) {
+      const db = dbOf(uidOf(role));
+      await assertFails(getDoc(doc(db, `tenants/${T}/inviteAddresses/new@acme.test`)));
+      await assertFails(setDoc(doc(db, `tenants/${T}/inviteAddresses/x@acme.test`), { inviteId: 'inv-1' }));
+      await assertFails(getDoc(doc(db, 'inviteRecipients/new@acme.test')));
+      await assertFails(setDoc(doc(db, 'inviteRecipients/new@acme.test'), { day: '2026-12-02', sent: 0 }));
+      await assertFails(updateDoc(doc(db, `tenants/${T}`), { inviteMails: { day: '2026-12-02', sent: 0 } }));
+      await assertSucceeds(updateDoc(doc(db, `tenants/${T}`), { name: `Renamed again by ${role}` }));
+    }
+  });
+
   it('nobody writes the seat ledger from a client: owner and admin may rename, not change seats', async () => {
     for (const role of ['owner', 'admin'] as const) {
       const db = dbOf(uidOf(role));

@@ -1,11 +1,13 @@
 // Webhook delivery as Stripe does it (STRIPE.md §11): every event to every matching endpoint, signed
 // (`Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")`), retried with backoff on a non-2xx or a
-// network error, with a new signature per attempt. Order is not promised; for tests a mode shuffles,
-// duplicates and holds deliveries on demand.
+// network error, with a new signature per attempt. Order is not promised: by default deliveries go out
+// concurrently and shuffled, as Stripe's do; a test asks for ordered ones (shuffle off, concurrency 1),
+// and a mode duplicates and holds deliveries on demand.
 import { createHmac } from 'node:crypto';
 import { newId } from './ids';
 import type { Account, StripeEvent } from './state';
 import { typeMatcher } from './events';
+import { renderEventAt } from './versions';
 
 /** An endpoint set through the control API or the CLI (its secret chosen by the caller, e.g. the app's). */
 export interface ControlEndpoint {
@@ -16,13 +18,17 @@ export interface ControlEndpoint {
   apiKey: string | null;
   /** Event types (`*` for all, `customer.subscription.*` for a family). */
   enabledEvents: string[];
+  /** The API version its events are rendered at (an endpoint's `api_version`); null: the pinned one. */
+  apiVersion: string | null;
 }
 
 export interface DeliveryMode {
   /** Keep deliveries until flush(). */
   hold: boolean;
-  /** Deliver pending events in random order rather than as they were made. */
+  /** Deliver pending events in random order rather than as they were made (the default, as Stripe promises no order). */
   shuffle: boolean;
+  /** Deliveries in flight at once per endpoint (Stripe delivers concurrently); 1 with shuffle off: in order, one at a time. */
+  concurrency: number;
   /** Probability (0..1) that an event is delivered a second time, as a separate delivery. */
   duplicates: number;
   /** Seed of the random order and duplicates, for a reproducible run (random when null). */
@@ -37,7 +43,9 @@ export interface WebhookSettings {
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = { retryDelaysMs: [1_000, 5_000, 25_000], timeoutMs: 30_000 };
-export const DEFAULT_DELIVERY_MODE: DeliveryMode = { hold: false, shuffle: false, duplicates: 0, seed: null };
+export const DEFAULT_DELIVERY_MODE: DeliveryMode = { hold: false, shuffle: true, concurrency: 4, duplicates: 0, seed: null };
+/** What a test asks for when it needs events in the order they were made. */
+export const ORDERED_DELIVERY: Pick<DeliveryMode, 'shuffle' | 'concurrency'> = { shuffle: false, concurrency: 1 };
 
 export interface DeliveryRecord {
   id: string;
@@ -58,6 +66,7 @@ interface Target {
   id: string;
   url: string;
   secret: string;
+  apiVersion: string | null;
 }
 
 interface Pending {
@@ -90,7 +99,7 @@ export class WebhookDispatcher {
   settings: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS };
   readonly log: DeliveryRecord[] = [];
   private pending: Pending[] = [];
-  private readonly inFlight = new Map<string, Pending>();
+  private readonly inFlight = new Set<Pending>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly delivered = new Set<string>();
   private rng = random(Math.floor(Math.random() * 2 ** 32));
@@ -112,13 +121,13 @@ export class WebhookDispatcher {
     const targets: Target[] = [];
     for (const endpoint of this.controlEndpoints) {
       if ((endpoint.apiKey === null || endpoint.apiKey === account.apiKey) && endpoint.enabledEvents.some((e) => e === '*' || typeMatcher(e, undefined)(type))) {
-        targets.push({ id: endpoint.id, url: endpoint.url, secret: endpoint.secret });
+        targets.push({ id: endpoint.id, url: endpoint.url, secret: endpoint.secret, apiVersion: endpoint.apiVersion });
       }
     }
     for (const rec of account.webhookEndpoints.values()) {
       const endpoint = rec.value;
       if (rec.meta.deleted || endpoint.status !== 'enabled') continue;
-      if (endpoint.enabled_events.some((e) => e === '*' || typeMatcher(e, undefined)(type))) targets.push({ id: endpoint.id, url: endpoint.url, secret: rec.meta.secret });
+      if (endpoint.enabled_events.some((e) => e === '*' || typeMatcher(e, undefined)(type))) targets.push({ id: endpoint.id, url: endpoint.url, secret: rec.meta.secret, apiVersion: endpoint.api_version });
     }
     return targets;
   }
@@ -164,7 +173,7 @@ export class WebhookDispatcher {
   /** Resolves once each of these events has had its first attempt at every endpoint (retries may follow). */
   async firstAttempts(eventIds: Set<string>, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const waiting = () => [...this.pending.filter((p) => !p.held && p.attempt === 1), ...this.inFlight.values()].some((p) => eventIds.has(p.event.id));
+    const waiting = () => [...this.pending.filter((p) => !p.held && p.attempt === 1), ...this.inFlight].some((p) => eventIds.has(p.event.id));
     while (waiting() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 
@@ -182,19 +191,23 @@ export class WebhookDispatcher {
     });
   }
 
-  /** One delivery in flight per endpoint; the next is the oldest, or a random one in shuffle mode. */
+  /** Up to `concurrency` deliveries in flight per endpoint; each next one the oldest, or a random one in shuffle mode. */
   private pump(): void {
     if (this.closed) return;
+    const busy = new Map<string, number>();
+    for (const p of this.inFlight) busy.set(p.target.id, (busy.get(p.target.id) ?? 0) + 1);
     const byTarget = new Map<string, Pending[]>();
     for (const p of this.pending) {
-      if (p.held || this.inFlight.has(p.target.id)) continue;
+      if (p.held) continue;
       byTarget.set(p.target.id, [...(byTarget.get(p.target.id) ?? []), p]);
     }
-    for (const candidates of byTarget.values()) {
-      const next = this.mode.shuffle ? candidates[Math.floor(this.rng() * candidates.length)] : candidates[0];
-      this.pending.splice(this.pending.indexOf(next), 1);
-      this.inFlight.set(next.target.id, next);
-      void this.send(next);
+    for (const [targetId, candidates] of byTarget) {
+      for (let free = this.mode.concurrency - (busy.get(targetId) ?? 0); free > 0 && candidates.length > 0; free -= 1) {
+        const next = candidates.splice(this.mode.shuffle ? Math.floor(this.rng() * candidates.length) : 0, 1)[0];
+        this.pending.splice(this.pending.indexOf(next), 1);
+        this.inFlight.add(next);
+        void this.send(next);
+      }
     }
     if (this.isIdle()) this.notifyIdle();
   }
@@ -206,7 +219,8 @@ export class WebhookDispatcher {
   }
 
   private async send(p: Pending): Promise<void> {
-    const payload = JSON.stringify(p.event, null, 2);
+    // Rendered at the endpoint's API version, as Stripe renders each endpoint's copy (versions.ts).
+    const payload = JSON.stringify(p.target.apiVersion ? renderEventAt(p.event, p.target.apiVersion) : p.event, null, 2);
     // A new timestamp and signature per attempt, as Stripe signs each retry afresh.
     const timestamp = Math.floor(Date.now() / 1000);
     const header = `t=${timestamp},v1=${signature(payload, p.target.secret, timestamp)},v0=${signature(payload, 'whsec_test_v0_fake', timestamp)}`;
@@ -236,7 +250,7 @@ export class WebhookDispatcher {
     }
     this.log.push(record);
     this.onDelivery?.(record);
-    this.inFlight.delete(p.target.id);
+    this.inFlight.delete(p);
     const ok = record.status !== null && record.status >= 200 && record.status < 300;
     const key = `${p.event.id} ${p.target.id}`;
     if (ok && !this.delivered.has(key)) {

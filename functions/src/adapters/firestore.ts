@@ -7,6 +7,10 @@ export const COLLECTIONS = {
   tenants: 'tenants',
   members: 'members',
   invites: 'invites',
+  /** A tenant's latest invite per address, by address: finds the pending invite without a query. */
+  inviteAddresses: 'inviteAddresses',
+  /** Invite mails each address received today, from every tenant (the per-recipient quota), by address. */
+  inviteRecipients: 'inviteRecipients',
   /** A tenant's domain claims, by domain name. */
   domains: 'domains',
   /** One document per verified domain naming its tenant: a domain belongs to one tenant. */
@@ -18,6 +22,8 @@ export const COLLECTIONS = {
   mail: 'mail',
   auditLog: 'auditLog',
   stripeEvents: 'stripeEvents',
+  /** The outbox of Stripe customer email changes, one per tenant (billing/customerEmail.ts). */
+  stripeCustomerEmails: 'stripeCustomerEmails',
   /** The local emulators' clock (lifecycle/localClock.ts); never written in production. */
   localClock: 'localClock',
   taskQueueProbes: 'taskQueueProbes',
@@ -32,6 +38,8 @@ export function refs(db: Firestore) {
     members: (tenantId: string) => tenant(tenantId).collection(COLLECTIONS.members),
     invite: (tenantId: string, inviteId: string) => tenant(tenantId).collection(COLLECTIONS.invites).doc(inviteId),
     invites: (tenantId: string) => tenant(tenantId).collection(COLLECTIONS.invites),
+    inviteAddress: (tenantId: string, email: string) => tenant(tenantId).collection(COLLECTIONS.inviteAddresses).doc(email),
+    inviteRecipient: (email: string) => db.collection(COLLECTIONS.inviteRecipients).doc(email),
     domainClaim: (tenantId: string, domain: string) => tenant(tenantId).collection(COLLECTIONS.domains).doc(domain),
     domainClaims: (tenantId: string) => tenant(tenantId).collection(COLLECTIONS.domains),
     verifiedDomain: (domain: string) => db.collection(COLLECTIONS.verifiedDomains).doc(domain),

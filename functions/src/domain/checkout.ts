@@ -11,7 +11,7 @@ import type { TenantRole, TenantStatus } from './status';
 
 /**
  * What each plan's Stripe price charges per seat, for the pages and the Checkout terms. The prices
- * themselves are Stripe's (PLANS[plan].stripePriceId); a test keeps the simulator's catalog equal to this.
+ * themselves are Stripe's (the price PLANS[plan].stripeLookupKey finds); a test keeps the simulator's catalog equal to this.
  */
 export const PLAN_PRICES: Record<PlanId, { unitAmount: number; currency: string; interval: 'month' | 'year' }> = {
   starter: { unitAmount: 900, currency: 'usd', interval: 'month' },
@@ -96,10 +96,20 @@ export function checkoutRefusal(caller: BillingCaller, tenant: BillingTenant): D
     return refuse('role', `Only the owner or an admin of ${tenant.name} can choose its plan${caller.role ? `; you are ${aRole(caller.role)}` : ''}.`, 'permission-denied');
   }
   if (!caller.emailVerified) return refuse('email-unverified', 'Confirm your email address first (see the mail we sent you), then choose a plan.');
+  return checkoutTenantRefusal(tenant);
+}
+
+/**
+ * Why this tenant cannot be paid for through Checkout now, or null: checked when a Checkout starts and
+ * again when it completes (the tenant may have been suspended or cancelled by staff in between).
+ */
+export function checkoutTenantRefusal(tenant: BillingTenant): DomainError | null {
   if (tenant.invoiceBilled) {
     return refuse('invoice-billed', `${tenant.name} is billed by invoice under its contract: ask your account manager to change its plan or seats.`);
   }
-  if (tenant.staffHold) return refuse('staff-hold', `${tenant.name} is suspended by our staff: contact support to restore it.`);
+  if (tenant.staffHold) {
+    return refuse('staff-hold', `${tenant.name} is ${tenant.status === 'cancelled' ? 'cancelled' : 'suspended'} by our staff: contact support to restore it.`);
+  }
   if (!(CHECKOUT_STATUSES as readonly TenantStatus[]).includes(tenant.status)) {
     const why =
       tenant.status === 'active'
@@ -118,6 +128,8 @@ export function portalRefusal(caller: BillingCaller, tenant: BillingTenant, seat
   if (!caller.role || !PORTAL_ROLES.includes(caller.role)) {
     return refuse('role', `Only the owner of ${tenant.name} can manage its billing${caller.role ? `; you are ${aRole(caller.role)}` : ''}.`, 'permission-denied');
   }
+  // The portal saves cards and resumes paused trials: the same verified-address gate as Checkout.
+  if (!caller.emailVerified) return refuse('email-unverified', 'Confirm your email address first (see the mail we sent you), then manage billing.');
   if (!tenant.stripeCustomerId || tenant.status === 'provisioning' || tenant.status === 'failed') {
     return refuse('no-customer', `${tenant.name} has no billing account${tenant.status === 'failed' ? '' : ' yet: try again in a moment'}.`);
   }
@@ -140,11 +152,11 @@ export type ConversionStep =
   | 'end_trial'
   /** paused at trial end: the chosen plan and seats, then resume it, charged now; undone if the charge fails. */
   | 'resume'
-  /** past_due, unpaid, incomplete: pay the open invoice with the new card, then the chosen plan and seats. */
+  /** past_due, unpaid, incomplete: pay what is owed (drafts finalized, oldest first) with the new card, then the chosen plan and seats. */
   | 'pay_open_invoice'
   /** canceled, incomplete_expired: a new subscription, charged in the create request (nothing is made if it fails). */
   | 'subscribe'
-  /** active: already paid for; the card becomes the default, plan and seats stay (the portal changes those). */
+  /** active: already paid for; the card becomes the default, plan and seats stay (the portal changes those): not applied unless they are the choice. */
   | 'save_card';
 
 export function conversionStep(status: StripeSubscriptionStatus): ConversionStep {
@@ -200,10 +212,16 @@ export function checkoutTerms(choice: { plan: PlanId; seats: number }, status: T
 
 /** The portal's configurations, as data: what a customer may do there (STRIPE.md §8). */
 export const PORTAL_CONFIGURATION_VERSION = '1';
-export type PortalKind = 'self_serve' | 'invoiced';
+/**
+ * `seat_change`: the configuration of the seat deep link only (openBillingPortal with `seats`). STRIPE.md §8
+ * does not say whether a `subscription_update_confirm` with a quantity needs `quantity` in
+ * `default_allowed_updates`; that configuration allows it, so the link works either way, while the portal's
+ * home (`self_serve`) still offers no free seat edits, whose lower bound nobody would check.
+ */
+export type PortalKind = 'self_serve' | 'seat_change' | 'invoiced';
 
 export function portalFeatures(kind: PortalKind, products: Array<{ product: string; prices: string[] }>) {
-  const invoicesAndCard = { invoice_history: { enabled: true }, payment_method_update: { enabled: kind === 'self_serve' } };
+  const invoicesAndCard = { invoice_history: { enabled: true }, payment_method_update: { enabled: kind !== 'invoiced' } };
   if (kind === 'invoiced') {
     // A contract sets the plan, the seats and the end: the portal shows invoices only.
     return { ...invoicesAndCard, subscription_cancel: { enabled: false }, subscription_update: { enabled: false } };
@@ -215,7 +233,7 @@ export function portalFeatures(kind: PortalKind, products: Array<{ product: stri
     subscription_update: {
       enabled: true,
       // Seats only through our deep link (openBillingPortal with `seats`): their lower bound is checked before Stripe.
-      default_allowed_updates: ['price' as const],
+      default_allowed_updates: kind === 'seat_change' ? ['price' as const, 'quantity' as const] : ['price' as const],
       products,
       // Stripe's own default for API updates; the portal's default would be none (STRIPE.md §8, §9).
       proration_behavior: 'create_prorations' as const,

@@ -97,6 +97,8 @@ export const TEAM_ACTION_GATES = {
   // Handing billing to someone else is often how a blocked account gets paid again.
   transferOwnership: 'shrink',
   verifyDomain: 'shrink',
+  // Giving a domain up takes growth away, so a blocked tenant can still free it for its rightful owner.
+  unclaimDomain: 'shrink',
 } as const satisfies Record<string, TeamGate>;
 export type TeamAction = keyof typeof TEAM_ACTION_GATES;
 
@@ -117,10 +119,13 @@ export interface TenantState {
   billingPath: string;
 }
 
+/** Whether the tenant's status lets it take `action` now (the status table in policy.ts decides). */
+export function teamActionAllowed(action: TeamAction, tenant: Pick<TenantState, 'status' | 'failedPaymentRetries'>): boolean {
+  return TEAM_ACTION_GATES[action] === 'grow' ? statusAllowsWrite(tenant.status, tenant.failedPaymentRetries) : STATUS_ACCESS[tenant.status].read !== 'none';
+}
+
 export function checkTeamStatus(action: TeamAction, tenant: TenantState): void {
-  const gate = TEAM_ACTION_GATES[action];
-  const allowed = gate === 'grow' ? statusAllowsWrite(tenant.status, tenant.failedPaymentRetries) : STATUS_ACCESS[tenant.status].read !== 'none';
-  if (allowed) return;
+  if (teamActionAllowed(action, tenant)) return;
   const remedy = REMEDY[tenant.status]?.(tenant.billingPath) ?? `its status is ${tenant.status}`;
   throw new DomainError('failed-precondition', `${tenant.name} cannot ${describeAction(action)} now: ${remedy}`, {
     reason: 'tenant-status',
@@ -144,6 +149,7 @@ function describeAction(action: TeamAction): string {
       leaveTenant: 'be left',
       transferOwnership: 'change owner',
       verifyDomain: 'verify domains',
+      unclaimDomain: 'give up domains',
     } satisfies Record<TeamAction, string>
   )[action];
 }
@@ -341,6 +347,86 @@ export type InviteStatus = (typeof INVITE_STATUSES)[number];
 
 /** A second send of the same invite within this window is a double click, not a resend. */
 export const RESEND_MIN_INTERVAL_MS = 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Invite mail quotas (REVIEW M4): invite mail must not be a relay. Counted in the ledger transaction.
+
+/** One invite is mailed at most this many times: its first send and its resends. */
+export const MAX_SENDS_PER_INVITE = 5;
+/** Invite mails one address receives per UTC day, from every tenant together. */
+export const RECIPIENT_INVITE_MAILS_PER_DAY = 5;
+
+/** A count of sends on one UTC day (`tenants/{id}.inviteMails`, `inviteRecipients/{email}`). */
+export interface DailyCount {
+  day: string;
+  sent: number;
+}
+
+export const utcDay = (now: Date) => now.toISOString().slice(0, 10);
+
+/** The stored count as of `now`: another day's count is today's zero. */
+export function dailyCountOf(stored: unknown, now: Date): DailyCount {
+  const day = utcDay(now);
+  const value = stored as Partial<DailyCount> | undefined | null;
+  return value?.day === day && Number.isInteger(value.sent) ? { day, sent: value.sent! } : { day, sent: 0 };
+}
+
+export interface InviteMailTerms {
+  tenantName: string;
+  plan: PlanId;
+  billingPath: string;
+}
+
+/**
+ * One more invite mail to `email`: within the tenant's daily quota (by plan) and the address's (every
+ * tenant together), or refused with `resource-exhausted` saying when it can go out. Returns the counts to store.
+ */
+export function chargeInviteMail(counts: { tenant: DailyCount; recipient: DailyCount }, terms: InviteMailTerms, email: string): { tenant: DailyCount; recipient: DailyCount } {
+  const tenantLimit = PLANS[terms.plan]?.inviteMailsPerDay ?? PLANS.starter.inviteMailsPerDay;
+  if (counts.tenant.sent + 1 > tenantLimit) {
+    throw new DomainError(
+      'resource-exhausted',
+      `${terms.tenantName} has sent today's ${tenantLimit} invite mails, the most the ${planLabel(terms.plan)} plan sends in a day. ` +
+        'Invites already sent still work; send the rest tomorrow (the count restarts at 00:00 UTC).',
+      { reason: 'tenant-daily-invite-mails', limit: tenantLimit, sent: counts.tenant.sent, day: counts.tenant.day },
+    );
+  }
+  if (counts.recipient.sent + 1 > RECIPIENT_INVITE_MAILS_PER_DAY) {
+    throw new DomainError(
+      'resource-exhausted',
+      `${email} has been sent ${RECIPIENT_INVITE_MAILS_PER_DAY} invite mails today, the most one address receives in a day. ` +
+        'Ask them to look for the invite they already have (and in their spam folder), or send it again tomorrow (after 00:00 UTC).',
+      { reason: 'recipient-daily-invite-mails', limit: RECIPIENT_INVITE_MAILS_PER_DAY, sent: counts.recipient.sent, day: counts.recipient.day },
+    );
+  }
+  return { tenant: { day: counts.tenant.day, sent: counts.tenant.sent + 1 }, recipient: { day: counts.recipient.day, sent: counts.recipient.sent + 1 } };
+}
+
+/** A resend beyond MAX_SENDS_PER_INVITE is refused: the mail is not getting through, and sending it again will not help. */
+export function checkResendAllowed(invite: Pick<StoredInvite, 'email' | 'sendCount'>): void {
+  if (invite.sendCount < MAX_SENDS_PER_INVITE) return;
+  throw new DomainError(
+    'resource-exhausted',
+    `The invite to ${invite.email} has been sent ${invite.sendCount} times, the most one invite is sent. ` +
+      'Ask them to look in their spam folder, or check the address; to start over, revoke it and invite them again.',
+    { reason: 'invite-send-limit', limit: MAX_SENDS_PER_INVITE, sendCount: invite.sendCount },
+  );
+}
+
+export const INVITER_NAME_MAX_LENGTH = 60;
+
+/**
+ * The name an invite mail gives for its sender: the inviter's name on their membership when it is a
+ * plain name (letters, spaces, apostrophes, hyphens, a period only before a space; at most
+ * INVITER_NAME_MAX_LENGTH characters), else their verified address. No URLs, digits or control
+ * characters reach a subject line.
+ */
+export function inviterNameFor(membershipName: string | null | undefined, inviterEmail: string): string {
+  const name = (membershipName ?? '').replace(/ +/g, ' ').trim();
+  const plain = /^[\p{L}\p{M}' ’.-]+(?: [\p{L}\p{M}' ’.-]+)*$/u.test(name) && /\p{L}/u.test(name) && !/\.[^ ]/u.test(name);
+  if (plain && name.length <= INVITER_NAME_MAX_LENGTH) return name;
+  return normaliseEmail(inviterEmail);
+}
 
 export interface StoredInvite {
   email: string;

@@ -49,6 +49,8 @@ export interface LocalClockDeps {
   advanceStripe?: (to: Date) => Promise<{ testClockId: string } | null>;
   /** For the domain recheck sweep. */
   resolveTxt: TxtResolver;
+  /** The web app's origin, for the link in a lapsing domain's mail. */
+  appUrl?: string;
 }
 
 const clockDoc = (db: Firestore) => db.collection(COLLECTIONS.localClock).doc('state');

@@ -101,6 +101,8 @@ export interface SweepSummary {
 export interface EverySweepDeps {
   db: Firestore;
   resolveTxt: TxtResolver;
+  /** The web app's origin, for the link in a lapsing domain's mail. */
+  appUrl?: string;
 }
 
 /**
@@ -129,8 +131,11 @@ export const EVERY_SWEEP: ReadonlyArray<{ sweep: string; run: (deps: EverySweepD
       const report = await recheckDomains(deps, now);
       return {
         sweep: report.sweep,
-        changed: report.changed.map((c) => ({ tenantId: c.tenantId, subject: `domain ${c.domain} (${c.outcome})`, from: 'pending', to: c.to, mailIds: [] })),
-        skipped: report.pending.map((p) => ({ tenantId: p.tenantId, subject: `domain ${p.domain}`, reason: `still pending (${p.outcome}); next check ${p.nextCheckAt}` })),
+        changed: report.changed.map((c) => ({ tenantId: c.tenantId, subject: `domain ${c.domain} (${c.outcome})`, from: 'checked', to: c.to, mailIds: [] })),
+        skipped: [
+          ...report.pending.map((p) => ({ tenantId: p.tenantId, subject: `domain ${p.domain}`, reason: `still pending (${p.outcome}); next check ${p.nextCheckAt}` })),
+          ...report.held.map((h) => ({ tenantId: h.tenantId, subject: `domain ${h.domain}`, reason: `still ${h.status} (${h.outcome}); next check ${h.nextCheckAt}` })),
+        ],
         errors: report.errors.map((e) => ({ tenantId: e.tenantId, subject: `domain ${e.domain}`, message: e.message })),
       };
     },

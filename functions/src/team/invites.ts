@@ -6,7 +6,11 @@ import { newInviteToken, tokenMatches } from '../domain/inviteToken';
 import {
   AcceptInviteSchema,
   acceptReservedSeat,
+  chargeInviteMail,
   checkAcceptance,
+  checkResendAllowed,
+  dailyCountOf,
+  inviterNameFor,
   checkInvite,
   checkManageInvite,
   checkTeamStatus,
@@ -24,6 +28,8 @@ import {
   reserveInviteSeat,
   seatUsage,
   type Account,
+  type DailyCount,
+  type SeatLedger,
   type StoredInvite,
   type TeamAction,
 } from '../domain/team';
@@ -33,6 +39,8 @@ import { readTeamTenant, TEAM_TRANSACTION_ATTEMPTS, toDate, writeSeats, type Tea
 
 export interface InviteDeps {
   db: Firestore;
+  /** Who holds an invited address (a member is found by the uid of the account with that email). */
+  auth: Auth;
   /** Base URL of the web app, for the accept link in the mail. */
   appUrl: string;
 }
@@ -63,43 +71,73 @@ export interface InviteResult {
   seats: ReturnType<typeof seatUsage>;
 }
 
+/** The uid of the Auth account with `email`, or null; never rejects unobserved (it is awaited inside a transaction that may throw first). */
+function accountHolding(auth: Auth, email: string): () => Promise<string | null> {
+  const lookup = auth.getUserByEmail(email).then(
+    (user) => ({ uid: user.uid as string | null }),
+    (error: unknown) => ((error as { code?: string }).code === 'auth/user-not-found' ? { uid: null } : { uid: null, error }),
+  );
+  return async () => {
+    const found = (await lookup) as { uid: string | null; error?: unknown };
+    if (found.error) throw found.error;
+    return found.uid;
+  };
+}
+
 /**
- * Invites `email` with `role`: one transaction reads the tenant's ledger, the inviter's membership
- * and what already exists for that address, then reserves a seat, creates the invite and queues its
- * mail. A member's address is refused; an address with a pending invite gets that invite again.
+ * Invites `email` with `role`. One transaction reads, in one round trip, the tenant's ledger and
+ * quotas, the inviter's membership, the address's latest invite pointer and its daily mail count (then
+ * by id, only when they exist, that invite and the membership of the account holding the address);
+ * it reserves a seat, creates the invite and queues its mail. A member's address is refused; an address
+ * with a pending invite gets that invite again. Reads run one after another, never in parallel, so a
+ * transaction aborted by contention is retried by the SDK.
  */
 export async function inviteMember(deps: InviteDeps, account: Account, input: unknown, now = new Date()): Promise<InviteResult> {
   const { tenantId, email, role } = parseOrThrow(InviteMemberSchema, input);
   const inviterEmail = requireVerifiedEmail(account, 'invite people');
   const ref = refs(deps.db);
+  const holderOfAddress = accountHolding(deps.auth, email);
   return deps.db.runTransaction(
     async (tx) => {
-      // Every read at once: one round trip before the commit, like the floor transaction.
-      const [{ tenant, members }, existingMember, pending] = await Promise.all([
-        readTeamTenant(tx, deps.db, tenantId, [account.uid]),
-        tx.get(ref.members(tenantId).where('email', '==', email).limit(1)),
-        tx.get(ref.invites(tenantId).where('email', '==', email).where('status', '==', 'pending')),
-      ]);
+      const addressRef = ref.inviteAddress(tenantId, email);
+      const recipientRef = ref.inviteRecipient(email);
+      const {
+        tenant,
+        members,
+        also: [address, recipient],
+      } = await readTeamTenant(tx, deps.db, tenantId, [account.uid], [addressRef, recipientRef]);
       const inviter = members.get(account.uid) ?? null;
       checkInvite(inviter?.role ?? null, role);
       checkTeamStatus('inviteMember', tenant);
-      if (!existingMember.empty) {
+      const holderUid = await holderOfAddress();
+      const latestInviteId = address.exists ? String(address.get('inviteId') ?? '') : '';
+      const byId = [...(holderUid && holderUid !== account.uid ? [ref.member(tenantId, holderUid)] : []), ...(latestInviteId ? [ref.invite(tenantId, latestInviteId)] : [])];
+      const found = byId.length ? await tx.getAll(...byId) : [];
+      const holderMembership = holderUid && holderUid !== account.uid ? found.shift()! : null;
+      if (holderUid === account.uid || holderMembership?.exists) {
         throw new DomainError('already-exists', `email: ${email} is already a member of ${tenant.name}`, { field: 'email', reason: 'already-member' });
       }
-      const inviterName = account.displayName || inviterEmail;
+      // Every pending invite is in the address index once the ledger has counted none; until then, a query finds older ones.
+      const indexed = tenant.inviteAddressesIndexed || tenant.seats.pendingInvites === 0;
+      const candidates = indexed ? found.filter((doc) => doc.exists && doc.get('status') === 'pending') : (await tx.get(ref.invites(tenantId).where('email', '==', email).where('status', '==', 'pending'))).docs;
+      const inviterName = inviterNameFor(inviter?.displayName, inviterEmail);
+      const mailCounts = { tenant: dailyCountOf(tenant.inviteMails, now), recipient: dailyCountOf(recipient.data(), now) };
+      const indexFlag = indexed && !tenant.inviteAddressesIndexed ? { inviteAddressesIndexed: true as const } : {};
       let seats = tenant.seats;
-      for (const doc of pending.docs) {
+      for (const doc of candidates) {
         const invite = storedInvite(doc);
         if (effectiveInviteStatus(invite, now) === 'pending') {
           checkManageInvite(inviter!.role, invite.role, 'resend the invite');
-          const outcome = sendAgain(tx, deps, tenant, doc.id, invite, role, inviterName, account.uid, now);
-          return result(doc.id, email, outcome.role, outcome.expiresAt, outcome.sent ? 'resent' : 'unchanged', tenant, seats);
+          const sent = sendAgain(tx, deps, tenant, { inviteId: doc.id, invite, role, inviterName, senderUid: account.uid, mailCounts, seats, now });
+          if (!sent.sent && seats !== tenant.seats) writeSeats(tx, tenant, seats);
+          return result(doc.id, email, sent.role, sent.expiresAt, sent.sent ? 'resent' : 'unchanged', tenant, seats);
         }
         // Expired by the clock but not yet swept: it frees its seat here, and never blocks the new invite.
         tx.update(doc.ref, { status: 'expired', expiredAt: now, updatedAt: now });
         seats = releaseInviteSeat(seats);
       }
       seats = reserveInviteSeat(seats, tenant);
+      const charged = chargeInviteMail(mailCounts, tenant, email);
       const inviteRef = ref.invites(tenantId).doc();
       const { token, tokenHash } = newInviteToken();
       const expiresAt = inviteExpiresAt(tenant.plan, now);
@@ -116,8 +154,10 @@ export async function inviteMember(deps: InviteDeps, account: Account, input: un
         lastSentAt: now,
         sendCount: 1,
       });
+      tx.set(addressRef, { email, inviteId: inviteRef.id, updatedAt: now });
       queueInviteMail(tx, deps, tenant, inviteRef.id, { email, role, sendCount: 1, expiresAt, token, inviterName });
-      writeSeats(tx, tenant, seats);
+      tx.set(recipientRef, charged.recipient);
+      writeSeats(tx, tenant, seats, { inviteMails: charged.tenant, ...indexFlag });
       return result(inviteRef.id, email, role, expiresAt, 'new', tenant, seats);
     },
     { maxAttempts: TEAM_TRANSACTION_ATTEMPTS },
@@ -130,7 +170,7 @@ function result(inviteId: string, email: string, role: TenantRole, expiresAt: Da
 
 function queueInviteMail(
   tx: FirebaseFirestore.Transaction,
-  deps: InviteDeps,
+  deps: Pick<InviteDeps, 'db' | 'appUrl'>,
   tenant: TeamTenant,
   inviteId: string,
   send: { email: string; role: TenantRole; sendCount: number; expiresAt: Date; token: string; inviterName: string },
@@ -147,27 +187,36 @@ function queueInviteMail(
   tx.set(refs(deps.db).mail(inviteMailId(tenant.id, inviteId, send.sendCount)), { ...mail, inviteId, createdAt: new Date() });
 }
 
+interface Resend {
+  inviteId: string;
+  invite: StoredInvite;
+  role: TenantRole;
+  inviterName: string;
+  senderUid: string;
+  /** Today's invite mails of the tenant and of the address, as read in this transaction. */
+  mailCounts: { tenant: DailyCount; recipient: DailyCount };
+  /** The ledger to store with the tenant's mail count. */
+  seats: SeatLedger;
+  now: Date;
+}
+
 /**
  * Sends a pending invite again with a new link (the old one stops working) and a new expiry. Within
- * RESEND_MIN_INTERVAL_MS of the last send it does nothing: that is a double click, not a resend.
+ * RESEND_MIN_INTERVAL_MS of the last send it does nothing: that is a double click, not a resend. A send
+ * counts against the invite's cap and the tenant's and the address's daily quotas.
  */
-function sendAgain(
-  tx: FirebaseFirestore.Transaction,
-  deps: InviteDeps,
-  tenant: TeamTenant,
-  inviteId: string,
-  invite: StoredInvite,
-  role: TenantRole,
-  inviterName: string,
-  senderUid: string,
-  now: Date,
-): { sent: boolean; expiresAt: Date; role: TenantRole } {
+function sendAgain(tx: Transaction, deps: Pick<InviteDeps, 'db' | 'appUrl'>, tenant: TeamTenant, resend: Resend): { sent: boolean; expiresAt: Date; role: TenantRole } {
+  const { inviteId, invite, role, now } = resend;
   if (now.getTime() - invite.lastSentAt.getTime() < RESEND_MIN_INTERVAL_MS) return { sent: false, expiresAt: invite.expiresAt, role: invite.role };
+  checkResendAllowed(invite);
+  const charged = chargeInviteMail(resend.mailCounts, tenant, invite.email);
   const { token, tokenHash } = newInviteToken();
   const expiresAt = inviteExpiresAt(tenant.plan, now);
   const sendCount = invite.sendCount + 1;
-  tx.update(refs(deps.db).invite(tenant.id, inviteId), { role, tokenHash, expiresAt, lastSentAt: now, sendCount, lastSentBy: senderUid, updatedAt: now });
-  queueInviteMail(tx, deps, tenant, inviteId, { email: invite.email, role, sendCount, expiresAt, token, inviterName });
+  tx.update(refs(deps.db).invite(tenant.id, inviteId), { role, tokenHash, expiresAt, lastSentAt: now, sendCount, lastSentBy: resend.senderUid, updatedAt: now });
+  queueInviteMail(tx, deps, tenant, inviteId, { email: invite.email, role, sendCount, expiresAt, token, inviterName: resend.inviterName });
+  tx.set(refs(deps.db).inviteRecipient(invite.email), charged.recipient);
+  writeSeats(tx, tenant, resend.seats, { inviteMails: charged.tenant });
   return { sent: true, expiresAt, role };
 }
 
@@ -187,22 +236,32 @@ async function readInviteToManage(
   const invite = storedInvite(snap);
   checkManageInvite(members.get(account.uid)?.role ?? null, invite.role, action);
   checkTeamStatus(operation, tenant);
-  return { tenant, invite };
+  return { tenant, invite, manager: members.get(account.uid) ?? null };
 }
 
-export async function resendInvite(deps: InviteDeps, account: Account, input: unknown, now = new Date()) {
+export async function resendInvite(deps: Pick<InviteDeps, 'db' | 'appUrl'>, account: Account, input: unknown, now = new Date()) {
   const { tenantId, inviteId } = parseOrThrow(InviteRefSchema, input);
   const senderEmail = requireVerifiedEmail(account, 'resend invites');
   return deps.db.runTransaction(
     async (tx) => {
-      const { tenant, invite } = await readInviteToManage(tx, deps.db, account, tenantId, inviteId, 'resendInvite', 'resend the invite');
+      const { tenant, invite, manager } = await readInviteToManage(tx, deps.db, account, tenantId, inviteId, 'resendInvite', 'resend the invite');
       const status = effectiveInviteStatus(invite, now);
       if (status !== 'pending') {
         throw new DomainError('failed-precondition', `This invite is ${status}; only a pending invite can be resent. Invite ${invite.email} again instead.`, {
           reason: status,
         });
       }
-      const sent = sendAgain(tx, deps, tenant, inviteId, invite, invite.role, account.displayName || senderEmail, account.uid, now);
+      const recipient = await tx.get(refs(deps.db).inviteRecipient(invite.email));
+      const sent = sendAgain(tx, deps, tenant, {
+        inviteId,
+        invite,
+        role: invite.role,
+        inviterName: inviterNameFor(manager?.displayName, senderEmail),
+        senderUid: account.uid,
+        mailCounts: { tenant: dailyCountOf(tenant.inviteMails, now), recipient: dailyCountOf(recipient.data(), now) },
+        seats: tenant.seats,
+        now,
+      });
       return { inviteId, sent: sent.sent, expiresAt: sent.expiresAt.toISOString() };
     },
     { maxAttempts: TEAM_TRANSACTION_ATTEMPTS },
@@ -256,13 +315,14 @@ export async function acceptInvite(deps: AcceptDeps, account: Account, input: un
       }
       const decision = checkAcceptance(invite, account, linkProof, now);
       const existing = members.get(account.uid);
-      if (decision === 'replay') return { tenantId, role: existing?.role ?? invite.role, alreadyMember: true, linkProof };
+      // A replay proves nothing new: the address was verified (or not) when the invite was first accepted.
+      if (decision === 'replay') return { tenantId, role: existing?.role ?? invite.role, alreadyMember: true, linkProof: false, provenEmail: invite.email };
       checkTeamStatus('acceptInvite', tenant);
       if (existing) {
         // Already in (joined by domain meanwhile): the invite is used up and its reserved seat freed.
         tx.update(snap.ref, { status: 'accepted', acceptedBy: account.uid, acceptedAt: now, updatedAt: now });
         writeSeats(tx, tenant, releaseInviteSeat(tenant.seats));
-        return { tenantId, role: existing.role, alreadyMember: true, linkProof };
+        return { tenantId, role: existing.role, alreadyMember: true, linkProof, provenEmail: invite.email };
       }
       const seats = acceptReservedSeat(tenant.seats, tenant);
       tx.create(ref.member(tenantId, account.uid), {
@@ -277,13 +337,23 @@ export async function acceptInvite(deps: AcceptDeps, account: Account, input: un
       });
       tx.update(snap.ref, { status: 'accepted', acceptedBy: account.uid, acceptedAt: now, updatedAt: now });
       writeSeats(tx, tenant, seats);
-      return { tenantId, role: invite.role, alreadyMember: false, linkProof };
+      return { tenantId, role: invite.role, alreadyMember: false, linkProof, provenEmail: invite.email };
     },
     { maxAttempts: TEAM_TRANSACTION_ATTEMPTS },
   );
-  // Only that mailbox received the token: the address is proven, as a verification link would.
-  if (outcome.linkProof && !account.emailVerified) await deps.auth.updateUser(account.uid, { emailVerified: true });
+  // Only that mailbox received the token: the invited address is proven, so it is the one marked verified
+  // (pinned in the same update: the account may have changed its email since it was read).
+  if (outcome.linkProof && !account.emailVerified) await verifyProvenEmail(deps.auth, account.uid, outcome.provenEmail);
   return { tenantId: outcome.tenantId, role: outcome.role, alreadyMember: outcome.alreadyMember };
+}
+
+async function verifyProvenEmail(auth: Auth, uid: string, email: string): Promise<void> {
+  try {
+    await auth.updateUser(uid, { email, emailVerified: true });
+  } catch (error) {
+    // Another account took the address meanwhile: this one proved nothing it still holds, so it stays unverified.
+    if ((error as { code?: string }).code !== 'auth/email-already-exists') throw error;
+  }
 }
 
 /** What the accept page shows before sign-in, to whoever holds the link: the token is required. */

@@ -4,7 +4,7 @@ import { DomainError } from '../domain/errors';
 import type { PlanId } from '../domain/plans';
 import { billingPath, PLANS } from '../domain/plans';
 import type { TenantRole, TenantStatus } from '../domain/status';
-import type { Person, SeatLedger, SeatTerms, TenantState } from '../domain/team';
+import type { DailyCount, Person, SeatLedger, SeatTerms, TenantState } from '../domain/team';
 
 /** What team actions need of a tenant, read inside their transaction. */
 export interface TeamTenant extends TenantState, SeatTerms {
@@ -14,6 +14,10 @@ export interface TeamTenant extends TenantState, SeatTerms {
   billingEmail: string;
   /** The ledger as stored, or recounted in this transaction for a tenant created before it existed. */
   seats: SeatLedger;
+  /** Invite mails sent on the stored day (domain/team.ts dailyCountOf makes it today's). */
+  inviteMails: unknown;
+  /** Every pending invite of the tenant is in `inviteAddresses` (true once the ledger counted no pending invite). */
+  inviteAddressesIndexed: boolean;
 }
 
 function isLedger(value: unknown): value is SeatLedger {
@@ -31,14 +35,19 @@ export async function readTeamTenant(
   db: Firestore,
   tenantId: string,
   memberUids: string[] = [],
-): Promise<{ tenant: TeamTenant; members: Map<string, Person & { email: string; displayName: string }> }> {
+  alsoRead: DocumentReference[] = [],
+): Promise<{ tenant: TeamTenant; members: Map<string, Person & { email: string; displayName: string }>; also: DocumentSnapshot[] }> {
   const ref = refs(db);
-  const [snap, ...memberSnaps] = await tx.getAll(ref.tenant(tenantId), ...memberUids.map((uid) => ref.member(tenantId, uid)));
+  const memberRefs = memberUids.map((uid) => ref.member(tenantId, uid));
+  const [snap, ...rest] = await tx.getAll(ref.tenant(tenantId), ...memberRefs, ...alsoRead);
+  const memberSnaps = rest.slice(0, memberRefs.length);
   if (!snap.exists) throw new DomainError('not-found', `No organisation with id ${tenantId}`, { reason: 'no-tenant' });
   const data = snap.data()!;
   let seats = data.seats;
   if (!isLedger(seats)) {
-    const [members, pending] = await Promise.all([tx.get(ref.members(tenantId)), tx.get(ref.invites(tenantId).where('status', '==', 'pending'))]);
+    // One read after the other: a read in flight when another one's transaction aborts fails with a non-retried error.
+    const members = await tx.get(ref.members(tenantId));
+    const pending = await tx.get(ref.invites(tenantId).where('status', '==', 'pending'));
     seats = { members: members.size, pendingInvites: pending.size };
   }
   const plan = (data.plan as PlanId) ?? 'starter';
@@ -56,9 +65,11 @@ export async function readTeamTenant(
     tenantName: String(data.name ?? tenantId),
     billingPath: billingPath(String(data.slug || tenantId)),
     seats,
+    inviteMails: data.inviteMails ?? null,
+    inviteAddressesIndexed: data.inviteAddressesIndexed === true,
   };
   const members = new Map(memberSnaps.filter((m) => m.exists).map((m) => [m.id, personOf(m)]));
-  return { tenant, members };
+  return { tenant, members, also: rest.slice(memberRefs.length) };
 }
 
 export function personOf(member: DocumentSnapshot): Person & { email: string; displayName: string } {
@@ -66,8 +77,8 @@ export function personOf(member: DocumentSnapshot): Person & { email: string; di
 }
 
 /** Stores the ledger; always in the transaction that wrote what it counts. */
-export function writeSeats(tx: Transaction, tenant: TeamTenant, seats: SeatLedger): void {
-  tx.update(tenant.ref, { seats: { members: seats.members, pendingInvites: seats.pendingInvites } });
+export function writeSeats(tx: Transaction, tenant: TeamTenant, seats: SeatLedger, also: { inviteMails?: DailyCount; inviteAddressesIndexed?: true } = {}): void {
+  tx.update(tenant.ref, { seats: { members: seats.members, pendingInvites: seats.pendingInvites }, ...also });
 }
 
 /** Enough retries for 20+ concurrent team changes on one tenant: they contend on its ledger and are serialised there. */

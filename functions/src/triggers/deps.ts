@@ -21,6 +21,7 @@ export const localClockDeps = (): LocalClockDeps => {
   return {
     db: firebase().db,
     resolveTxt: resolverFromEnv(),
+    appUrl: appUrl(),
     readStripeClock: () => readLocalTestClock(stripe),
     advanceStripe: (to) => advanceLocalTestClock(stripe, to),
   };
