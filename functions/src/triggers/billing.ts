@@ -6,6 +6,7 @@ import type { BillingCallableDeps } from '../billing/access';
 import { startCheckout as checkout } from '../billing/checkout';
 import { openBillingPortal as portal } from '../billing/portal';
 import { toHttpsError } from './errors';
+import { BROWSER_CALLABLE_WITH_STRIPE } from './options';
 
 const billingDeps = (): BillingCallableDeps => ({ ...firebase(), stripe: () => stripeClient(), appUrl: appUrl() });
 
@@ -15,7 +16,7 @@ function requireUid(uid: string | undefined): string {
 }
 
 /** Owner or admin: `{ tenantId, plan, seats }` → `{ url }` of a Stripe Checkout that saves a card and converts the plan. */
-export const startCheckout = onCall(async (request) => {
+export const startCheckout = onCall(BROWSER_CALLABLE_WITH_STRIPE, async (request) => {
   const uid = requireUid(request.auth?.uid);
   try {
     return await checkout(billingDeps(), { uid }, request.data);
@@ -25,7 +26,7 @@ export const startCheckout = onCall(async (request) => {
 });
 
 /** Owner: `{ tenantId, seats? }` → `{ url }` of the Stripe customer portal (with `seats`, straight to confirming them). */
-export const openBillingPortal = onCall(async (request) => {
+export const openBillingPortal = onCall(BROWSER_CALLABLE_WITH_STRIPE, async (request) => {
   const uid = requireUid(request.auth?.uid);
   try {
     return await portal(billingDeps(), { uid }, request.data);
