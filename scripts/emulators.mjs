@@ -14,8 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const firebaseBin = join(root, 'node_modules', '.bin', 'firebase');
 const INSTALLED_JAR = '/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar';
 const MAIN_CLASS = 'com.google.cloud.datastore.emulator.firestore.CloudFirestore';
-// 300 s: with several suites starting at once on a shared 2-core machine, 120 s was not always enough.
-const STARTUP_LIMIT_MS = 300_000;
+const STARTUP_LIMIT_MS = 300_000; // generous: a loaded 2-core machine has taken over 120 s
 
 function fail(message) {
   console.error(`\n✖ ${message}\n`);
@@ -124,6 +123,22 @@ function run(args, env, { onReady, logFile } = {}) {
   return { exited, stop };
 }
 
+/**
+ * firebase-tools starts the Firestore JVM in a session of its own, so killing firebase-tools' group
+ * (after a shutdown that hung) leaves it running: stop any JVM still serving this run's project id.
+ */
+function reapFirestoreJvm(projectId) {
+  if (!existsSync('/proc')) return;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let cmdline = '';
+    try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { continue; }
+    const args = cmdline.split('\0');
+    if (args.includes('--project_id') && args[args.indexOf('--project_id') + 1] === projectId && /cloud-firestore-emulator/.test(cmdline)) {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch {}
+    }
+  }
+}
+
 function killGroup(child) {
   try {
     process.kill(-child.pid, 'SIGINT');
@@ -216,12 +231,11 @@ async function startMailCatcher(smtpPort, webPort) {
     rmSync(dir, { recursive: true, force: true });
   });
   const inbox = `http://127.0.0.1:${webPort}`;
-  // 60 s: on a loaded shared 2-core machine MailDev has taken longer than 20 s to answer.
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`MailDev exited with code ${child.exitCode} (is port ${smtpPort} or ${webPort} taken?)`);
     if (await fetch(`${inbox}/api/healthz`).then((r) => r.ok, () => false)) return { smtp: `127.0.0.1:${smtpPort}`, inbox };
-    if (Date.now() > deadline) throw new Error('MailDev did not start within 60 s');
+    if (Date.now() > deadline) throw new Error('MailDev did not start within 90 s');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -342,7 +356,10 @@ async function main() {
   const suite = run(['emulators:start', '--config', path, '--project', projectId, '--only', services.join(',')], env, { onReady: () => started(), logFile });
   const outcome = await Promise.race([ready.then(() => 'ready'), suite.exited.then(() => 'exited')]);
   rmSync(path, { force: true });
-  if (outcome !== 'ready') fail(`The emulator suite stopped before it was ready. Its log: ${logFile}`);
+  if (outcome !== 'ready') {
+    reapFirestoreJvm(projectId);
+    fail(`The emulator suite stopped before it was ready. Its log: ${logFile}`);
+  }
 
   const hub = `${config.emulators.hub.host}:${config.emulators.hub.port}`;
   const suiteEnv = await emulatorEnv(hub, projectId);
@@ -364,6 +381,7 @@ async function main() {
   worker?.kill('SIGTERM');
   suite.stop();
   await suite.exited;
+  reapFirestoreJvm(projectId);
   process.exit(code);
 }
 

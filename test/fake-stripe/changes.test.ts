@@ -4,7 +4,7 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeStripeControl } from '../../tools/fake-stripe/control';
 import type { FakeStripe } from '../../tools/fake-stripe/server';
-import { Clock, DAY, HOUR, eventsOf, latestInvoice, rejection, startSimulator } from './simulator';
+import { Clock, PRICE, DAY, HOUR, eventsOf, latestInvoice, rejection, startSimulator } from './simulator';
 
 let fake: FakeStripe;
 let stripe: Stripe;
@@ -23,7 +23,7 @@ beforeEach(async () => {
 /** A paid monthly Team subscription for 5 seats, and the clock moved to the middle of its period. */
 async function midPeriod(card = 'pm_card_visa'): Promise<{ sub: Stripe.Subscription; item: string; start: number; end: number }> {
   const customer = await clock.customer(card);
-  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
   const { current_period_start: start, current_period_end: end } = sub.items.data[0];
   await clock.advanceTo(start + (end - start) / 2);
   return { sub, item: sub.items.data[0].id, start, end };
@@ -80,7 +80,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('payment_behavior=error_if_incomplete: a failed immediate payment is HTTP 402 and nothing changes', async () => {
     const customer = await clock.customer('pm_card_visa');
-    const paying = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const paying = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     await control().setChargeOutcome(customer.invoice_settings.default_payment_method as string, 'decline');
     await clock.advanceBy(10 * DAY);
     const before = (await stripe.events.list({ limit: 1 })).data[0].id;
@@ -95,7 +95,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('payment_behavior=allow_incomplete (default): a failed immediate payment applies the change and makes the subscription past_due', async () => {
     const customer = await clock.customer('pm_card_visa');
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     await control().setChargeOutcome(customer.invoice_settings.default_payment_method as string, 'decline');
     await clock.advanceBy(10 * DAY);
     const updated = await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 8 }], proration_behavior: 'always_invoice' });
@@ -107,7 +107,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
   it('payment_behavior=pending_if_incomplete: the change waits in pending_update, applied when paid (pending_update_applied)', async () => {
     const customer = await clock.customer('pm_card_visa');
     const card = customer.invoice_settings.default_payment_method as string;
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     await control().setChargeOutcome(card, 'decline');
     await clock.advanceBy(10 * DAY);
     const pending = await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 8 }], proration_behavior: 'always_invoice', payment_behavior: 'pending_if_incomplete' });
@@ -125,7 +125,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('pending_if_incomplete unpaid for 23 hours: the update expires (pending_update_expired) and its invoice is voided', async () => {
     const customer = await clock.customer('pm_card_visa');
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     await control().setChargeOutcome(customer.invoice_settings.default_payment_method as string, 'decline');
     await clock.advanceBy(10 * DAY);
     const pending = await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 8 }], proration_behavior: 'always_invoice', payment_behavior: 'pending_if_incomplete' });
@@ -140,7 +140,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('during a trial a quantity change makes no proration; subscriptionItems.update is the same change', async () => {
     const customer = await clock.customer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }], trial_period_days: 14 });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }], trial_period_days: 14 });
     await clock.advanceBy(3 * DAY);
     const item = await stripe.subscriptionItems.update(sub.items.data[0].id, { quantity: 6 });
     expect(item.quantity).toBe(6);
@@ -150,14 +150,14 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('refuses a price with another billing interval rather than model it wrongly', async () => {
     const { sub, item } = await midPeriod();
-    await rejection(stripe.subscriptions.update(sub.id, { items: [{ id: item, price: 'price_enterprise_annual' }] }), 'StripeInvalidRequestError', { param: 'items' });
+    await rejection(stripe.subscriptions.update(sub.id, { items: [{ id: item, price: PRICE.enterprise }] }), 'StripeInvalidRequestError', { param: 'items' });
   });
 });
 
 describe('cancel (STRIPE.md §13)', () => {
   it('cancel now: canceled with canceled_at, ended_at and reason cancellation_requested; customer.subscription.deleted; terminal', async () => {
     const customer = await clock.customer('pm_card_visa');
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }] });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }] });
     const canceled = await stripe.subscriptions.cancel(sub.id, { cancellation_details: { comment: 'closing down', feedback: 'unused' } });
     expect(canceled).toMatchObject({ status: 'canceled', canceled_at: clock.now, ended_at: clock.now });
     expect(canceled.cancellation_details).toEqual({ comment: 'closing down', feedback: 'unused', reason: 'cancellation_requested' });
@@ -169,7 +169,7 @@ describe('cancel (STRIPE.md §13)', () => {
 
   it('cancel_at_period_end: still active with cancel_at at the period end and canceled_at now; deleted at the period end, with no renewal', async () => {
     const customer = await clock.customer('pm_card_visa');
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }] });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }] });
     const end = sub.items.data[0].current_period_end;
     await clock.advanceBy(5 * DAY);
     const scheduled = await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
@@ -182,7 +182,7 @@ describe('cancel (STRIPE.md §13)', () => {
 
   it('cancel_at (flexible): a timestamp, or min_period_end; clearing it with an empty value renews normally', async () => {
     const customer = await clock.customer('pm_card_visa');
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }] });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }] });
     const end = sub.items.data[0].current_period_end;
     expect((await stripe.subscriptions.update(sub.id, { cancel_at: 'min_period_end' })).cancel_at).toBe(end);
     expect((await stripe.subscriptions.update(sub.id, { cancel_at: clock.now + 3 * DAY })).cancel_at).toBe(clock.now + 3 * DAY);
@@ -195,7 +195,7 @@ describe('cancel (STRIPE.md §13)', () => {
 
   it('deleting a customer cancels its live subscriptions with customer.subscription.deleted, then customer.deleted', async () => {
     const customer = await clock.customer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     await stripe.customers.del(customer.id);
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('canceled');
     const types = (await stripe.events.list({ limit: 2 })).data.map((e) => e.type).reverse();
@@ -230,13 +230,13 @@ describe('pause and resume (STRIPE.md §0 endive, §2)', () => {
 
   it('pause needs flexible billing mode', async () => {
     const customer = await clock.customer('pm_card_visa');
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], billing_mode: { type: 'classic' } });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], billing_mode: { type: 'classic' } });
     await rejection(stripe.subscriptions.pause(sub.id), 'StripeInvalidRequestError', { statusCode: 400 });
   });
 
   it('resume (billing_cycle_anchor=now, resume_on_payment_attempt): the invoice is finalized in the request, charged right after; active with resumed', async () => {
     const customer = await clock.customer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
     await clock.advanceTo(sub.trial_end! + DAY);
     const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
     await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: card.id } });
@@ -253,7 +253,7 @@ describe('pause and resume (STRIPE.md §0 endive, §2)', () => {
 
   it('resume_on_payment_attempt with a failing payment: past_due, and the invoice is not retried', async () => {
     const customer = await clock.customer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
     await clock.advanceTo(sub.trial_end! + DAY);
     await stripe.subscriptions.resume(sub.id);
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('past_due');
@@ -263,7 +263,7 @@ describe('pause and resume (STRIPE.md §0 endive, §2)', () => {
 
   it('resume_on_payment_success with a failing payment: stays paused; unpaid after 23 h the invoice is voided and it stays paused', async () => {
     const customer = await clock.customer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
     await clock.advanceTo(sub.trial_end! + DAY);
     const resumed = await stripe.subscriptions.resume(sub.id, { payment_behavior: 'resume_on_payment_success' });
     expect(resumed.status).toBe('paused');
@@ -274,7 +274,7 @@ describe('pause and resume (STRIPE.md §0 endive, §2)', () => {
 
   it('resume refuses a subscription that is not paused', async () => {
     const customer = await clock.customer('pm_card_visa');
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }] });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }] });
     await rejection(stripe.subscriptions.resume(sub.id), 'StripeInvalidRequestError', { statusCode: 400 });
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeStripeControl } from '../../tools/fake-stripe/control';
 import { DEFAULT_BILLING_SETTINGS } from '../../tools/fake-stripe/state';
 import type { FakeStripe } from '../../tools/fake-stripe/server';
-import { Clock, DAY, HOUR, eventsOf, latestInvoice, rejection, startSimulator } from './simulator';
+import { Clock, PRICE, DAY, HOUR, eventsOf, latestInvoice, rejection, startSimulator } from './simulator';
 
 let fake: FakeStripe;
 let stripe: Stripe;
@@ -22,7 +22,7 @@ beforeEach(async () => {
 });
 
 const subscribe = (customer: string, extra: Partial<Stripe.SubscriptionCreateParams> = {}) =>
-  stripe.subscriptions.create({ customer, items: [{ price: 'price_team_monthly', quantity: 2 }], ...extra });
+  stripe.subscriptions.create({ customer, items: [{ price: PRICE.team, quantity: 2 }], ...extra });
 
 /** A paying subscription whose card starts declining: the renewal at the period end fails. */
 async function failingRenewal(): Promise<{ sub: Stripe.Subscription; card: string; renewalAt: number }> {

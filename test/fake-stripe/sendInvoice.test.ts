@@ -2,7 +2,7 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../../tools/fake-stripe/server';
-import { Clock, DAY, HOUR, eventsOf, latestInvoice, rejection, startSimulator } from './simulator';
+import { Clock, PRICE, DAY, HOUR, eventsOf, latestInvoice, rejection, startSimulator } from './simulator';
 
 let fake: FakeStripe;
 let stripe: Stripe;
@@ -18,7 +18,7 @@ beforeEach(async () => {
 });
 
 const invoiced = (customer: string, extra: Partial<Stripe.SubscriptionCreateParams> = {}) =>
-  stripe.subscriptions.create({ customer, items: [{ price: 'price_enterprise_annual', quantity: 10 }], collection_method: 'send_invoice', days_until_due: 30, ...extra });
+  stripe.subscriptions.create({ customer, items: [{ price: PRICE.enterprise, quantity: 10 }], collection_method: 'send_invoice', days_until_due: 30, ...extra });
 
 describe('send_invoice (STRIPE.md §6)', () => {
   it('is active at once without any card; its first invoice is a draft for about an hour, due days_until_due after creation', async () => {
@@ -101,8 +101,8 @@ describe('send_invoice (STRIPE.md §6)', () => {
 
   it('refuses send_invoice without days_until_due, and days_until_due with charge_automatically', async () => {
     const customer = await clock.customer();
-    await rejection(stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], collection_method: 'send_invoice' }), 'StripeInvalidRequestError', { param: 'days_until_due' });
-    await rejection(stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], days_until_due: 10 }), 'StripeInvalidRequestError', { param: 'days_until_due' });
+    await rejection(stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], collection_method: 'send_invoice' }), 'StripeInvalidRequestError', { param: 'days_until_due' });
+    await rejection(stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], days_until_due: 10 }), 'StripeInvalidRequestError', { param: 'days_until_due' });
     expect((await stripe.subscriptions.list({ status: 'all' })).data).toEqual([]);
   });
 

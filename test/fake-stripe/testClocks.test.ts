@@ -4,7 +4,8 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../../tools/fake-stripe/server';
-import { Clock, DAY, HOUR, T0, WebhookReceiver, eventsOf, rejection, sdk, startSimulator } from './simulator';
+import { catalogPriceId } from '../../tools/fake-stripe/catalog';
+import { Clock, PRICE, DAY, HOUR, T0, WebhookReceiver, eventsOf, rejection, sdk, startSimulator } from './simulator';
 
 let fake: FakeStripe;
 let stripe: Stripe;
@@ -34,7 +35,7 @@ describe('test clocks (STRIPE.md §10)', () => {
     await rejection(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 - 1 }), 'StripeInvalidRequestError', { param: 'frozen_time' });
     await rejection(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 732 * DAY }), 'StripeInvalidRequestError', { param: 'frozen_time' }); // 2027-03-01 + 2 years = +731 days
     const customer = await clock.customer();
-    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     await rejection(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Date.UTC(2027, 4, 1) / 1000 + 1 }), 'StripeInvalidRequestError', { param: 'frozen_time' });
     await clock.advanceTo(Date.UTC(2027, 4, 1) / 1000);
   });
@@ -44,7 +45,7 @@ describe('test clocks (STRIPE.md §10)', () => {
     receiver.delayMs = 300;
     const clock = await Clock.start(stripe);
     const customer = await clock.customer();
-    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 2, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } });
+    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 2, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } });
     fake.addWebhook({ url: receiver.url, secret: receiver.secret, enabledEvents: ['customer.subscription.deleted'] });
     await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 3 * DAY });
     await rejection(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 4 * DAY }), 'StripeInvalidRequestError', { statusCode: 400 });
@@ -57,7 +58,7 @@ describe('test clocks (STRIPE.md §10)', () => {
     const onClock = await clock.customer();
     expect(onClock.created).toBe(T0);
     expect(onClock.test_clock).toBe(clock.id);
-    const sub = await stripe.subscriptions.create({ customer: onClock.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    const sub = await stripe.subscriptions.create({ customer: onClock.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     expect(sub.created).toBe(T0);
     expect(sub.test_clock).toBe(clock.id);
     const free = await stripe.customers.create({ email: 'now@acme.test' });
@@ -69,7 +70,7 @@ describe('test clocks (STRIPE.md §10)', () => {
     fake.configure({ billing: { retryDays: [1, 3], afterFinalRetry: 'past_due' } });
     const clock = await Clock.start(stripe);
     const customer = await clock.customer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     const trialEnd = sub.trial_end!;
     await clock.advanceTo(trialEnd + 20 * DAY);
     const timeline = (await stripe.events.list({ limit: 100, created: { gt: T0 } })).data
@@ -98,7 +99,7 @@ describe('test clocks (STRIPE.md §10)', () => {
   it('deleting a clock deletes what lives on it', async () => {
     const clock = await Clock.start(stripe);
     const customer = await clock.customer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     const deleted = await stripe.testHelpers.testClocks.del(clock.id);
     expect(deleted).toMatchObject({ id: clock.id, deleted: true });
     await rejection(stripe.customers.retrieve(customer.id), 'StripeInvalidRequestError', { statusCode: 404 });
@@ -118,7 +119,7 @@ describe('the default local clock (CONTRACT.md "Local Stripe")', () => {
         [1, 2, 3, 4, 5].map((i) => app.customers.create({ email: `c${i}@acme.test`, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } })),
       );
       expect(new Set(customers.map((c) => c.test_clock))).toEqual(new Set([clock.id]));
-      const subs = await Promise.all(customers.map((c) => app.subscriptions.create({ customer: c.id, items: [{ price: 'price_starter_monthly' }], trial_period_days: 14 })));
+      const subs = await Promise.all(customers.map((c) => app.subscriptions.create({ customer: c.id, items: [{ price: catalogPriceId('sk_test_local_placeholder', 'starter_monthly') }], trial_period_days: 14 })));
       const control = await fetch(`${local.fake.url}/_fake/test-clock?apiKey=sk_test_local_placeholder`).then((r) => r.json());
       expect(control.id).toBe(clock.id);
       await Clock.attach(app, clock.id, clock.frozen_time).advanceTo(clock.frozen_time + 15 * DAY);

@@ -3,7 +3,7 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../../tools/fake-stripe/server';
-import { Clock, DAY, HOUR, eventTypes, eventsOf, latestInvoice, startSimulator } from './simulator';
+import { Clock, PRICE, DAY, HOUR, eventTypes, eventsOf, latestInvoice, startSimulator } from './simulator';
 
 let fake: FakeStripe;
 let stripe: Stripe;
@@ -19,7 +19,7 @@ beforeEach(async () => {
 });
 
 const trial = (customer: string, extra: Partial<Stripe.SubscriptionCreateParams> = {}) =>
-  stripe.subscriptions.create({ customer, items: [{ price: 'price_team_monthly', quantity: 3 }], trial_period_days: 14, ...extra });
+  stripe.subscriptions.create({ customer, items: [{ price: PRICE.team, quantity: 3 }], trial_period_days: 14, ...extra });
 
 describe('trial start (STRIPE.md §1)', () => {
   it('is trialing without a payment method, the items\' period covering the trial window, billing_cycle_anchor at trial_end', async () => {
@@ -71,9 +71,9 @@ describe('trial start (STRIPE.md §1)', () => {
 
   it('refuses a trial longer than two years and trial_from_plan with trial_end, creating nothing', async () => {
     const customer = await clock.customer();
-    const tooLong = stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_end: clock.now + 731 * DAY });
+    const tooLong = stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_end: clock.now + 731 * DAY });
     await expect(tooLong).rejects.toMatchObject({ type: 'StripeInvalidRequestError', param: 'trial_end' });
-    const both = stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_end: clock.now + DAY, trial_from_plan: true });
+    const both = stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_end: clock.now + DAY, trial_from_plan: true });
     await expect(both).rejects.toMatchObject({ type: 'StripeInvalidRequestError', param: 'trial_from_plan' });
     expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toEqual([]);
   });

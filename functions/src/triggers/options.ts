@@ -33,6 +33,7 @@ export const BROWSER_CALLABLES = [
   'transferOwnership',
   'claimDomain',
   'verifyDomain',
+  'unclaimDomain',
   'setDomainJoinPolicy',
   'lookupDomainJoin',
   'joinByDomain',
