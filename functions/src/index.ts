@@ -4,7 +4,7 @@ export { sweepStuckProvisioning } from './triggers/scheduled';
 export { probeTaskQueue, runProvisioningSteps } from './triggers/tasks';
 export { changeTenantStatus, expireTrials, remindEndingTrials, suspendPastDue } from './triggers/lifecycle';
 export { stripeWebhook } from './triggers/webhook';
-export { openBillingPortal, startCheckout } from './triggers/billing';
+export { openBillingPortal, startCheckout, syncStripeCustomerEmail } from './triggers/billing';
 export {
   acceptInvite,
   changeMemberRole,

@@ -34,7 +34,7 @@ const rowNames = (page: Page) => page.getByTestId('tenants-table').locator('tbod
 /** A self-serve signup whose subscription Stripe refused three times over: rolled back, its tenant `failed`. */
 async function failedSignup() {
   await injectStripeFailure({ method: 'POST', path: '/v1/subscriptions', status: 503, times: 3, message: 'Stripe is unavailable' });
-  const grace = await signedInClient('grace@cobol.test');
+  const grace = await signedInClient('grace@cobol.test', {}, { emailVerified: true });
   const { jobId, tenantId } = await grace.call<{ jobId: string; tenantId: string }>('submitSignup', { companyName: 'Cobol Systems', ownerName: 'Grace', plan: 'starter' });
   await grace.close();
   expect((await settledJob(jobId)).status).toBe('rolled_back');

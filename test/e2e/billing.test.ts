@@ -116,6 +116,25 @@ describe('from trial to paid', () => {
   });
 });
 
+describe('a choice that is not applied', () => {
+  it('L2(c): staff suspend the tenant while its owner is on the Checkout page: the card is not charged and the page says the choice was not applied, not "Payment confirmed"', async () => {
+    const { t, slug, email } = await ownedTenant();
+    const page = await app.newPage();
+    await openBilling(page, slug, email);
+    await upgrade(page, 'Starter', 3);
+    // As a staff suspension writes it (a hold), while the Checkout page is open.
+    await db.doc(`tenants/${t.tenantId}`).update({ status: 'suspended', staffHold: true });
+    await typeCard(page, '4242 4242 4242 4242');
+    await page.waitForURL(/checkout=complete/);
+    await page.getByTestId('billing-notice').filter({ hasText: 'was not applied' }).waitFor();
+    expect(await text(page, 'billing-notice')).toMatch(/^Your choice of the Starter plan with 3 seats was not applied: .* is suspended by our staff: contact support to restore it\. Nothing was charged\.$/);
+    expect(await page.getByText(/Payment confirmed/).count()).toBe(0);
+    await look(page, 'billing-checkout-not-applied');
+    expect(await tenantData(t)).toMatchObject({ status: 'suspended', plan: 'team', seatCap: 25, lastCheckout: { outcome: 'not_applied', reason: 'staff-hold' } });
+    expect((await stripe.subscriptions.retrieve(t.subscriptionId)).status).toBe('trialing');
+  });
+});
+
 describe('seats and cancelling in the portal', () => {
   it('the owner raises seats: confirmed in Stripe’s portal, and the seat cap follows; fewer than in use is refused with the numbers', async () => {
     const { t, slug, email } = await ownedTenant({ card: 'pm_card_visa', trialDays: null });

@@ -1,10 +1,12 @@
-// Self-serve signup in a real browser: field errors from the server next to their fields, a double click
-// that makes one tenant, the owner landing in the workspace and working with records, and a Stripe
-// outage rolled back and tried again. Every page and state is checked with axe and pictured.
+// Self-serve signup in a real browser: field errors from the server next to their fields, the page
+// waiting for the address to be confirmed from the local inbox (M5), a double click that makes one
+// tenant, the owner landing in the workspace and working with records, and a Stripe outage rolled back
+// and tried again. Every page and state is checked with axe and pictured.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { auth, db, signedInClient } from '../helpers/emulators';
-import { look, PASSWORD, useBrowser } from './harness';
+import { linksIn, mailTo } from '../helpers/inbox';
+import { look, PASSWORD, signIn, useBrowser } from './harness';
 
 const app = useBrowser();
 
@@ -15,6 +17,15 @@ async function fillSignup(page: Page, form: { name: string; email: string; compa
   await page.getByLabel('Company name').fill(form.company);
   await page.getByRole('radio', { name: new RegExp(`^${form.plan}`) }).check();
   if (form.slug) await page.getByLabel(/^Subdomain/).fill(form.slug);
+}
+
+/** The person opens the confirmation mail in their inbox and follows its link, in a browser of its own (their mail client's). */
+async function confirmFromInbox(email: string): Promise<void> {
+  const mail = await mailTo(email, /^Confirm your email address$/);
+  const [link] = linksIn(mail).filter((l) => l.text === 'Confirm your email address');
+  const mailClient = await app.newPage();
+  await mailClient.goto(link.href);
+  await mailClient.getByRole('status').filter({ hasText: 'Your email address is confirmed' }).waitFor();
 }
 
 const tenantsNamed = async (name: string) => (await db.collection('tenants').where('name', '==', name).get()).docs;
@@ -47,6 +58,17 @@ describe('self-serve signup', () => {
 
     await page.getByLabel(/^Subdomain/).fill('');
     await page.getByRole('button', { name: 'Create organisation' }).dblclick();
+    // M5: nothing is made for an address nobody confirmed; the page says why and waits.
+    const waiting = page.getByTestId('awaiting-confirmation');
+    await waiting.filter({ hasText: 'Confirm your address: we sent a link to ada@analytical.test.' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Waiting for your confirmation…' }).isDisabled()).toBe(true);
+    await look(page, 'signup-awaiting-confirmation');
+    expect(await tenantCount()).toBe(0);
+    const stripe = (await (await fetch(`${process.env.STRIPE_API_BASE}/_fake/state`)).json()) as { customers: unknown[] };
+    expect(stripe.customers).toEqual([]);
+    expect((await db.collection('mail').get()).docs.map((mail) => mail.get('message.subject'))).toEqual(['Confirm your email address']);
+
+    await confirmFromInbox('ada@analytical.test');
     await page.waitForURL(`${app.origin()}/app/analytical-engines`);
     const banner = page.getByTestId('lifecycle-banner');
     await banner.filter({ hasText: 'Trial: 14 days left' }).waitFor();
@@ -114,6 +136,8 @@ describe('self-serve signup', () => {
 
     await page.getByLabel(/^Subdomain/).fill('initrode');
     await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.getByTestId('awaiting-confirmation').waitFor();
+    await confirmFromInbox('bill@initrode.test');
     await page.waitForURL(`${app.origin()}/app/initrode`);
     const bill = await auth.getUserByEmail('bill@initrode.test');
     const billsTenants = (await db.collection('tenants').where('ownerUid', '==', bill.uid).get()).docs;
@@ -143,10 +167,15 @@ describe('self-serve signup', () => {
     await page.goto(`${app.origin()}/`);
     await fillSignup(page, { name: 'Grace Hopper', email: 'grace@cobol.test', company: 'Cobol Systems', plan: 'Starter' });
     await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.getByTestId('awaiting-confirmation').waitFor();
+    await confirmFromInbox('grace@cobol.test');
 
     const progress = page.locator('[data-testid=job-progress][data-status=rolled_back]');
     await progress.waitFor();
-    expect((await progress.textContent()) ?? '').toMatch(/Create Stripe subscription failed: Stripe is unavailable\. Everything was undone; nothing was charged\./);
+    // L6: the customer's words, not Stripe's.
+    const said = (await progress.getByTestId('job-failure').textContent()) ?? '';
+    expect(said).toBe('We could not reach our payment provider to set up your billing. Everything was undone and nothing was charged. You can try again now.');
+    expect(await progress.textContent()).not.toMatch(/Stripe is unavailable/);
     expect(await progress.locator('[data-step=createStripeCustomer]').getAttribute('data-state')).toBe('undone');
     await look(page, 'signup-rolled-back');
 
@@ -157,6 +186,7 @@ describe('self-serve signup', () => {
     await home.getByLabel('Password').fill(PASSWORD);
     await home.getByRole('button', { name: 'Sign in', exact: true }).click();
     await home.getByTestId('failed-signup').filter({ hasText: 'We could not set up Cobol Systems.' }).waitFor();
+    expect(await home.getByTestId('failed-signup').textContent()).not.toMatch(/Stripe is unavailable/);
     await look(home, 'workspace-signup-failed');
 
     await page.getByRole('button', { name: 'Try again' }).click();
@@ -164,5 +194,49 @@ describe('self-serve signup', () => {
     await home.waitForURL(`${app.origin()}/app/cobol-systems`);
     const tenants = (await tenantsNamed('Cobol Systems')).map((t) => t.get('status')).sort();
     expect(tenants).toEqual(['failed', 'trial']);
+  });
+
+  it('L6: a provisioning whose undo failed tells the customer what it means, never Stripe’s words or the operator’s instructions', async () => {
+    const inject = (rule: Record<string, unknown>) =>
+      fetch(`${process.env.STRIPE_API_BASE}/_fake/failures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+    expect((await inject({ method: 'POST', path: '/v1/subscriptions', status: 503, times: 3, message: 'Stripe is unavailable' })).status).toBe(200);
+    expect((await inject({ method: 'DELETE', path: '/v1/customers', status: 500, times: 8, message: 'Stripe could not delete' })).status).toBe(200);
+    try {
+      // Signed in already with a confirmed address (this test is about the failure's words, not the confirmation).
+      await auth.createUser({ email: 'lin@lumen.test', password: PASSWORD, emailVerified: true });
+      const page = await app.newPage();
+      await page.goto(`${app.origin()}/app`);
+      await signIn(page, 'lin@lumen.test');
+      await page.getByText('You are not a member of any organisation yet.').waitFor();
+      await page.goto(`${app.origin()}/`);
+      await page.getByText('Signed in as lin@lumen.test').waitFor();
+      await page.getByLabel('Your name').fill('Lin Lumen');
+      await page.getByLabel('Company name').fill('Lumen Labs');
+      await page.getByRole('button', { name: 'Create organisation' }).click();
+
+      const progress = page.locator('[data-testid=job-progress][data-status=failed]');
+      await progress.waitFor({ timeout: 120_000 });
+      const [job] = (await db.collection('provisioningJobs').get()).docs;
+      expect(job.get('retryAction'), 'the operator text exists, for the admin console').toMatch(/finishProvisioningRollback/);
+      const operatorWords = /Stripe is unavailable|Stripe could not delete|finishProvisioningRollback|idempotency|undoErrors/;
+      expect(await progress.getByTestId('job-failure').textContent()).toBe(
+        'We could not reach our payment provider to set up your billing. Our team has been told and is cleaning up; you can try again once they have. You will not be charged for this attempt.',
+      );
+      expect(await progress.textContent()).not.toMatch(operatorWords);
+      await look(page, 'signup-failed-cleanup');
+
+      const home = await app.newPage();
+      await home.goto(`${app.origin()}/app`);
+      await home.getByLabel('Email').fill('lin@lumen.test');
+      await home.getByLabel('Password').fill(PASSWORD);
+      await home.getByRole('button', { name: 'Sign in', exact: true }).click();
+      const banner = home.getByTestId('failed-signup').filter({ hasText: 'Our team has been told and is cleaning up' });
+      await banner.waitFor();
+      expect(await banner.textContent()).not.toMatch(operatorWords);
+      expect(await banner.getByRole('button', { name: 'Try again' }).count(), 'no retry while staff clean up').toBe(0);
+      await look(home, 'workspace-signup-failed-cleanup');
+    } finally {
+      await fetch(`${process.env.STRIPE_API_BASE}/_fake/failures`, { method: 'DELETE' });
+    }
   });
 });

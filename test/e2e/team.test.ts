@@ -74,6 +74,33 @@ describe('team pages', () => {
     await expectLedgerConsistent([tenantId]);
   });
 
+  it('L5: a new account accepting an invite at the seat cap sees the reason, though creating the account swapped the page to its signed-in form', async () => {
+    await clearInbox();
+    const { tenantId, people } = await seedTeam('t-e2e-full', { 'olive@acme.test': 'owner', 'max@acme.test': 'member' }, { seatCap: 3, name: 'Acme Robotics' });
+    const { inviteMember } = await import('../../functions/src/team/invites');
+    await inviteMember({ db, appUrl: app.origin() }, people.owner, { tenantId, email: 'late@acme.test', role: 'member' });
+    const link = linksIn(await mailTo('late@acme.test', /invited you/))[0].href;
+    // The plan shrank after the invite went out: its reserved seat is gone.
+    await db.doc(`tenants/${tenantId}`).update({ seatCap: 2 });
+
+    const page = await newPage();
+    await page.goto(link);
+    await page.locator('[data-invite-state=signed-out]').waitFor();
+    await page.getByLabel('Your name').fill('Late Comer');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account and join Acme Robotics' }).click();
+    await page.locator('[data-invite-state=signed-in]').waitFor();
+    const reason = page.getByRole('alert').filter({ hasText: 'Acme Robotics has no free seat for you' });
+    await reason.waitFor();
+    expect(await reason.textContent()).toBe(
+      'Acme Robotics has no free seat for you: all 2 seats are taken. Ask an admin of Acme Robotics for a seat; once one is free, come back to this page.',
+    );
+    await screenshot(page, 'invite-refused-at-cap');
+    const late = await auth.getUserByEmail('late@acme.test');
+    expect((await db.doc(`tenants/${tenantId}/members/${late.uid}`).get()).exists).toBe(false);
+    expect((await db.collection('tenants').count().get()).data().count).toBe(1);
+  });
+
   it('the accept page: signed in as another account, then expired and revoked', async () => {
     await clearInbox();
     const { tenantId, people } = await seedTeam('t-e2e-states', { 'olive@acme.test': 'owner' }, { seatCap: 5, name: 'Acme Robotics' });

@@ -194,7 +194,7 @@ describe('the lifecycle banner', () => {
     });
     expect(held.status).toBe(200);
     const { signedInClient } = await import('../helpers/emulators');
-    const dora = await signedInClient('dora@maps.test');
+    const dora = await signedInClient('dora@maps.test', {}, { emailVerified: true });
     await dora.call('submitSignup', { companyName: 'Maps Inc', ownerName: 'Dora', plan: 'starter' });
     await dora.close();
     const page = await app.newPage();
@@ -212,7 +212,7 @@ describe('the lifecycle banner', () => {
 describe('an organisation on its way', () => {
   it('the workspace waits for an organisation provisioned after sign-in, without a reload', async () => {
     const { signedInClient } = await import('../helpers/emulators');
-    const carol = await signedInClient('carol@hooli.test');
+    const carol = await signedInClient('carol@hooli.test', {}, { emailVerified: true });
     const page = await app.newPage();
     await openWorkspace(page, 'carol@hooli.test');
     await page.getByText('You are not a member of any organisation yet.').waitFor();

@@ -443,6 +443,36 @@ describe('idempotency', () => {
   });
 });
 
+describe('idempotency keys expire (STRIPE.md §12)', () => {
+  it('S1: a key replays for 24 h of the simulator’s clock, then is pruned: the same request executes again; the lifetime is a setting', async () => {
+    let now = Date.UTC(2027, 2, 1);
+    const timed = await startFakeStripe({ port: 0, now: () => now });
+    try {
+      const api = new Stripe(KEY, { host: '127.0.0.1', port: timed.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
+      const params = { email: 'billing@acme.test', metadata: { tenantId: 't-acme' } };
+      const first = await api.customers.create(params, { idempotencyKey: 'k-day' });
+      now += 24 * 3600 * 1000 - 1;
+      const replay = await api.customers.create(params, { idempotencyKey: 'k-day' });
+      expect([replay.id, replay.lastResponse.headers['idempotent-replayed']]).toEqual([first.id, 'true']);
+      now += 1;
+      const pruned = await api.customers.create(params, { idempotencyKey: 'k-day' });
+      expect(pruned.id).not.toBe(first.id);
+      expect(pruned.lastResponse.headers['idempotent-replayed']).toBe(undefined);
+      // Pruned, the key can even carry other parameters now.
+      now += 24 * 3600 * 1000;
+      expect((await api.customers.create({ ...params, email: 'other@acme.test' }, { idempotencyKey: 'k-day' })).email).toBe('other@acme.test');
+      expect(timed.state().customers.length).toBe(3);
+      timed.configure({ apiKey: KEY, billing: { idempotencyKeyLifetimeSeconds: 60 } });
+      const short = await api.customers.create(params, { idempotencyKey: 'k-minute' });
+      now += 60_000;
+      expect((await api.customers.create(params, { idempotencyKey: 'k-minute' })).id).not.toBe(short.id);
+      expect(() => timed.configure({ billing: { idempotencyKeyLifetimeSeconds: -1 } })).toThrow(/idempotencyKeyLifetimeSeconds must be a number >= 0/);
+    } finally {
+      await timed.close();
+    }
+  });
+});
+
 describe('failure injection', () => {
   it('a 500 on /v1/customers throws StripeAPIError and creates nothing; the next call succeeds', async () => {
     const injected = await control('POST', '/_fake/failures', { method: 'POST', path: '/v1/customers', status: 500 });

@@ -97,6 +97,9 @@ export class WebhookReceiver {
   failures: Array<{ status: number; times: number }> = [];
   /** How long the receiver takes to answer each delivery. */
   delayMs = 0;
+  /** Deliveries being answered now, and the most at once so far. */
+  inFlight = 0;
+  maxInFlight = 0;
   private server!: Server;
   url = '';
 
@@ -105,6 +108,9 @@ export class WebhookReceiver {
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       let body = '';
+      this.inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      res.on('finish', () => (this.inFlight -= 1));
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => setTimeout(() => {
         const signature = String(req.headers['stripe-signature'] ?? '');

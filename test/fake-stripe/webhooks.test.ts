@@ -4,6 +4,7 @@
 // uniqueness, which a delivery mode makes happen on demand.
 import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
+import { ORDERED_DELIVERY } from '../../tools/fake-stripe/delivery';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../../tools/fake-stripe/server';
 import { Clock, PRICE, HOUR, WebhookReceiver, rejection, startSimulator } from './simulator';
@@ -194,14 +195,29 @@ describe('delivery mode for tests: hold, shuffle, duplicate (STRIPE.md §11 orde
     expect(fake.deliveries().filter((d) => d.duplicate)).toHaveLength(made.length);
   });
 
-  it('back to the default: in order, once each', async () => {
+  it('ordered when a test asks (shuffle off, one at a time): in order, once each', async () => {
     fake.addWebhook({ url: receiver.url, secret: receiver.secret });
     fake.setDeliveryMode({ hold: true, shuffle: true, duplicates: 1 });
-    fake.setDeliveryMode({ hold: false, shuffle: false, duplicates: 0 });
-    const a = await stripe.customers.create({ email: 'a@acme.test' });
-    const b = await stripe.customers.create({ email: 'b@acme.test' });
+    fake.setDeliveryMode({ hold: false, duplicates: 0, ...ORDERED_DELIVERY });
+    receiver.delayMs = 20;
+    const made: string[] = [];
+    for (let i = 0; i < 8; i += 1) made.push((await stripe.customers.create({ email: `c${i}@acme.test` })).id);
     await fake.flushWebhooks();
-    expect(receiver.received.map((r) => (r.event.data.object as Stripe.Customer).id)).toEqual([a.id, b.id]);
+    expect(receiver.received.map((r) => (r.event.data.object as Stripe.Customer).id)).toEqual(made);
+    expect(receiver.maxInFlight).toBe(1);
+  });
+
+  it('S4: by default, as Stripe does, deliveries to one endpoint are concurrent and not in the order made', async () => {
+    fake.addWebhook({ url: receiver.url, secret: receiver.secret });
+    expect(fake.setDeliveryMode({ seed: 7 })).toMatchObject({ hold: false, shuffle: true, duplicates: 0 });
+    receiver.delayMs = 50; // a handler that takes a moment: the next deliveries do not wait for it
+    await Promise.all(Array.from({ length: 12 }, (_, i) => stripe.customers.create({ email: `c${i}@acme.test` })));
+    const made = (await stripe.events.list({ type: 'customer.created', limit: 100 })).data.map((e) => e.id).reverse();
+    await fake.flushWebhooks();
+    const got = receiver.received.map((r) => r.event.id);
+    expect([...got].sort()).toEqual([...made].sort());
+    expect(got).not.toEqual(made);
+    expect(receiver.maxInFlight).toBeGreaterThan(1);
   });
 });
 

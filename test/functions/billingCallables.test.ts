@@ -147,6 +147,27 @@ describe('startCheckout', () => {
   });
 });
 
+describe('startCheckout under concurrency', () => {
+  it('L2(d): two different choices at the same moment leave one open session, the one the tenant records; the other call is told to choose again', async () => {
+    const t = await trialTenant();
+    const owner = await memberOf(t.tenantId, 'owner');
+    // Both creates are held in Stripe, so both calls have read "no open session" before either records one.
+    await sim.delayNext({ method: 'POST', path: '/v1/checkout/sessions', ms: 1500, times: 2 });
+    const answers = await Promise.allSettled([
+      owner.call<{ url: string }>('startCheckout', { tenantId: t.tenantId, plan: 'starter', seats: 3 }),
+      owner.call<{ url: string }>('startCheckout', { tenantId: t.tenantId, plan: 'team', seats: 7 }),
+    ]);
+    const open = (await sessionsOf(t.customerId)).filter((s) => s.status === 'open');
+    expect(open.length).toBe(1);
+    const recorded = (await db.doc(`tenants/${t.tenantId}/billing/checkout`).get()).data();
+    expect(recorded?.sessionId).toBe(open[0].id);
+    const won = answers.filter((a): a is PromiseFulfilledResult<{ url: string }> => a.status === 'fulfilled');
+    expect(won.map((a) => a.value.url)).toEqual([open[0].url]);
+    const lost = answers.find((a) => a.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({ code: 'functions/aborted', message: expect.stringMatching(/at the same moment: choose again/) });
+  });
+});
+
 describe('openBillingPortal', () => {
   it('the owner gets a portal session for the tenant’s customer with the product’s configuration (plan changes, no free seat edits, cancel at period end)', async () => {
     const t = await trialTenant();

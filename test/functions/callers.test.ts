@@ -14,7 +14,9 @@ import {
   db,
   deps,
   eventually,
+  followConfirmationLink,
   settledJob,
+  verifiedAccount,
 } from '../helpers/emulators';
 import { client, rejectsWith } from '../helpers/callables';
 
@@ -184,7 +186,7 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
   }
 
   it('provisions from the form when the callable follows the real trigger, with the typed name and plan', async () => {
-    const person = await client('peter@initech.test');
+    const person = await client('peter@initech.test', {}, { emailVerified: true });
     const result = await person.call<ProvisioningResult>('submitSignup', form);
     expect(result.status).toBe('provisioning');
     const [tenant, ...others] = await tenantsOf(person.uid);
@@ -195,7 +197,7 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
   it('lets the real Auth trigger provision when the form is already stored when the account is created', async () => {
     const uid = 'preformed-uid-1';
     await db.doc(`signups/${uid}`).set({ ...form, uid, email: 'milton@initech.test' });
-    await auth.createUser({ uid, email: 'milton@initech.test', password: 'password-123' });
+    await auth.createUser({ uid, email: 'milton@initech.test', password: 'password-123', emailVerified: true });
     const tenants = await eventually(async () => {
       const found = await tenantsOf(uid);
       return found.length ? found : null;
@@ -206,7 +208,7 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
   it('ends with the form values whichever order the trigger and the callable run in', async () => {
     for (const order of ['trigger first', 'form first'] as const) {
       await clearEmulators();
-      const account = { uid: `uid-${order.replace(' ', '-')}`, email: 'bill@initech.test' };
+      const account = await verifiedAccount(`uid-${order.replace(' ', '-')}`, 'bill@initech.test');
       let replayed: ProvisioningResult | null;
       if (order === 'trigger first') {
         expect(await provisionSelfServe(deps, account.uid), 'no form yet: nothing to provision').toBe(null);
@@ -225,7 +227,7 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
   });
 
   it('treats every trigger replay as a no-op, even 10 at once beside the callable', async () => {
-    const account = { uid: 'uid-replays', email: 'samir@initech.test' };
+    const account = await verifiedAccount('uid-replays', 'samir@initech.test');
     await Promise.all([
       submitSignup(deps, account, form),
       ...Array.from({ length: 10 }, () => provisionSelfServe(deps, account.uid)),
@@ -251,10 +253,10 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
   });
 
   it('refuses a taken subdomain, keeps no form, and accepts the fixed form after', async () => {
-    const first = { uid: 'uid-first', email: 'a@first.test' };
+    const first = await verifiedAccount('uid-first', 'a@first.test');
     await submitSignup(deps, first, { ...form, slug: 'initech' });
     const before = await allDocumentPaths();
-    const person = await client('peter@initech.test');
+    const person = await client('peter@initech.test', {}, { emailVerified: true });
     await rejectsWith(person.call('submitSignup', { ...form, slug: 'initech' }), 'already-exists', /slug: 'initech' is already taken/);
     expect(await allDocumentPaths()).toEqual(before);
     const result = await person.call<ProvisioningResult>('submitSignup', { ...form, slug: 'initech-hq' });
@@ -262,11 +264,86 @@ describe('self-serve: the Auth trigger and the signup callable', () => {
   });
 
   it('refuses a second, different signup from an account that already has its tenant', async () => {
-    const account = { uid: 'uid-twice', email: 'joanna@chotchkies.test' };
+    const account = await verifiedAccount('uid-twice', 'joanna@chotchkies.test');
     const first = await submitSignup(deps, account, form);
     await expect(submitSignup(deps, account, { ...form, companyName: 'Chotchkies' })).rejects.toMatchObject({ code: 'already-exists', message: expect.stringMatching(/already signed up/) });
     expect((await db.doc(`signups/${account.uid}`).get()).get('companyName')).toBe('Initech');
     expect(await submitSignup(deps, account, form)).toEqual(first);
     expect(await countDocs('tenants')).toBe(1);
+  });
+});
+
+describe('M5: self-serve provisioning waits for a confirmed address', () => {
+  beforeEach(async () => {
+    await clearEmulators();
+    await fetch(`${process.env.STRIPE_API_BASE}/_fake/reset`, { method: 'POST' });
+  });
+  // What an attacker would like mailed to an address they do not own.
+  const form = { companyName: 'Free money at evil.example', ownerName: 'Peter Gibbons', plan: 'team' };
+  const confirmationMails = async (uid: string) => (await db.collection('mail').get()).docs.filter((mail) => mail.id.startsWith(`signup-confirm-${uid}-`));
+  const linkOf = (mail: FirebaseFirestore.DocumentData) => /Confirm your email address: (\S+)/.exec(mail.message.text)![1];
+
+  it('M5: an unconfirmed address gets no tenant, no Stripe customer and no welcome mail: failed-precondition naming it, the form kept, one confirmation mail free of the form’s text', async () => {
+    const person = await client('peter@initech.test');
+    await rejectsWith(person.call('submitSignup', form), 'failed-precondition', /^Confirm your address: we sent a link to peter@initech\.test\./);
+    // The page (or a double click) sends the form again within the minute: no second mail.
+    await rejectsWith(person.call('submitSignup', form), 'failed-precondition', /we sent a link to peter@initech\.test/);
+    expect(await allDocumentPaths()).toEqual([`mail/signup-confirm-${person.uid}-1`, `signups/${person.uid}`]);
+    const [mail] = await confirmationMails(person.uid);
+    expect([mail.get('to'), mail.get('message.subject')]).toEqual(['peter@initech.test', 'Confirm your email address']);
+    expect(JSON.stringify(mail.get('message'))).not.toMatch(/Free money|evil|Peter/);
+    expect(new URL(linkOf(mail.data())).searchParams.get('mode')).toBe('verifyEmail');
+    expect((await db.doc(`signups/${person.uid}`).get()).get('companyName')).toBe(form.companyName);
+    const stripe = await fakeStripeState();
+    expect([stripe.customers.length, stripe.subscriptions.length]).toEqual([0, 0]);
+  });
+
+  it('M5: once the link is followed, the next submitSignup provisions the kept form, and a replay joins it', async () => {
+    const person = await client('milton@initech.test');
+    await rejectsWith(person.call('submitSignup', form), 'failed-precondition', /Confirm your address/);
+    const [mail] = await confirmationMails(person.uid);
+    await followConfirmationLink(linkOf(mail.data()));
+    // The ID token still says unverified: Auth's own record is what counts.
+    const result = await person.call<ProvisioningResult>('submitSignup', form);
+    expect((await settledJob(result.jobId)).status).toBe('completed');
+    const tenant = (await db.doc(`tenants/${result.tenantId}`).get()).data()!;
+    expect([tenant.name, tenant.ownerUid, tenant.status, tenant.ownerEmailVerified]).toEqual([form.companyName, person.uid, 'trial', true]);
+    expect(await provisionSelfServe(deps, person.uid)).toEqual(result);
+    expect(await countDocs('tenants')).toBe(1);
+  });
+
+  it('M5: syncEmailVerified (the confirmation page) provisions the kept form; the page’s own submitSignup then replays it', async () => {
+    const person = await client('samir@initech.test');
+    await rejectsWith(person.call('submitSignup', form), 'failed-precondition', /Confirm your address/);
+    expect(await person.call('syncEmailVerified', {}), 'not confirmed yet: nothing provisioned').toEqual({ emailVerified: false, tenantIds: [] });
+    expect(await countDocs('tenants')).toBe(0);
+    await followConfirmationLink(linkOf((await confirmationMails(person.uid))[0].data()));
+    await person.call('syncEmailVerified', {});
+    const [job] = (await db.collection('provisioningJobs').get()).docs;
+    expect((await settledJob(job.id)).status).toBe('completed');
+    const replay = await person.call<ProvisioningResult>('submitSignup', form);
+    expect(replay.jobId).toBe(job.id);
+    expect(await countDocs('tenants')).toBe(1);
+  });
+
+  it('M5: the Auth trigger’s routine provisions nothing for an unconfirmed account with a stored form, in either order, and provisions it once confirmed', async () => {
+    const uid = 'unconfirmed-uid-1';
+    await db.doc(`signups/${uid}`).set({ ...form, uid, email: 'nina@initech.test' });
+    await auth.createUser({ uid, email: 'nina@initech.test', password: 'password-123' });
+    expect(await provisionSelfServe(deps, uid), 'what onUserCreated runs').toBe(null);
+    expect(await allDocumentPaths()).toEqual([`signups/${uid}`]);
+    await auth.updateUser(uid, { emailVerified: true });
+    const result = await provisionSelfServe(deps, uid);
+    expect(result?.tenantId).toBeTruthy();
+    expect((await db.doc(`tenants/${result!.tenantId}`).get()).get('name')).toBe(form.companyName);
+  });
+
+  it('M5: a subdomain another tenant holds is refused before any mail, and nothing is written', async () => {
+    const first = await verifiedAccount('uid-first', 'a@first.test');
+    await settledJob((await submitSignup(deps, first, { ...form, slug: 'initech' })).jobId);
+    const before = await allDocumentPaths();
+    const person = await client('bob@initech.test');
+    await rejectsWith(person.call('submitSignup', { ...form, slug: 'initech' }), 'already-exists', /slug: 'initech' is already taken/);
+    expect(await allDocumentPaths()).toEqual(before);
   });
 });

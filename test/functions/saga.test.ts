@@ -92,6 +92,16 @@ describe('provisioning saga', () => {
     expect(await countDocs('auditLog')).toBe(1);
   });
 
+  it('S4: the tenant opens with its billing summary read from Stripe, though the subscription’s events may all have come before the link', async () => {
+    // No webhook here: as if every event about the new subscription reached the endpoint before markTenantReady and was dropped.
+    const { jobId, tenantId } = await provisionTenant(deps, request());
+    expect(await runProvisioningJob(saga, jobId, fast)).toBe('completed');
+    const [subscription] = liveSubscriptions();
+    const tenant = (await db.doc(`tenants/${tenantId}`).get()).data()!;
+    expect(tenant.billing).toMatchObject({ stripeStatus: 'trialing', price: { unitAmount: 1900, currency: 'usd', interval: 'month' }, openInvoice: null, card: null });
+    expect(tenant.billing.nextInvoice.at.toMillis()).toBe(subscription.items.data[0].current_period_end * 1000);
+  });
+
   it('bills a sales tenant that is live at once by invoice, with its contract’s payment terms and no trial', async () => {
     const sales = request({ source: 'sales', plan: 'enterprise', daysUntilDue: 45, owner: { uid: 'o2', email: 'cto@big.test', displayName: 'C' }, requestedBy: 'staff' });
     const { jobId, tenantId } = await provisionTenant(deps, sales);
@@ -150,6 +160,18 @@ describe('provisioning saga', () => {
         await assertFullyProvisioned(jobId, tenantId);
       });
     }
+  }
+
+  for (const step of ['createStripeCustomer', 'createStripeSubscription']) {
+    it(`S1: resumed after Stripe pruned its idempotency key (24 h), ${step} finds what it made by metadata and makes no second one`, async () => {
+      // A lifetime of 0: every saved key is already pruned when it comes again, as after a day.
+      fake.configure({ apiKey: 'sk_test_saga', billing: { idempotencyKeyLifetimeSeconds: 0 } });
+      const { jobId, tenantId } = await provisionTenant(deps, request());
+      await expect(runProvisioningJob(saga, jobId, { ...fast, leaseMs: 0, faults: [{ step, at: 'after', kind: 'crash' }] })).rejects.toThrow(WorkerCrash);
+      expect(await runProvisioningJob(saga, jobId, fast)).toBe('completed');
+      await assertFullyProvisioned(jobId, tenantId);
+      expect(fake.state().subscriptions.length, 'exactly one Stripe subscription was ever created').toBe(1);
+    });
   }
 
   it('finishes an interrupted compensation when resumed by another worker', async () => {

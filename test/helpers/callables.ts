@@ -8,8 +8,8 @@ const open: Caller[] = [];
 afterAll(async () => Promise.all(open.map((c) => c.close())));
 
 /** A client signed in as `email` (created with `claims` if new), or an anonymous one for ''. */
-export async function client(email: string, claims: Record<string, unknown> = {}): Promise<Caller> {
-  const caller = email ? await signedInClient(email, claims) : await anonymousClient();
+export async function client(email: string, claims: Record<string, unknown> = {}, options: { emailVerified?: boolean } = {}): Promise<Caller> {
+  const caller = email ? await signedInClient(email, claims, options) : await anonymousClient();
   open.push(caller);
   return caller;
 }

@@ -75,14 +75,19 @@ export async function functionsOrigin(): Promise<{ host: string; port: number }>
 
 export type Caller = { call: <T = unknown>(name: string, data: unknown) => Promise<T>; uid: string; close: () => Promise<void> };
 
-/** A signed-in web client (real firebase JS SDK) for `email`, created with `claims` if new. */
-export async function signedInClient(email: string, claims: Record<string, unknown> = {}): Promise<Caller> {
+/**
+ * A signed-in web client (real firebase JS SDK) for `email`, created with `claims` if new.
+ * `emailVerified`: the account's address is confirmed (set with the Admin SDK, as if its link was
+ * followed), for tests whose subject is not the confirmation: self-serve signup waits for one (M5).
+ */
+export async function signedInClient(email: string, claims: Record<string, unknown> = {}, options: { emailVerified?: boolean } = {}): Promise<Caller> {
   const password = 'password-123';
   let uid: string;
   try {
-    uid = (await auth.createUser({ email, password, displayName: email.split('@')[0] })).uid;
+    uid = (await auth.createUser({ email, password, displayName: email.split('@')[0], emailVerified: options.emailVerified ?? false })).uid;
   } catch {
     uid = (await auth.getUserByEmail(email)).uid;
+    if (options.emailVerified) await auth.updateUser(uid, { emailVerified: true });
   }
   if (Object.keys(claims).length) await auth.setCustomUserClaims(uid, claims);
   const app = initializeApp({ projectId, apiKey: 'demo-key', authDomain: `${projectId}.firebaseapp.com` }, `client-${email}-${Math.random()}`);
@@ -108,6 +113,26 @@ async function callerFor(app: ReturnType<typeof initializeApp>) {
       return (await callable(data)).data;
     },
   };
+}
+
+/** An Auth account whose address is confirmed, for calling the self-serve functions directly. */
+export async function verifiedAccount(uid: string, email: string): Promise<{ uid: string; email: string }> {
+  await auth.createUser({ uid, email, emailVerified: true });
+  return { uid, email };
+}
+
+/**
+ * Follows an email-confirmation link as the app's /auth/action page does (the Auth REST call behind
+ * the web SDK's applyActionCode), for tests that are not in a browser.
+ */
+export async function followConfirmationLink(link: string): Promise<void> {
+  const oobCode = new URL(link).searchParams.get('oobCode');
+  const response = await fetch(`http://${authHost}/identitytoolkit.googleapis.com/v1/accounts:update?key=demo-key`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ oobCode }),
+  });
+  if (!response.ok) throw new Error(`applying the confirmation code: HTTP ${response.status} ${await response.text()}`);
 }
 
 /** Polls until `probe` returns a value, for effects of triggers that run asynchronously. */

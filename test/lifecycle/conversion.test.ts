@@ -7,9 +7,10 @@ import type Stripe from 'stripe';
 import { planPriceId } from '../../functions/src/adapters/prices';
 import { describe, expect, it } from 'vitest';
 import { addPeople, expectOneLiveSubscription, inPortal, openTenantsCheckedAfterEach, memberOf, pageText, payOnCheckout } from '../helpers/billing';
+import { client, rejectsWith } from '../helpers/callables';
 import { db, type Caller } from '../helpers/emulators';
 import { history, tenant } from './fixtures';
-import { advance, DAY, deliverSigned, DELIVERIES, expectState, HOUR, inStripe, openTenant, sim, stripe, type BilledTenant, type Delivery , useStripeWorld } from './stripeWorld';
+import { advance, DAY, deliverSigned, DELIVERIES, expectState, HOUR, inStripe, openTenant, sim, STRIPE_KEY, stripe, type BilledTenant, type Delivery, useStripeWorld } from './stripeWorld';
 
 useStripeWorld();
 
@@ -289,5 +290,91 @@ describe('the portal', () => {
     const paidWith = await stripe.invoices.retrieve(renewal.id, { expand: ['payments.data.payment.payment_intent.payment_method'] });
     const intent = paidWith.payments?.data[0]?.payment.payment_intent as Stripe.PaymentIntent;
     expect([renewal.status, (intent.payment_method as Stripe.PaymentMethod).card?.last4]).toEqual(['paid', '4444']);
+  });
+});
+
+describe('review findings: what a completed Checkout applies (REVIEW.md M1, L2)', () => {
+  const staff = () => client('super@platform.test', { platform: 'super_admin' });
+
+  it('M1: an unpaid subscription (Dashboard "mark unpaid"): the new card pays the open invoice and finalizes and pays the period’s draft, oldest first; active, converted', async () => {
+    const { t, owner } = await ownedTenant('as made', { card: 'pm_card_visa', trialDays: null });
+    await sim.configure({ apiKey: STRIPE_KEY, billing: { retryDays: [2], afterFinalRetry: 'unpaid' } });
+    await sim.setChargeOutcome(t.paymentMethodId!, 'decline');
+    await advance(t, 31 * DAY + 2 * HOUR); // the renewal fails: past_due
+    await advance(t, 3 * DAY); // the one retry fails: unpaid
+    await advance(t, 30 * DAY); // one period later: its invoice stays a draft
+    await expectState(t, { status: 'suspended', writes: false, mails: [], stripe: 'unpaid' });
+    const owedBefore = async () => [
+      ...(await stripe.invoices.list({ subscription: t.subscriptionId, status: 'open' })).data.map((i) => `open ${i.amount_due}`),
+      ...(await stripe.invoices.list({ subscription: t.subscriptionId, status: 'draft' })).data.map((i) => `draft ${i.amount_due} ${i.auto_advance}`),
+    ];
+    expect(await owedBefore()).toEqual([`open ${25 * 1900}`, `draft ${25 * 1900} false`]);
+    await payOnCheckout(t, await checkoutUrl(owner, t, 'starter', 2), GOOD);
+    await expectState(t, { status: 'active', writes: true, mails: [], stripe: 'active', failedPaymentRetries: 0 });
+    expect(await owedBefore()).toEqual([]);
+    const paid = (await stripe.invoices.list({ subscription: t.subscriptionId, status: 'paid' })).data.sort((a, b) => a.created - b.created);
+    expect(paid.map((i) => i.amount_paid)).toEqual([25 * 1900, 25 * 1900, 25 * 1900]); // the first period, then the two owed
+    expect(paid[1].status_transitions.paid_at! <= paid[2].status_transitions.paid_at!).toBe(true);
+    const sub = await subscriptionOf(t.subscriptionId);
+    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual(['price_starter_monthly', 2]);
+    expect(await tenant(t.tenantId)).toMatchObject({ plan: 'starter', seatCap: 2, lastCheckout: { outcome: 'converted', plan: 'starter', seats: 2 } });
+  });
+
+  it('L2(a): Stripe already bills the subscription (its trial ended with a card on file): the card is saved, the choice is not applied, and lastCheckout says so', async () => {
+    const { t, owner } = await ownedTenant('as made', { card: 'pm_card_visa' });
+    await advance(t, 14 * DAY + 10 * 60); // the trial has ended in Stripe; its invoice is a draft for an hour
+    expect((await subscriptionOf(t.subscriptionId)).status).toBe('active');
+    expect((await tenant(t.tenantId)).status).toBe('trial');
+    await payOnCheckout(t, await checkoutUrl(owner, t, 'starter', 3), GOOD);
+    const sub = await subscriptionOf(t.subscriptionId);
+    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual(['price_team_monthly', 25]);
+    const data = await tenant(t.tenantId);
+    expect(data).toMatchObject({ plan: 'team', seatCap: 25, lastCheckout: { outcome: 'not_applied', reason: 'already-paid', plan: 'starter', seats: 3 } });
+    expect(data.lastCheckout.message).toContain('already on a paid plan in Stripe: its plan and seats are unchanged');
+    expect((await checkoutRecord(t)).record).toMatchObject({ outcome: 'checkout_not_applied', tenantId: t.tenantId });
+  });
+
+  it('L2(b): a staff cancel (abuse) is a hold: Checkout is refused, and a session opened before the cancel cannot reactivate the tenant or subscribe', async () => {
+    const { t, owner } = await ownedTenant('as made');
+    const url = await checkoutUrl(owner, t, 'team', 5);
+    await inStripe(t, async () => (await staff()).call('changeTenantStatus', { tenantId: t.tenantId, action: 'cancel', when: 'now', reason: 'abuse' }));
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    expect((await tenant(t.tenantId)).staffHold).toBe(true);
+    await rejectsWith(checkoutUrl(owner, t, 'team', 5), 'failed-precondition', /cancelled by our staff: contact support/);
+    await payOnCheckout(t, url, GOOD);
+    const data = await tenant(t.tenantId);
+    expect(data).toMatchObject({ status: 'cancelled', stripeSubscriptionId: t.subscriptionId, lastCheckout: { outcome: 'not_applied', reason: 'staff-hold' } });
+    const all = (await stripe.subscriptions.list({ customer: t.customerId, status: 'all' })).data;
+    expect(all.map((s) => [s.id, s.status])).toEqual([[t.subscriptionId, 'canceled']]);
+    expect((await stripe.paymentMethods.list({ customer: t.customerId })).data).toEqual([]); // the refused Checkout's card is not kept
+    // One move to cancelled (the staff cancel's, or Stripe's deletion event when it came first), none back.
+    expect((await history(t.tenantId)).map((h) => h.to)).toEqual(['cancelled']);
+  });
+
+  it('S1: the Checkout’s new subscription was made but its answer lost, and the retry comes after Stripe pruned the key: found by metadata, not made twice', async () => {
+    const { t, owner } = await ownedTenant('as made', { card: 'pm_card_visa', trialDays: null });
+    await advance(t, 2 * HOUR);
+    await inStripe(t, () => stripe.subscriptions.cancel(t.subscriptionId));
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    const url = await checkoutUrl(owner, t, 'starter', 5);
+    // Every key is already pruned when it comes again (as a day later), and the create's answer is lost: the webhook answers 500, Stripe retries.
+    await sim.configure({ apiKey: STRIPE_KEY, billing: { idempotencyKeyLifetimeSeconds: 0 } });
+    await sim.failNext({ method: 'POST', path: '/v1/subscriptions', status: 500, when: 'after' });
+    await payOnCheckout(t, url, GOOD);
+    const made = (await stripe.subscriptions.list({ customer: t.customerId, status: 'all' })).data.filter((s) => s.id !== t.subscriptionId);
+    expect(made.map((s) => [s.status, s.metadata.checkoutSession])).toEqual([['active', expect.stringMatching(/^cs_test_/)]]);
+    expect(await tenant(t.tenantId)).toMatchObject({ status: 'active', stripeSubscriptionId: made[0].id, lastCheckout: { outcome: 'converted' } });
+  });
+
+  it('L2(c): a session opened before a staff suspend and completed after it charges nothing and changes nothing', async () => {
+    const { t, owner } = await ownedTenant('as made');
+    const url = await checkoutUrl(owner, t, 'starter', 4);
+    await inStripe(t, async () => (await staff()).call('changeTenantStatus', { tenantId: t.tenantId, action: 'suspend', reason: 'chargeback under review' }));
+    await payOnCheckout(t, url, GOOD);
+    await expectState(t, { status: 'suspended', writes: false, mails: [], stripe: 'trialing' });
+    const sub = await subscriptionOf(t.subscriptionId);
+    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual(['price_team_monthly', 25]);
+    expect((await stripe.invoices.list({ subscription: t.subscriptionId, status: 'paid' })).data.map((i) => i.amount_paid)).toEqual([0]);
+    expect(await tenant(t.tenantId)).toMatchObject({ plan: 'team', seatCap: 25, lastCheckout: { outcome: 'not_applied', reason: 'staff-hold', message: expect.stringContaining('suspended by our staff') } });
   });
 });

@@ -11,7 +11,7 @@ import { subscriptionTerms } from '../../functions/src/domain/billing';
 import { PLANS, type PlanId } from '../../functions/src/domain/plans';
 import type { TenantStatus } from '../../functions/src/domain/status';
 import { advanceClock, FakeStripeControl } from '../../tools/fake-stripe/control';
-import type { DeliveryRecord } from '../../tools/fake-stripe/delivery';
+import { DEFAULT_DELIVERY_MODE, type DeliveryRecord } from '../../tools/fake-stripe/delivery';
 import { clearEmulators, db, functionsOrigin, projectId } from '../helpers/emulators';
 import { membership, rulesTestEnvironment } from '../helpers/rules';
 import { seedTenant, sign, tenant, WEBHOOK_SECRET } from './fixtures';
@@ -29,7 +29,7 @@ const url = new URL(base);
 export const stripe = new Stripe(STRIPE_KEY, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0, telemetry: false });
 export const sim = new FakeStripeControl(base);
 
-/** As Stripe sends them; or each step's events held, then delivered shuffled with every one twice. */
+/** As Stripe makes and sends them (concurrently, in no promised order: the simulator's default); or each step's events held, then delivered shuffled with every one twice. */
 export const DELIVERIES = ['as made', 'duplicated and shuffled'] as const;
 export type Delivery = (typeof DELIVERIES)[number];
 
@@ -69,15 +69,15 @@ export function useStripeWorld(options: { apiVersion?: string } = {}): void {
 let seed = 1;
 /**
  * Runs `step` with the delivery mode, then waits until every delivery it caused (retries included) is
- * done, and goes back to delivering as made. `hold` keeps the events until the step is over even when delivered as made.
+ * done, and goes back to Stripe's way (concurrent, unordered). `hold` keeps the events until the step is over.
  */
 export async function step<T>(delivery: Delivery, run: () => Promise<T>, options: { hold?: boolean } = {}): Promise<T> {
   const shuffled = delivery === 'duplicated and shuffled';
-  await sim.setDeliveryMode({ hold: shuffled || Boolean(options.hold), shuffle: shuffled, duplicates: shuffled ? 1 : 0, seed: seed++ });
+  await sim.setDeliveryMode({ ...DEFAULT_DELIVERY_MODE, hold: shuffled || Boolean(options.hold), duplicates: shuffled ? 1 : 0, seed: seed++ });
   const result = await run();
   await sim.flushWebhooks(60_000);
-  // Between steps events go out as made, so a browser's actions on the hosted pages reach the webhook on their own.
-  if (shuffled || options.hold) await sim.setDeliveryMode({ hold: false, shuffle: false, duplicates: 0, seed: null });
+  // Between steps events go out as Stripe sends them, so a browser's actions on the hosted pages reach the webhook on their own.
+  if (shuffled || options.hold) await sim.setDeliveryMode({ ...DEFAULT_DELIVERY_MODE });
   return result;
 }
 

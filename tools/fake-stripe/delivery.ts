@@ -1,7 +1,8 @@
 // Webhook delivery as Stripe does it (STRIPE.md §11): every event to every matching endpoint, signed
 // (`Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")`), retried with backoff on a non-2xx or a
-// network error, with a new signature per attempt. Order is not promised; for tests a mode shuffles,
-// duplicates and holds deliveries on demand.
+// network error, with a new signature per attempt. Order is not promised: by default deliveries go out
+// concurrently and shuffled, as Stripe's do; a test asks for ordered ones (shuffle off, concurrency 1),
+// and a mode duplicates and holds deliveries on demand.
 import { createHmac } from 'node:crypto';
 import { newId } from './ids';
 import type { Account, StripeEvent } from './state';
@@ -24,8 +25,10 @@ export interface ControlEndpoint {
 export interface DeliveryMode {
   /** Keep deliveries until flush(). */
   hold: boolean;
-  /** Deliver pending events in random order rather than as they were made. */
+  /** Deliver pending events in random order rather than as they were made (the default, as Stripe promises no order). */
   shuffle: boolean;
+  /** Deliveries in flight at once per endpoint (Stripe delivers concurrently); 1 with shuffle off: in order, one at a time. */
+  concurrency: number;
   /** Probability (0..1) that an event is delivered a second time, as a separate delivery. */
   duplicates: number;
   /** Seed of the random order and duplicates, for a reproducible run (random when null). */
@@ -40,7 +43,9 @@ export interface WebhookSettings {
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = { retryDelaysMs: [1_000, 5_000, 25_000], timeoutMs: 30_000 };
-export const DEFAULT_DELIVERY_MODE: DeliveryMode = { hold: false, shuffle: false, duplicates: 0, seed: null };
+export const DEFAULT_DELIVERY_MODE: DeliveryMode = { hold: false, shuffle: true, concurrency: 4, duplicates: 0, seed: null };
+/** What a test asks for when it needs events in the order they were made. */
+export const ORDERED_DELIVERY: Pick<DeliveryMode, 'shuffle' | 'concurrency'> = { shuffle: false, concurrency: 1 };
 
 export interface DeliveryRecord {
   id: string;
@@ -94,7 +99,7 @@ export class WebhookDispatcher {
   settings: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS };
   readonly log: DeliveryRecord[] = [];
   private pending: Pending[] = [];
-  private readonly inFlight = new Map<string, Pending>();
+  private readonly inFlight = new Set<Pending>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly delivered = new Set<string>();
   private rng = random(Math.floor(Math.random() * 2 ** 32));
@@ -168,7 +173,7 @@ export class WebhookDispatcher {
   /** Resolves once each of these events has had its first attempt at every endpoint (retries may follow). */
   async firstAttempts(eventIds: Set<string>, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const waiting = () => [...this.pending.filter((p) => !p.held && p.attempt === 1), ...this.inFlight.values()].some((p) => eventIds.has(p.event.id));
+    const waiting = () => [...this.pending.filter((p) => !p.held && p.attempt === 1), ...this.inFlight].some((p) => eventIds.has(p.event.id));
     while (waiting() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 
@@ -186,19 +191,23 @@ export class WebhookDispatcher {
     });
   }
 
-  /** One delivery in flight per endpoint; the next is the oldest, or a random one in shuffle mode. */
+  /** Up to `concurrency` deliveries in flight per endpoint; each next one the oldest, or a random one in shuffle mode. */
   private pump(): void {
     if (this.closed) return;
+    const busy = new Map<string, number>();
+    for (const p of this.inFlight) busy.set(p.target.id, (busy.get(p.target.id) ?? 0) + 1);
     const byTarget = new Map<string, Pending[]>();
     for (const p of this.pending) {
-      if (p.held || this.inFlight.has(p.target.id)) continue;
+      if (p.held) continue;
       byTarget.set(p.target.id, [...(byTarget.get(p.target.id) ?? []), p]);
     }
-    for (const candidates of byTarget.values()) {
-      const next = this.mode.shuffle ? candidates[Math.floor(this.rng() * candidates.length)] : candidates[0];
-      this.pending.splice(this.pending.indexOf(next), 1);
-      this.inFlight.set(next.target.id, next);
-      void this.send(next);
+    for (const [targetId, candidates] of byTarget) {
+      for (let free = this.mode.concurrency - (busy.get(targetId) ?? 0); free > 0 && candidates.length > 0; free -= 1) {
+        const next = candidates.splice(this.mode.shuffle ? Math.floor(this.rng() * candidates.length) : 0, 1)[0];
+        this.pending.splice(this.pending.indexOf(next), 1);
+        this.inFlight.add(next);
+        void this.send(next);
+      }
     }
     if (this.isIdle()) this.notifyIdle();
   }
@@ -241,7 +250,7 @@ export class WebhookDispatcher {
     }
     this.log.push(record);
     this.onDelivery?.(record);
-    this.inFlight.delete(p.target.id);
+    this.inFlight.delete(p);
     const ok = record.status !== null && record.status >= 200 && record.status < 300;
     const key = `${p.event.id} ${p.target.id}`;
     if (ok && !this.delivered.has(key)) {

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_CATALOG, type CatalogPrice } from './catalog';
 import type { Call } from './call';
-import { WebhookDispatcher, type ControlEndpoint, type DeliveryMode, type DeliveryRecord, type WebhookSettings } from './delivery';
+import { DEFAULT_DELIVERY_MODE, WebhookDispatcher, type ControlEndpoint, type DeliveryMode, type DeliveryRecord, type WebhookSettings } from './delivery';
 import { ApiError, type StripeErrorBody } from './errors';
 import { canonical, FormError, parseForm, type FormObject } from './form';
 import { submitCheckoutCard } from './checkout';
@@ -146,6 +146,8 @@ interface SavedResponse {
   /** Undefined while the first request with this key is still running. */
   status?: number;
   body?: string;
+  /** When the response was saved, on the simulator's clock (ms): Stripe prunes keys after 24 h (STRIPE.md §12). */
+  savedAt?: number;
 }
 
 interface Reply {
@@ -231,9 +233,10 @@ function validateRule(input: unknown, kind: 'failure' | 'delay'): FailureRule | 
 function validateMode(input: unknown): Partial<DeliveryMode> {
   if (typeof input !== 'object' || input === null) throw new Error('expected a JSON object');
   const mode = input as Record<string, unknown>;
-  for (const key of Object.keys(mode)) if (!['hold', 'shuffle', 'duplicates', 'seed'].includes(key)) throw new Error(`unknown delivery mode field ${key}`);
+  for (const key of Object.keys(mode)) if (!['hold', 'shuffle', 'concurrency', 'duplicates', 'seed'].includes(key)) throw new Error(`unknown delivery mode field ${key}`);
   if (mode.hold !== undefined && typeof mode.hold !== 'boolean') throw new Error('hold must be a boolean');
   if (mode.shuffle !== undefined && typeof mode.shuffle !== 'boolean') throw new Error('shuffle must be a boolean');
+  if (mode.concurrency !== undefined && !(Number.isInteger(mode.concurrency) && (mode.concurrency as number) >= 1)) throw new Error('concurrency must be an integer >= 1');
   if (mode.duplicates !== undefined && !(typeof mode.duplicates === 'number' && mode.duplicates >= 0 && mode.duplicates <= 1)) throw new Error('duplicates must be a probability 0..1');
   if (mode.seed !== undefined && mode.seed !== null && !Number.isInteger(mode.seed)) throw new Error('seed must be an integer or null');
   return mode as Partial<DeliveryMode>;
@@ -271,7 +274,7 @@ function validateBilling(input: unknown): Partial<BillingSettings> {
     throw new Error('sendInvoicePastDue must be { action: cancel|unpaid|past_due, afterDays: number }');
   }
   if (billing.portalConfirmNeedsAllowedUpdates !== undefined && typeof billing.portalConfirmNeedsAllowedUpdates !== 'boolean') throw new Error('portalConfirmNeedsAllowedUpdates must be true or false');
-  for (const key of ['finalizeAfterSeconds', 'incompleteExpiresAfterSeconds', 'testClockMaxCustomers']) {
+  for (const key of ['finalizeAfterSeconds', 'incompleteExpiresAfterSeconds', 'testClockMaxCustomers', 'idempotencyKeyLifetimeSeconds']) {
     if (billing[key] !== undefined && !(typeof billing[key] === 'number' && (billing[key] as number) >= 0)) throw new Error(`${key} must be a number >= 0`);
   }
   return billing as Partial<BillingSettings>;
@@ -405,7 +408,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     dispatcher.reset(false);
     if (resetOptions.all) {
       dispatcher.controlEndpoints = dispatcher.controlEndpoints.filter((e) => startWebhooks.includes(e.id));
-      dispatcher.setMode({ hold: false, shuffle: false, duplicates: 0, seed: null });
+      dispatcher.setMode({ ...DEFAULT_DELIVERY_MODE });
       dispatcher.settings = { ...startSettings };
       billingDefaults = structuredClone(startBilling);
     }
@@ -481,12 +484,17 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     const failure = take(failures, method, path);
     if (failure && (failure.when ?? 'before') === 'before') {
       const reply = errorReply(failure.status, injectedError(failure), requestId);
-      if (failure.store && savedKey && !saved.has(savedKey)) saved.set(savedKey, { fingerprint, status: reply.status, body: reply.body });
+      if (failure.store && savedKey && !saved.has(savedKey)) saved.set(savedKey, { fingerprint, status: reply.status, body: reply.body, savedAt: clock() });
       return reply;
     }
 
     if (savedKey) {
-      const previous = saved.get(savedKey);
+      let previous = saved.get(savedKey);
+      // A key older than the account's key lifetime is pruned: reusing it makes a new request (STRIPE.md §12).
+      if (previous?.savedAt !== undefined && clock() - previous.savedAt >= accountFor(key).settings.idempotencyKeyLifetimeSeconds * 1000) {
+        saved.delete(savedKey);
+        previous = undefined;
+      }
       if (previous && previous.fingerprint !== fingerprint) {
         return errorReply(
           400,
@@ -533,7 +541,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     runDueEverywhere(account);
     if (savedKey) {
       // A request refused during validation is not saved: the same key may be used again.
-      if (executed) saved.set(savedKey, { fingerprint, status: reply.status, body: reply.body });
+      if (executed) saved.set(savedKey, { fingerprint, status: reply.status, body: reply.body, savedAt: clock() });
       else saved.delete(savedKey);
     }
     if (failure) return errorReply(failure.status, injectedError(failure), requestId); // when: 'after'

@@ -351,6 +351,8 @@ export interface BillingSettings {
    * is the stricter answer, and the product must work under both.
    */
   portalConfirmNeedsAllowedUpdates: boolean;
+  /** How long a saved idempotency key replays, on the simulator's clock (Stripe: pruned after 24 h; 0: never replayed). */
+  idempotencyKeyLifetimeSeconds: number;
 }
 
 export const DEFAULT_BILLING_SETTINGS: BillingSettings = {
@@ -362,6 +364,7 @@ export const DEFAULT_BILLING_SETTINGS: BillingSettings = {
   automations: { invoiceOverdueDays: null, invoiceWillBeDueDays: null },
   testClockMaxCustomers: 3,
   portalConfirmNeedsAllowedUpdates: true,
+  idempotencyKeyLifetimeSeconds: 24 * 3600,
 };
 
 /** What an account needs from the simulator around it. */

@@ -18,6 +18,8 @@ export const COLLECTIONS = {
   mail: 'mail',
   auditLog: 'auditLog',
   stripeEvents: 'stripeEvents',
+  /** The outbox of Stripe customer email changes, one per tenant (billing/customerEmail.ts). */
+  stripeCustomerEmails: 'stripeCustomerEmails',
   /** The local emulators' clock (lifecycle/localClock.ts); never written in production. */
   localClock: 'localClock',
   taskQueueProbes: 'taskQueueProbes',

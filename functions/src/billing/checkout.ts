@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { billingKeys, checkoutRefusal, checkoutTerms, checkSeatsCoverUse, PLAN_PRICES, StartCheckoutSchema } from '../domain/checkout';
+import { DomainError } from '../domain/errors';
 import { parseOrThrow } from '../domain/validation';
 import { billingPageUrl, billingTenantOf, emailVerified, readTenantAndRole, seatsInUse, type BillingCallableDeps } from './access';
 
@@ -58,16 +59,28 @@ export async function startCheckout(deps: BillingCallableDeps, caller: { uid: st
       { idempotencyKey: billingKeys.checkout(tenant.id, request.plan, request.seats, generation) },
     ),
   );
-  await checkoutRef(tenant.ref).set({
-    sessionId: session.id,
-    choice,
-    plan: request.plan,
-    seats: request.seats,
-    generation,
-    expiresAt: new Date(session.expires_at * 1000),
-    requestedBy: caller.uid,
-    createdAt: new Date(),
-  } satisfies OpenCheckout);
+  // Compare-and-set: the session is the tenant's open one only if no other choice was recorded since the read above.
+  const winner = await db.runTransaction(async (tx) => {
+    const latest = await tx.get(checkoutRef(tenant.ref));
+    const recorded = latest.exists ? (latest.data() as OpenCheckout) : null;
+    if ((recorded?.generation ?? 0) !== (open?.generation ?? 0)) return recorded!;
+    tx.set(checkoutRef(tenant.ref), {
+      sessionId: session.id,
+      choice,
+      plan: request.plan,
+      seats: request.seats,
+      generation,
+      expiresAt: new Date(session.expires_at * 1000),
+      requestedBy: caller.uid,
+      createdAt: new Date(),
+    } satisfies OpenCheckout);
+    return null;
+  });
+  // The same choice at the same moment is the same session (one idempotency key); another choice won: this session must not stay open.
+  if (winner && winner.sessionId !== session.id) {
+    await expireQuietly(stripe, session.id);
+    throw new DomainError('aborted', `Another plan was chosen for ${view.name} at the same moment: choose again.`, { reason: 'concurrent-choice' });
+  }
   return { url: session.url! };
 }
 

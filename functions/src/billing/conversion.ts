@@ -2,8 +2,9 @@ import type { DocumentSnapshot } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
 import Stripe from 'stripe';
 import { planPriceId } from '../adapters/prices';
-import { billingKeys, CheckoutMetadataSchema, conversionStep, type CheckoutChoice, type ConversionStep } from '../domain/checkout';
+import { billingKeys, CheckoutMetadataSchema, checkoutTenantRefusal, conversionStep, type CheckoutChoice, type ConversionStep } from '../domain/checkout';
 import type { CardOnFile, StripeSubscriptionStatus } from '../domain/billing';
+import { billingTenantOf } from './access';
 
 /** What a completed Checkout did to the tenant's subscription in Stripe. */
 export type ConversionResult =
@@ -17,6 +18,12 @@ export type ConversionResult =
     }
   /** The card was saved by Checkout but declined when charged: everything was put back as it was. */
   | { outcome: 'declined'; step: ConversionStep; choice: CheckoutChoice; message: string; declineCode: string | null; card: CardOnFile | null }
+  /**
+   * The choice was not applied: the tenant can no longer be paid for through Checkout (`step` null: nothing
+   * was done, the saved card detached), Stripe already bills another plan (`save_card`), or what was owed
+   * was paid but the subscription is still not active. `message` is for the person.
+   */
+  | { outcome: 'not_applied'; step: ConversionStep | null; choice: CheckoutChoice; reason: string; message: string; card: CardOnFile | null }
   /** Not a session this product made for this tenant, or not complete: nothing was done. */
   | { outcome: 'unusable'; reason: string };
 
@@ -54,6 +61,15 @@ export async function completeCheckout(stripe: Stripe, tenant: DocumentSnapshot,
   const key = (what: string) => ({ idempotencyKey: billingKeys.conversion(session.id, what) });
   const price = await planPriceId(stripe, choice.plan);
 
+  // Re-checked at completion (status, staff hold): only before this session's first change in Stripe, whose first step makes its card the default.
+  const refusal = previousDefault === pm.id ? null : checkoutTenantRefusal(billingTenantOf(tenant));
+  if (refusal) {
+    await stripe.paymentMethods.detach(pm.id, undefined, key('detach-refused-card')).catch((detachError: unknown) => {
+      logger.warn('completeCheckout: could not detach the card of a refused Checkout', { pm: pm.id, error: String(detachError) });
+    });
+    return { outcome: 'not_applied', step: null, choice, reason: String(refusal.details?.reason ?? 'refused'), message: `${refusal.message} Nothing was charged.`, card };
+  }
+
   const currentId = tenant.get('stripeSubscriptionId') as string | null | undefined;
   const current = currentId ? await stripe.subscriptions.retrieve(currentId) : null;
   const step = conversionStep((current?.status ?? 'canceled') as StripeSubscriptionStatus);
@@ -85,13 +101,33 @@ export async function completeCheckout(stripe: Stripe, tenant: DocumentSnapshot,
         break;
       }
       case 'pay_open_invoice': {
-        const invoiceId = typeof current!.latest_invoice === 'string' ? current!.latest_invoice : current!.latest_invoice?.id;
-        const invoice = invoiceId ? await stripe.invoices.retrieve(invoiceId) : null;
-        if (invoice?.status === 'open') await stripe.invoices.pay(invoice.id, { payment_method: pm.id }, key('pay'));
+        // An unpaid subscription's later invoices stay drafts (STRIPE.md §4): everything owed is finalized and paid, oldest first.
+        for (const invoice of await invoicesOwed(stripe, current!.id)) {
+          // Finalized without auto_advance: the payment is the request below, not a collection Stripe starts by itself.
+          if (invoice.status === 'draft') await stripe.invoices.finalizeInvoice(invoice.id, { auto_advance: false }, key(`finalize:${invoice.id}`));
+          await stripe.invoices.pay(invoice.id, { payment_method: pm.id }, key(`pay:${invoice.id}`));
+        }
+        const after = await stripe.subscriptions.retrieve(current!.id);
+        if (after.status !== 'active') {
+          return {
+            outcome: 'not_applied',
+            step,
+            choice,
+            reason: `subscription-${after.status}`,
+            message: `Your card was saved, but Stripe still reports the subscription as ${after.status.replace('_', ' ')}: your plan and seats are unchanged. Contact support.`,
+            card,
+          };
+        }
         if (!sameItems) await stripe.subscriptions.update(current!.id, { items: itemsChange, proration_behavior: 'create_prorations' }, key('items'));
         break;
       }
       case 'subscribe': {
+        // Stripe prunes idempotency keys after 24 h: a retry a day later finds this session's subscription rather than making a second.
+        const earlier = await subscriptionOfSession(stripe, customer.id, session.id);
+        if (earlier) {
+          subscriptionId = earlier.id;
+          break;
+        }
         // The old subscription has ended, so a new one keeps the tenant at one live subscription; nothing is made if the charge fails.
         const made = await stripe.subscriptions.create(
           { customer: customer.id, items: [{ price, quantity: choice.seats }], payment_behavior: 'error_if_incomplete', metadata: { tenantId: tenant.id, checkoutSession: session.id } },
@@ -101,6 +137,17 @@ export async function completeCheckout(stripe: Stripe, tenant: DocumentSnapshot,
         break;
       }
       case 'save_card':
+        // Stripe already bills this subscription (a trial that ended while the tenant still showed it): the card is saved, the choice is not.
+        if (!sameItems) {
+          return {
+            outcome: 'not_applied',
+            step,
+            choice,
+            reason: 'already-paid',
+            message: `Your card was saved as the default, but ${String(tenant.get('name'))} is already on a paid plan in Stripe: its plan and seats are unchanged. Use Manage billing to change them.`,
+            card,
+          };
+        }
         break;
     }
     return { outcome: 'converted', step, choice, subscriptionId, card };
@@ -114,6 +161,24 @@ export async function completeCheckout(stripe: Stripe, tenant: DocumentSnapshot,
     });
     return { outcome: 'declined', step, choice, message: error.message, declineCode, card };
   }
+}
+
+/** The subscription a completed session's `subscribe` made (its metadata names the session), if any: listed, as search may lag. */
+async function subscriptionOfSession(stripe: Stripe, customerId: string, sessionId: string): Promise<Stripe.Subscription | undefined> {
+  for await (const subscription of stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 100 })) {
+    if (subscription.metadata?.checkoutSession === sessionId) return subscription;
+  }
+  return undefined;
+}
+
+/** The subscription's draft and open invoices, oldest first. */
+async function invoicesOwed(stripe: Stripe, subscriptionId: string): Promise<Stripe.Invoice[]> {
+  const owed: Stripe.Invoice[] = [];
+  for (const status of ['draft', 'open'] as const) {
+    for await (const invoice of stripe.invoices.list({ subscription: subscriptionId, status, limit: 100 })) owed.push(invoice);
+  }
+  // An open invoice is older than a draft made in the same second.
+  return owed.sort((a, b) => a.created - b.created || Number(a.status === 'draft') - Number(b.status === 'draft'));
 }
 
 /** Why the resume's charge failed, from its invoice's payment. */

@@ -27,6 +27,8 @@ export type WebhookOutcome =
   | 'no_subscription'
   /** A completed Checkout whose card was declined when charged: nothing changed but the tenant's `lastCheckout`. */
   | 'checkout_declined'
+  /** A completed Checkout whose choice was not applied (the tenant was refused at completion, or Stripe already bills another plan). */
+  | 'checkout_not_applied'
   /** A completed Checkout this product did not make for this tenant (or not complete): recorded, no effect. */
   | 'checkout_unusable'
   /** About a customer that is not the tenant's own. */
@@ -157,7 +159,7 @@ export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stri
     }
     if (!subscriptionId) {
       if (tenantFields) tx.update(tenant.ref, { ...tenantFields, updatedAt: now });
-      return record({ outcome: conversion?.outcome === 'declined' ? 'checkout_declined' : 'no_subscription', ...ours });
+      return record({ outcome: conversion?.outcome === 'declined' ? 'checkout_declined' : conversion?.outcome === 'not_applied' ? 'checkout_not_applied' : 'no_subscription', ...ours });
     }
 
     let remind: (() => string) | undefined;
@@ -180,6 +182,7 @@ export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stri
       if (reminded === 'queued') return record({ outcome: 'reminder_queued', ...ours, detail });
     }
     if (conversion?.outcome === 'declined') return record({ outcome: 'checkout_declined', ...ours, detail: `${conversion.step}: ${conversion.message}` });
+    if (conversion?.outcome === 'not_applied') return record({ outcome: 'checkout_not_applied', ...ours, detail: `${conversion.step ?? 'refused'}: ${conversion.reason}` });
     return record({ outcome: synced.outcome, ...ours, detail, ...(synced.transition ? { transition: synced.transition } : {}) });
   }, CONTENDED);
 }
@@ -209,6 +212,7 @@ function lastCheckoutOf(sessionId: string, conversion: Exclude<ConversionResult,
     card: conversion.card,
     at: now,
     ...(conversion.outcome === 'declined' ? { message: conversion.message, declineCode: conversion.declineCode } : {}),
+    ...(conversion.outcome === 'not_applied' ? { message: conversion.message, reason: conversion.reason } : {}),
   };
 }
 

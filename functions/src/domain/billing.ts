@@ -139,7 +139,7 @@ export const BILLING_MAP = [
     id: 'staff_hold',
     subscription: 'any other',
     invoice: 'any',
-    tenant: 'held by a staff `suspend`',
+    tenant: 'held by a staff `suspend` or `cancel`',
     becomes: 'unchanged',
     effects: 'only a staff `activate` lifts the hold',
     applies: (_, t) => t.staffHold,

@@ -96,10 +96,20 @@ export function checkoutRefusal(caller: BillingCaller, tenant: BillingTenant): D
     return refuse('role', `Only the owner or an admin of ${tenant.name} can choose its plan${caller.role ? `; you are ${aRole(caller.role)}` : ''}.`, 'permission-denied');
   }
   if (!caller.emailVerified) return refuse('email-unverified', 'Confirm your email address first (see the mail we sent you), then choose a plan.');
+  return checkoutTenantRefusal(tenant);
+}
+
+/**
+ * Why this tenant cannot be paid for through Checkout now, or null: checked when a Checkout starts and
+ * again when it completes (the tenant may have been suspended or cancelled by staff in between).
+ */
+export function checkoutTenantRefusal(tenant: BillingTenant): DomainError | null {
   if (tenant.invoiceBilled) {
     return refuse('invoice-billed', `${tenant.name} is billed by invoice under its contract: ask your account manager to change its plan or seats.`);
   }
-  if (tenant.staffHold) return refuse('staff-hold', `${tenant.name} is suspended by our staff: contact support to restore it.`);
+  if (tenant.staffHold) {
+    return refuse('staff-hold', `${tenant.name} is ${tenant.status === 'cancelled' ? 'cancelled' : 'suspended'} by our staff: contact support to restore it.`);
+  }
   if (!(CHECKOUT_STATUSES as readonly TenantStatus[]).includes(tenant.status)) {
     const why =
       tenant.status === 'active'
@@ -140,11 +150,11 @@ export type ConversionStep =
   | 'end_trial'
   /** paused at trial end: the chosen plan and seats, then resume it, charged now; undone if the charge fails. */
   | 'resume'
-  /** past_due, unpaid, incomplete: pay the open invoice with the new card, then the chosen plan and seats. */
+  /** past_due, unpaid, incomplete: pay what is owed (drafts finalized, oldest first) with the new card, then the chosen plan and seats. */
   | 'pay_open_invoice'
   /** canceled, incomplete_expired: a new subscription, charged in the create request (nothing is made if it fails). */
   | 'subscribe'
-  /** active: already paid for; the card becomes the default, plan and seats stay (the portal changes those). */
+  /** active: already paid for; the card becomes the default, plan and seats stay (the portal changes those): not applied unless they are the choice. */
   | 'save_card';
 
 export function conversionStep(status: StripeSubscriptionStatus): ConversionStep {

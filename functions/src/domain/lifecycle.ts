@@ -48,7 +48,7 @@ export type Effect =
   | { type: 'clearPastDue' }
   /** `trialEndsAt` from the request (a staff extension, or Stripe's trial_end). */
   | { type: 'setTrialEndsAt' }
-  /** A staff suspension is a hold: billing events cannot lift it, only a staff `activate`. */
+  /** A staff suspension or cancel is a hold: billing events cannot lift it, only a staff `activate`. */
   | { type: 'placeStaffHold' }
   | { type: 'liftStaffHold' }
   /** A staff `activate` grants service the billing map honours while Stripe's state alone would take it away (domain/billing.ts `staff_grant`). */
@@ -95,7 +95,8 @@ export const LIFECYCLE: Record<LifecycleEvent, Rule> = {
     effects: () => [...paid, { type: 'liftStaffHold' }, { type: 'grantService' }],
   },
   suspend: { from: ['trial', 'trial_expired', 'active', 'past_due'], to: 'suspended', effects: () => [{ type: 'placeStaffHold' }] },
-  cancel: { from: LIVE, to: 'cancelled' },
+  // A staff cancel is a hold too (abuse, say): a later Checkout cannot reactivate the tenant, only a staff `activate`.
+  cancel: { from: LIVE, to: 'cancelled', effects: () => [{ type: 'placeStaffHold' }] },
   // The saga's ready step opens a tenant; a rollback can only ever close one that never opened.
   opened_trial: { from: ['provisioning'], to: 'trial' },
   opened_active: { from: ['provisioning'], to: 'active' },

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DomainError } from './errors';
+import { escapeHtml } from './mail';
 import { CompanyNameSchema, DaysUntilDueSchema, IdempotencyKeySchema, PersonNameSchema, PlanIdSchema, SeatCapSchema, SlugSchema, type ProvisioningRequest } from './provisioning';
 import { PLANS, SELF_SERVE_PLAN_IDS } from './plans';
 
@@ -65,4 +67,49 @@ export function salesRequest(input: SalesProvisioningInput, staffUid: string): P
     ...(input.daysUntilDue !== undefined ? { daysUntilDue: input.daysUntilDue } : {}),
     requestedBy: staffUid,
   };
+}
+
+/**
+ * A self-serve signup waits for its address to be confirmed (M5): until then no tenant, no Stripe
+ * customer, no welcome mail. The confirmation mail may be sent again, but not more often than this,
+ * nor more times than this, so the form cannot be used to mail an address over and over.
+ */
+export const SIGNUP_CONFIRMATION_RESEND_AFTER_MS = 60_000;
+export const SIGNUP_CONFIRMATION_MAIL_LIMIT = 5;
+
+/** What `signups/{uid}.confirmationMails` records of the confirmation mails sent so far. */
+export interface ConfirmationMailsSent {
+  count: number;
+  lastAt: Date;
+}
+
+export function confirmationMailDue(sent: ConfirmationMailsSent | undefined, now: Date): boolean {
+  if (!sent || sent.count === 0) return true;
+  return sent.count < SIGNUP_CONFIRMATION_MAIL_LIMIT && now.getTime() - sent.lastAt.getTime() >= SIGNUP_CONFIRMATION_RESEND_AFTER_MS;
+}
+
+/** One document per send, so a retried transaction writes the same one. */
+export const signupConfirmationMailId = (uid: string, count: number) => `signup-confirm-${uid}-${count}`;
+
+/** The confirmation mail carries nothing the form's author typed: its text is ours alone. */
+export function signupConfirmationMail(to: string, link: string): { to: string; message: { subject: string; text: string; html: string } } {
+  const lead = 'Someone, hopefully you, started a free trial of Tenancy with this address. Confirm it, and your organisation is created.';
+  const ignore = 'If it was not you, ignore this mail: nothing is created without the confirmation.';
+  return {
+    to,
+    message: {
+      subject: 'Confirm your email address',
+      text: `${lead}\n\nConfirm your email address: ${link}\n\n${ignore}\n`,
+      html: `<p>${escapeHtml(lead)}</p><p><a href="${escapeHtml(link)}">Confirm your email address</a></p><p>${escapeHtml(ignore)}</p>`,
+    },
+  };
+}
+
+/** The refusal of a signup whose address is not confirmed yet: the form is kept, the page waits. `mailSent`: a new link went out now. */
+export function unconfirmedSignup(email: string, mailSent: boolean): DomainError {
+  return new DomainError(
+    'failed-precondition',
+    `Confirm your address: we sent a link to ${email}. Open it, and your organisation is created; this page goes on by itself.`,
+    { reason: 'email-unconfirmed', email, mailSent },
+  );
 }

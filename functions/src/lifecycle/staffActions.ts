@@ -97,7 +97,11 @@ export async function changeTenantStatus(
   } catch (error) {
     const after = await refs(db).tenant(request.tenantId).get();
     if (isRefusal(error) && reachedBy(after.data() ?? {}, request)) {
-      await auditRef.create(audit(after.get('status'), { appliedBy: 'Stripe event' }));
+      const batch = db.batch();
+      // Stripe's event cancelled it first: the staff cancel's hold is still placed (LIFECYCLE.cancel's effect).
+      if (request.action === 'cancel') batch.update(after.ref, { staffHold: true, updatedAt: now });
+      batch.create(auditRef, audit(after.get('status'), { appliedBy: 'Stripe event' }));
+      await batch.commit();
       return { tenantId: request.tenantId, from, to: after.get('status'), stripe: inStripe };
     }
     throw error;

@@ -5,10 +5,10 @@ import { emailVerifiedOf } from '../adapters/auth';
 import { COLLECTIONS, refs } from '../adapters/firestore';
 import { appUrl, ownerActionLink } from '../adapters/links';
 import { planPriceId } from '../adapters/prices';
-import { isMissing } from '../adapters/stripe';
+import { isMissing, retrieveSubscriptionState } from '../adapters/stripe';
 import { openingEvent } from '../domain/lifecycle';
 import { escapeHtml, type OutgoingMail } from '../domain/mail';
-import { subscriptionTerms } from '../domain/billing';
+import { purchasedTerms, subscriptionTerms } from '../domain/billing';
 import { PLANS } from '../domain/plans';
 import type { StepInputs } from '../domain/provisioning';
 import { applyTransition, isRefusal } from '../lifecycle/transition';
@@ -83,6 +83,9 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
   {
     name: 'createStripeCustomer',
     async run(ctx) {
+      // Stripe prunes idempotency keys after 24 h: a step resumed later finds what this attempt made before creating.
+      const [made] = await customersMadeBy(ctx);
+      if (made) return { customerId: made };
       const customer = await ctx.stripe.customers.create(
         { email: ctx.inputs.billingEmail, name: ctx.inputs.companyName, metadata: madeBy(ctx) },
         { idempotencyKey: stripeKey(ctx, 'customer') },
@@ -98,6 +101,8 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
   {
     name: 'createStripeSubscription',
     async run(ctx) {
+      const [made] = await subscriptionsMadeBy(ctx, String(ctx.outputs.createStripeCustomer.customerId));
+      if (made) return { subscriptionId: made.id, subscriptionStatus: made.status };
       const subscription = await ctx.stripe.subscriptions.create(
         // The tenant's billing terms (domain/billing.ts): per-seat quantity, a card-less trial or invoices by contract.
         { ...subscriptionTerms(ctx.inputs, await planPriceId(ctx.stripe, ctx.inputs.plan)), customer: String(ctx.outputs.createStripeCustomer.customerId), metadata: madeBy(ctx) },
@@ -152,12 +157,16 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
         stripeCustomerId: ctx.outputs.createStripeCustomer.customerId,
         stripeSubscriptionId: ctx.outputs.createStripeSubscription.subscriptionId,
       };
+      // Events about the subscription can reach the webhook before this link (Stripe delivers unordered) and are dropped
+      // as another subscription's: the billing summary is read from Stripe here, as those events would have written it.
+      const subscription = await retrieveSubscriptionState(ctx.stripe, String(stripeIds.stripeSubscriptionId));
+      const { summary: billing } = purchasedTerms(subscription, subscription.card);
       try {
         const opened = await applyTransition(ctx.db, ctx.tenantId, openingEvent(ctx.inputs.trialEndsAt), {
           actor: `provisioning:${ctx.jobId}`,
           now: ctx.now,
           expectedStatus: 'provisioning',
-          tenantFields: { ...stripeIds, ownerEmailVerified },
+          tenantFields: { ...stripeIds, ownerEmailVerified, billing },
           alsoInTransaction: (tx) => ctx.holdsLease(tx),
         });
         return { status: opened.to };

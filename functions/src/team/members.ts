@@ -1,6 +1,7 @@
 import type { Auth } from 'firebase-admin/auth';
 import type { Firestore } from 'firebase-admin/firestore';
 import { COLLECTIONS, refs } from '../adapters/firestore';
+import { queueCustomerEmailInTransaction } from '../billing/customerEmail';
 import { DomainError } from '../domain/errors';
 import {
   ChangeMemberRoleSchema,
@@ -117,6 +118,7 @@ export async function transferOwnership(deps: TransferDeps, account: Account, in
       tx.update(ref.member(tenantId, uid), { role: 'owner', roleChangedAt: now, roleChangedBy: account.uid });
       tx.update(ref.member(tenantId, account.uid), { role: 'admin', roleChangedAt: now, roleChangedBy: account.uid });
       tx.update(tenant.ref, { ownerUid: uid, billingEmail: targetAccount.email.toLowerCase(), updatedAt: now });
+      queueCustomerEmailInTransaction(tx, deps.db, tenantId, targetAccount.email.toLowerCase(), now);
       tx.create(deps.db.collection(COLLECTIONS.auditLog).doc(), {
         type: 'tenant.ownership_transferred',
         tenantId,

@@ -6,12 +6,13 @@ import { provisionSelfServe } from '../provisioning/selfServe';
 
 /**
  * Self-serve entry point. v1 because the v2 identity trigger never fires in the emulator of
- * firebase-tools 14. Replays are no-ops: the provisioning key is the uid.
+ * firebase-tools 14. Replays are no-ops: the provisioning key is the uid. An account created
+ * unverified (every web signup) waits: the signup callable or `syncEmailVerified` provisions it.
  */
 export const onUserCreated = functionsV1.auth.user().onCreate(async (user) => {
   try {
     const result = await provisionSelfServe(provisioningDeps(), user.uid);
-    logger.info(result ? 'self-serve tenant provisioned' : 'no signup form yet; the signup callable will provision', {
+    logger.info(result ? 'self-serve tenant provisioned' : 'no signup form yet, or its address is not confirmed; the signup callable will provision', {
       uid: user.uid,
       ...result,
     });

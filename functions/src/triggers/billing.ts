@@ -1,9 +1,12 @@
+import { logger } from 'firebase-functions';
+import { onDocumentWritten } from 'firebase-functions/v2/firestore';
 import { HttpsError, onCall } from 'firebase-functions/v2/https';
 import { firebase } from '../adapters/firestore';
 import { appUrl } from '../adapters/links';
 import { stripeClient } from '../adapters/stripe';
 import type { BillingCallableDeps } from '../billing/access';
 import { startCheckout as checkout } from '../billing/checkout';
+import { deliverCustomerEmail } from '../billing/customerEmail';
 import { openBillingPortal as portal } from '../billing/portal';
 import { toHttpsError } from './errors';
 import { BROWSER_CALLABLE_WITH_STRIPE } from './options';
@@ -33,4 +36,11 @@ export const openBillingPortal = onCall(BROWSER_CALLABLE_WITH_STRIPE, async (req
   } catch (error) {
     throw toHttpsError(error, 'openBillingPortal');
   }
+});
+
+/** The Stripe customer's email follows the tenant's billing email (the outbox transferOwnership writes); retried until Stripe takes it. */
+export const syncStripeCustomerEmail = onDocumentWritten({ document: 'stripeCustomerEmails/{tenantId}', retry: true }, async (event) => {
+  if (event.data?.after.get('state') !== 'pending') return;
+  const outcome = await deliverCustomerEmail({ db: firebase().db, stripe: stripeClient() }, event.params.tenantId, new Date());
+  logger.info('syncStripeCustomerEmail', { tenantId: event.params.tenantId, outcome });
 });

@@ -1,6 +1,5 @@
 import { HttpsError, onCall, type CallableRequest } from 'firebase-functions/v2/https';
 import { z } from 'zod';
-import { firebase } from '../adapters/firestore';
 import { provisioningDeps, sagaDeps } from './deps';
 import { PROVISIONING_ACTION_ROLES, requirePlatformRole } from '../domain/console';
 import { PLATFORM_ROLES, type PlatformRole } from '../domain/status';
@@ -65,7 +64,7 @@ export const syncEmailVerified = onCall(BROWSER_CALLABLE, async (request) => {
   const uid = requireUid(request);
   try {
     parseOrThrow(z.union([z.null(), z.undefined(), z.object({}).strict()]), request.data);
-    return await syncVerified(firebase(), uid);
+    return await syncVerified(provisioningDeps(), uid);
   } catch (error) {
     throw toHttpsError(error, 'syncEmailVerified');
   }

@@ -155,7 +155,7 @@ export function Component() {
             <dd data-field="jobId">{result.jobId}</dd>
           </dl>
           <Suspense fallback={<Loading />}>
-            <JobProgress jobId={result.jobId} />
+            <JobProgress jobId={result.jobId} audience="operator" />
           </Suspense>
         </div>
       )}

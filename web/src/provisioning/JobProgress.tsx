@@ -1,4 +1,6 @@
+import type { DocumentData } from 'firebase/firestore';
 import { useEffect } from 'react';
+import { customerFailureWording, type FailedJobView } from '../../../functions/src/domain/jobFailure';
 import { formatStatus } from '../format';
 import { ErrorAlert, Loading } from '../ui/states';
 import { SETTLED, stepLabel, type JobOutcome } from './steps';
@@ -6,8 +8,19 @@ import { useDocument } from './useDocument';
 
 export type { JobOutcome } from './steps';
 
-/** Live progress of one provisioning job (provisioningJobs/{jobId}), with the failure reason if any. */
-export default function JobProgress({ jobId, onSettled }: { jobId: string; onSettled?: (outcome: JobOutcome) => void }) {
+/**
+ * Live progress of one provisioning job (provisioningJobs/{jobId}), with the failure reason if any:
+ * in customer words (L6), or, for platform staff (`audience="operator"`), the raw error and what to do next.
+ */
+export default function JobProgress({
+  jobId,
+  onSettled,
+  audience = 'customer',
+}: {
+  jobId: string;
+  onSettled?: (outcome: JobOutcome) => void;
+  audience?: 'customer' | 'operator';
+}) {
   const live = useDocument(`provisioningJobs/${jobId}`);
   const job = live.state === 'ready' ? live.data : undefined;
   const status: string | undefined = job?.status;
@@ -41,12 +54,22 @@ export default function JobProgress({ jobId, onSettled }: { jobId: string; onSet
           })}
         </ol>
       )}
-      {settledBadly && job.error && (
+      {settledBadly && audience === 'customer' && <CustomerFailure job={job} />}
+      {settledBadly && audience === 'operator' && job.error && (
         <p className="alert error">
           {stepLabel(job.error.step)} failed: {job.error.message}.{' '}
           {status === 'rolled_back' ? 'Everything was undone; nothing was charged.' : job.retryAction}
         </p>
       )}
     </div>
+  );
+}
+
+function CustomerFailure({ job }: { job: DocumentData }) {
+  const { cause, next } = customerFailureWording(job as FailedJobView);
+  return (
+    <p className="alert error" data-testid="job-failure">
+      {cause} {next}
+    </p>
   );
 }

@@ -1,5 +1,5 @@
 import { createUserWithEmailAndPassword, signOut } from 'firebase/auth';
-import { lazy, Suspense, useCallback, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { PLANS, SELF_SERVE_PLAN_IDS, type PlanId } from '../../../functions/src/domain/plans';
 import { useCurrentUser } from '../auth/useCurrentUser';
@@ -23,6 +23,16 @@ interface SignupInput {
   plan: PlanId;
   slug?: string;
 }
+/** How often the page asks Auth whether the address was confirmed. */
+const CONFIRMATION_POLL_MS = 2000;
+
+/** The refusal of a signup whose address is not confirmed yet (functions/src/domain/signup.ts `unconfirmedSignup`). */
+function unconfirmed(error: unknown): { email: string; message: string; resent: boolean } | null {
+  const { code, details, message } = (error ?? {}) as { code?: string; details?: { reason?: string; email?: string; mailSent?: boolean }; message?: string };
+  if (code !== 'functions/failed-precondition' || details?.reason !== 'email-unconfirmed') return null;
+  return { email: details.email ?? '', message: message ?? '', resent: Boolean(details.mailSent) };
+}
+
 interface ProvisioningResult {
   tenantId: string;
   status: string;
@@ -44,6 +54,9 @@ export function Component() {
   const [jobOutcome, setJobOutcome] = useState<JobOutcome | null>(null);
   const { busy, submitWith, release } = useSubmitOnce();
   const form = useRef<HTMLFormElement>(null);
+  // The address a confirmation link went to (M5): the form is stored and waits for it; `sent` says what the last ask did.
+  const [awaiting, setAwaiting] = useState<{ email: string; message: string; resent?: boolean } | null>(null);
+  const sentInput = useRef<SignupInput | null>(null);
   // A verified domain's organisation is offered before a new one is made; `declined`: the person chose their own.
   const [domainOffer, setDomainOffer] = useState<DomainMatch | null>(null);
   const declinedDomainOffer = useRef(false);
@@ -65,16 +78,70 @@ export function Component() {
           return;
         }
       }
-      const { call } = await import('../functions');
-      const input: SignupInput = { companyName, ownerName, plan, ...(slug.trim() ? { slug: slug.trim() } : {}) };
-      const result = await call<ProvisioningResult>('submitSignup', input);
-      setJobId(result.jobId);
-      return 'hold';
+      sentInput.current = { companyName, ownerName, plan, ...(slug.trim() ? { slug: slug.trim() } : {}) };
+      return await sendForm();
     } catch (error) {
       setFailure(failureOf(error));
       focusFirstInvalid(form.current);
     }
   });
+
+  /** Sends the stored input; an unconfirmed address holds the form until the person follows the mailed link. */
+  const sendForm = useCallback(async (): Promise<'hold'> => {
+    const { call } = await import('../functions');
+    try {
+      const result = await call<ProvisioningResult>('submitSignup', sentInput.current);
+      setAwaiting(null);
+      setJobId(result.jobId);
+    } catch (error) {
+      const waiting = unconfirmed(error);
+      if (!waiting) throw error;
+      setAwaiting((before) => ({ ...waiting, resent: before ? waiting.resent : undefined }));
+    }
+    return 'hold';
+  }, []);
+
+  // Waiting for the confirmation: Auth is asked every few seconds; once confirmed, the same form goes again and provisions.
+  useEffect(() => {
+    if (!awaiting) return;
+    let stopped = false;
+    const timer = setInterval(async () => {
+      const current = firebase().auth.currentUser;
+      if (!current || stopped) return;
+      await current.reload().catch(() => undefined);
+      if (!current.emailVerified || stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      await current.getIdToken(true).catch(() => undefined);
+      setAwaiting(null);
+      try {
+        await sendForm();
+      } catch (error) {
+        setFailure(failureOf(error));
+        release();
+        focusFirstInvalid(form.current);
+      }
+    }, CONFIRMATION_POLL_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [awaiting, sendForm, release]);
+
+  // A typo in the address: the waiting form lets go, and the next submit creates the right account.
+  const switchAccount = async () => {
+    await signOut(firebase().auth);
+    setAwaiting(null);
+    release();
+  };
+
+  const resendLink = async () => {
+    try {
+      await sendForm();
+    } catch (error) {
+      setFailure(failureOf(error));
+    }
+  };
 
   // Ready: on to the workspace. Rolled back: the same form again starts a clean attempt.
   const settled = useCallback(
@@ -120,7 +187,7 @@ export function Component() {
           {user ? (
             <p className="signed-in">
               Signed in as <strong>{user.email}</strong>: your company will belong to this account.{' '}
-              <button type="button" className="link" onClick={() => signOut(firebase().auth)} disabled={busy}>
+              <button type="button" className="link" onClick={switchAccount} disabled={busy && !awaiting}>
                 Use another account
               </button>
             </p>
@@ -186,13 +253,23 @@ export function Component() {
             )}
           </p>
         )}
+        {awaiting && (
+          <div className="alert info" role="status" data-testid="awaiting-confirmation">
+            <p>{awaiting.message}</p>
+            <p className="small">We ask first so that nobody can start a trial, and be mailed about it, in the name of an address they do not own.</p>
+            {awaiting.resent !== undefined && <p className="small">{awaiting.resent ? 'A new link is on its way.' : 'A link went out less than a minute ago: give it a moment.'}</p>}
+            <button type="button" className="link" onClick={resendLink}>
+              Send the link again
+            </button>
+          </div>
+        )}
         {jobId && (
           <Suspense fallback={<Loading>Starting…</Loading>}>
             <JobProgress jobId={jobId} onSettled={settled} />
           </Suspense>
         )}
         <button type="submit" className="primary wide" disabled={busy}>
-          {busy ? 'Creating your organisation…' : jobOutcome ? 'Try again' : 'Create organisation'}
+          {awaiting ? 'Waiting for your confirmation…' : busy ? 'Creating your organisation…' : jobOutcome ? 'Try again' : 'Create organisation'}
         </button>
         <p className="muted small">
           Already have an account? <Link to="/app">Sign in</Link>

@@ -69,6 +69,8 @@ function stateOf(invite: InviteDescription, user: User | null): string {
 
 function Body({ invite, user, token, inviteId }: { invite: InviteDescription; user: User | null; token: string; inviteId: string }) {
   const navigate = useNavigate();
+  // Kept here (L5): creating the account swaps SignUpOrIn for AcceptButton, and a refusal that arrives after must survive the swap.
+  const [failure, setFailure] = useState<string | null>(null);
   const accept = async () => {
     await team.acceptInvite({ tenantId: invite.tenantId, inviteId, token });
     await navigate('/app');
@@ -90,7 +92,7 @@ function Body({ invite, user, token, inviteId }: { invite: InviteDescription; us
       </p>
     );
   }
-  if (!user) return <SignUpOrIn invite={invite} accept={accept} />;
+  if (!user) return <SignUpOrIn invite={invite} accept={accept} failure={failure} setFailure={setFailure} />;
   if (user.email?.toLowerCase() !== invite.email) {
     return (
       <div className="alert error" role="alert">
@@ -103,14 +105,18 @@ function Body({ invite, user, token, inviteId }: { invite: InviteDescription; us
       </div>
     );
   }
-  return <AcceptButton accept={accept} expiresAt={invite.expiresAt} />;
+  return <AcceptButton accept={accept} expiresAt={invite.expiresAt} failure={failure} setFailure={setFailure} />;
 }
 
 /** ISO strings from the callable, shown like the Firestore dates elsewhere. */
 const formatIso = (iso: string) => formatDate(Timestamp.fromDate(new Date(iso)));
 
-function AcceptButton({ accept, expiresAt }: { accept: () => Promise<void>; expiresAt: string }) {
-  const [failure, setFailure] = useState<string | null>(null);
+interface FailureState {
+  failure: string | null;
+  setFailure: (failure: string | null) => void;
+}
+
+function AcceptButton({ accept, expiresAt, failure, setFailure }: { accept: () => Promise<void>; expiresAt: string } & FailureState) {
   const { busy, submitWith } = useSubmitOnce();
   const submit = submitWith(async () => {
     setFailure(null);
@@ -131,11 +137,10 @@ function AcceptButton({ accept, expiresAt }: { accept: () => Promise<void>; expi
   );
 }
 
-function SignUpOrIn({ invite, accept }: { invite: InviteDescription; accept: () => Promise<void> }) {
+function SignUpOrIn({ invite, accept, failure, setFailure }: { invite: InviteDescription; accept: () => Promise<void> } & FailureState) {
   const [mode, setMode] = useState<'signup' | 'signin'>('signup');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
-  const [failure, setFailure] = useState<string | null>(null);
   const { busy, submitWith } = useSubmitOnce();
   const submit = submitWith(async () => {
     setFailure(null);

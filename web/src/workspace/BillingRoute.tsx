@@ -100,6 +100,14 @@ function ReturnNotice({ params, tenant }: { params: URLSearchParams; tenant: Doc
         </ErrorAlert>
       );
     }
+    if (last.outcome === 'not_applied') {
+      return (
+        <p className="alert info" role="status" data-testid="billing-notice">
+          Your choice of the {PLANS[last.plan as PlanId]?.label ?? last.plan} plan with {plural(Number(last.seats), 'seat')} was not applied: {last.message ?? 'no reason given'}
+        </p>
+      );
+    }
+    if (last.outcome !== 'converted') return null;
     return (
       <p className="alert success" role="status" data-testid="billing-notice">
         Payment confirmed: {String(tenant.name)} is on the {PLANS[last.plan as PlanId]?.label ?? last.plan} plan with {plural(Number(last.seats), 'seat')}.

@@ -2,6 +2,7 @@ import { collection, limit, onSnapshot, orderBy, query, where, type DocumentData
 import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { Link, Navigate } from 'react-router';
 import { firestore } from '../firestore';
+import { customerFailureWording, type FailedJobView } from '../../../functions/src/domain/jobFailure';
 import { failureOf } from '../ui/failure';
 import { Empty, ErrorAlert, Loading, StatusBadge } from '../ui/states';
 import { DomainJoinOrElse } from '../team/DomainJoinOffer';
@@ -72,6 +73,11 @@ function NoTenantYet({ uid }: { uid: string }) {
       (failure) => setError(failure.message),
     );
   }, [uid]);
+  // A signup form that waited for its address (M5), confirmed on another device while the signup page was closed: provisioned now, and its job shows up above.
+  const noJob = job === null;
+  useEffect(() => {
+    if (noJob) void import('../functions').then(({ call }) => call('syncEmailVerified', {})).catch(() => undefined);
+  }, [noJob, uid]);
 
   if (error) return <ErrorAlert>{error}</ErrorAlert>;
   if (job === undefined) return <Loading />;
@@ -110,7 +116,8 @@ function NoTenantYet({ uid }: { uid: string }) {
 function FailedSignup({ jobId, job }: { jobId: string; job: DocumentData }) {
   const [failure, setFailure] = useState<string | null>(null);
   const { busy, submitWith } = useSubmitOnce();
-  const undoFailed = job.status === 'failed' && Boolean(job.undoErrors?.length);
+  const wording = customerFailureWording(job as FailedJobView);
+  const undoFailed = !wording.canRetry;
   const request = job.request as { companyName?: string; plan?: string; slug?: string; owner?: { displayName?: string } } | undefined;
   const retry = submitWith(async () => {
     setFailure(null);
@@ -131,8 +138,7 @@ function FailedSignup({ jobId, job }: { jobId: string; job: DocumentData }) {
       <div>
         <p className="banner-title">We could not set up {request?.companyName ?? 'your organisation'}.</p>
         <p>
-          {job.error ? `${job.error.message}. ` : ''}
-          {undoFailed ? 'Our team has been told and is cleaning up; you can try again once they have.' : 'Everything was undone; nothing was charged.'}
+          {wording.cause} {wording.next}
         </p>
         {failure && <ErrorAlert>{failure}</ErrorAlert>}
         {request && !undoFailed ? (
