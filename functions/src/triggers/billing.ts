@@ -9,7 +9,7 @@ import { startCheckout as checkout } from '../billing/checkout';
 import { deliverCustomerEmail } from '../billing/customerEmail';
 import { openBillingPortal as portal } from '../billing/portal';
 import { toHttpsError } from './errors';
-import { BROWSER_CALLABLE_WITH_STRIPE } from './options';
+import { BROWSER_CALLABLE_WITH_STRIPE, WITH_STRIPE } from './options';
 
 const billingDeps = (): BillingCallableDeps => ({ ...firebase(), stripe: () => stripeClient(), appUrl: appUrl() });
 
@@ -39,7 +39,7 @@ export const openBillingPortal = onCall(BROWSER_CALLABLE_WITH_STRIPE, async (req
 });
 
 /** The Stripe customer's email follows the tenant's billing email (the outbox transferOwnership writes); retried until Stripe takes it. */
-export const syncStripeCustomerEmail = onDocumentWritten({ document: 'stripeCustomerEmails/{tenantId}', retry: true }, async (event) => {
+export const syncStripeCustomerEmail = onDocumentWritten({ ...WITH_STRIPE, document: 'stripeCustomerEmails/{tenantId}', retry: true }, async (event) => {
   if (event.data?.after.get('state') !== 'pending') return;
   const outcome = await deliverCustomerEmail({ db: firebase().db, stripe: stripeClient() }, event.params.tenantId, new Date());
   logger.info('syncStripeCustomerEmail', { tenantId: event.params.tenantId, outcome });
