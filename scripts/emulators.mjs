@@ -7,6 +7,7 @@ import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, re
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -145,11 +146,29 @@ function killGroup(child) {
   setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 15_000).unref();
 }
 
-/** The webhook signing secret the functions verify with under the emulators (functions/.env.local). */
-function localWebhookSecret() {
-  const line = readFileSync(join(root, 'functions', '.env.local'), 'utf8').split('\n').find((l) => l.startsWith('STRIPE_WEBHOOK_SECRET='));
-  if (!line) fail('functions/.env.local has no STRIPE_WEBHOOK_SECRET: the local Stripe simulator signs events with it.');
-  return line.slice('STRIPE_WEBHOOK_SECRET='.length).trim();
+/** Test-mode values the local Stripe simulator accepts; a real key in the environment goes in their place. */
+const LOCAL_SECRETS = {
+  STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY ?? 'sk_test_local_placeholder',
+  STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_local_placeholder',
+};
+const localWebhookSecret = () => LOCAL_SECRETS.STRIPE_WEBHOOK_SECRET;
+
+/**
+ * The Functions emulator's documented sources: secrets from `functions/.secret.local` (git-ignored),
+ * params from `functions/.env.<projectId>`, one file per run, removed when it ends. Every param the
+ * functions declare (functions/src/config.ts) gets a line, its default where the launcher sets nothing,
+ * so the emulator never stops to prompt for one.
+ */
+function writeFunctionsConfig(projectId, values) {
+  const { SECRETS, STRING_AND_INT_PARAMS } = createRequire(import.meta.url)(join(root, 'functions', 'lib', 'config.js'));
+  const dotenv = (entries) => entries.map(([name, value]) => `${name}=${String(value ?? '')}`).join('\n') + '\n';
+  const secretNames = SECRETS.map((secret) => secret.name);
+  const unknown = Object.keys(LOCAL_SECRETS).filter((name) => !secretNames.includes(name));
+  if (unknown.length) fail(`The launcher sets secrets the functions do not declare: ${unknown.join(', ')} (functions/src/config.ts)`);
+  writeFileSync(join(root, 'functions', '.secret.local'), `# Written by scripts/emulators.mjs: the local Stripe simulator's test-mode values.\n${dotenv(Object.entries(LOCAL_SECRETS))}`);
+  const envFile = join(root, 'functions', `.env.${projectId}`);
+  writeFileSync(envFile, `# Written by scripts/emulators.mjs for this run; removed when it ends.\n${dotenv(STRING_AND_INT_PARAMS.map((param) => [param.name, values[param.name] ?? param.options.default]))}`);
+  process.on('exit', () => rmSync(envFile, { force: true }));
 }
 
 /** The `stripeWebhook` function's URL on a Functions emulator (its default region). */
@@ -283,11 +302,10 @@ async function main() {
   // makes joins one local test clock (docs/fake-stripe.md). Tests register the webhook when they want it.
   const localStripe = !process.env.STRIPE_API_BASE && !process.env.STRIPE_SECRET_KEY;
   if (localStripe) {
-    env.STRIPE_SECRET_KEY = 'sk_test_local_placeholder';
     const startArgs = [
       '--webhook-url', webhookUrl(JSON.parse(readFileSync(join(root, 'firebase.json'), 'utf8')).emulators.functions.port, 'demo-tenancy'),
       '--webhook-secret', localWebhookSecret(),
-      '--default-test-clock', '--account', env.STRIPE_SECRET_KEY, '--log-deliveries',
+      '--default-test-clock', '--account', LOCAL_SECRETS.STRIPE_SECRET_KEY, '--log-deliveries',
     ];
     env.STRIPE_API_BASE = mode === 'start' ? await startFakeStripe(12111, startArgs, true) : await startFakeStripe(await freePort());
   }
@@ -303,7 +321,11 @@ async function main() {
     Object.assign(env, await startLocalDns(mode === 'start' ? 8053 : await freePort(), mode === 'start' ? 8054 : await freePort()));
   }
 
+  // Scripts and tests beside the emulators call Stripe in-process: they get the secrets the functions get from .secret.local.
+  const clientEnv = { ...env, ...LOCAL_SECRETS };
+
   if (mode === 'start') {
+    writeFunctionsConfig('demo-tenancy', { ...process.env, ...env });
     const { exited } = run(['emulators:start', '--project', 'demo-tenancy', '--only', 'auth,firestore,functions,hosting'], env, {
       onReady: () => {
         const firestore = { GCLOUD_PROJECT: 'demo-tenancy', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080' };
@@ -311,7 +333,7 @@ async function main() {
         const seed = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'seed-demo.ts')], {
           cwd: root,
           stdio: 'inherit',
-          env: { ...process.env, ...env, ...firestore, FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' },
+          env: { ...process.env, ...clientEnv, ...firestore, FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' },
         });
         seed.on('exit', (seedCode) => { if (seedCode !== 0) console.error('✖ Seeding demo data failed (see above); the emulators keep running.'); });
       },
@@ -324,6 +346,7 @@ async function main() {
   const services = ['auth', 'firestore', 'functions'];
   const { path, config } = await configWithFreePorts(services);
   const projectId = `demo-${mode}-${process.pid}`;
+  writeFunctionsConfig(projectId, { ...process.env, ...env });
   const logDir = join(root, '.cache', 'logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `emulators-${mode}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
@@ -346,7 +369,7 @@ async function main() {
     stdio: 'inherit',
     env: {
       ...process.env,
-      ...env,
+      ...clientEnv,
       ...suiteEnv,
       EMULATOR_LOG_FILE: logFile,
       // The run's own stripeWebhook and its secret, for tests that have the simulator deliver to it.

@@ -23,7 +23,7 @@ export const T0 = Date.UTC(2027, 2, 1) / 1000;
 
 const base = process.env.STRIPE_API_BASE;
 if (!base) throw new Error('STRIPE_API_BASE is not set: run the tests with `npm test`, which starts the Stripe simulator');
-/** The functions' own key (functions/.env.local): the simulator keeps one account per key. */
+/** The functions' own key (functions/.secret.local, written by scripts/emulators.mjs): the simulator keeps one account per key. */
 export const STRIPE_KEY = process.env.STRIPE_SECRET_KEY ?? 'sk_test_local_placeholder';
 const url = new URL(base);
 export const stripe = new Stripe(STRIPE_KEY, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0, telemetry: false });

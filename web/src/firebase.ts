@@ -1,10 +1,13 @@
 // The one place the web app connects to Firebase.
 //
-// At startup the app reads /emulators.json (web/public/emulators.json, copied into web/dist):
+// At startup the app reads /emulators.json. The emulators build (npm start, npm test) ships
+// web/emulators.local.json there:
 //   { "projectId": "demo-...", "auth": "http://HOST:PORT", "firestore": { "host", "port" }, "functions": { "host", "port" } }
-// connects to those emulators. A real deployment replaces the file with
+// and connects to those emulators. A production build ships web/public/emulators.json, and fails
+// unless it says "useEmulators": false (web/vite.config.ts):
 //   { "useEmulators": false }                       -> the config Firebase Hosting serves at /__/firebase/init.json
 //   { "useEmulators": false, "firebase": { ... } }  -> that web config (apiKey, authDomain, projectId, appId)
+// plus "appCheckSiteKey": the reCAPTCHA Enterprise key App Check attests the app with (appCheck.ts).
 //
 // Only the app and Auth load with every page (the top bar shows who is signed in). Firestore
 // (firestore.ts) and Functions (functions.ts) come with the route modules that use them, so the
@@ -18,8 +21,8 @@ interface HostPort {
 }
 
 export type StartupConfig =
-  | { useEmulators?: true; projectId: string; auth: string; firestore: HostPort; functions: HostPort }
-  | { useEmulators: false; firebase?: FirebaseOptions };
+  | { useEmulators?: true; projectId: string; auth: string; firestore: HostPort; functions: HostPort; appCheckDebugToken?: string }
+  | { useEmulators: false; firebase?: FirebaseOptions; appCheckSiteKey?: string };
 
 export interface Connection {
   app: FirebaseApp;

@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { DNS_SERVERS } from '../config';
 import type { TxtAnswer } from '../domain/domains';
 
 /** Looks up the TXT records at a name. Injected, so tests point it at a DNS server on loopback. */
@@ -24,8 +25,8 @@ export function dnsResolver(servers: string[] = [], options: { timeoutMs?: numbe
   };
 }
 
-/** `DNS_SERVERS` (comma-separated `host:port`, set by the local launcher to its loopback DNS server) or the system's. */
-export function resolverFromEnv(env: NodeJS.ProcessEnv = process.env): TxtResolver {
-  const servers = (env.DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+/** The `DNS_SERVERS` param (comma-separated `host:port`, set by the local launcher to its loopback DNS server) or the system's. */
+export function resolverFromEnv(): TxtResolver {
+  const servers = DNS_SERVERS.value().split(',').map((s) => s.trim()).filter(Boolean);
   return dnsResolver(servers);
 }

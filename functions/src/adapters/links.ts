@@ -1,11 +1,13 @@
 import type { Auth } from 'firebase-admin/auth';
+import { APP_URL } from '../config';
 
 /**
- * Where the web app is served: `APP_URL`; else the Hosting emulator under `npm start`, or the
- * project's default Hosting domain when deployed.
+ * Where the web app is served: the `APP_URL` param; else the Hosting emulator under `npm start`, or
+ * the project's default Hosting domain when deployed.
  */
 export function appUrl(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.APP_URL) return env.APP_URL.replace(/\/+$/, '');
+  const configured = APP_URL.value();
+  if (configured) return configured.replace(/\/+$/, '');
   if (env.FUNCTIONS_EMULATOR === 'true') return 'http://127.0.0.1:5000';
   const project = env.GCLOUD_PROJECT ?? (JSON.parse(env.FIREBASE_CONFIG ?? '{}') as { projectId?: string }).projectId;
   return `https://${project}.web.app`;

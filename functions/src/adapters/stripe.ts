@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { z } from 'zod';
+import { STRIPE_API_BASE, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET } from '../config';
 import { StripeSubscriptionSchema, type CardOnFile, type StripeSubscriptionState } from '../domain/billing';
 
 /**
@@ -10,13 +11,15 @@ const TIMEOUT_MS = 20_000;
 
 /**
  * The Stripe client. `STRIPE_API_BASE` (set only by the local launcher and the tests) points it at
- * the local fake Stripe; without it, the real Stripe API with `STRIPE_SECRET_KEY`.
+ * the local fake Stripe; without it, the real Stripe API with the `STRIPE_SECRET_KEY` secret, which
+ * only a function that lists it in `secrets` can read.
  */
-export function stripeClient(env: NodeJS.ProcessEnv = process.env): Stripe {
-  const key = env.STRIPE_SECRET_KEY;
-  if (!key) throw new Error('STRIPE_SECRET_KEY is not set (see README, Configuration)');
-  if (!env.STRIPE_API_BASE) return new Stripe(key, { maxNetworkRetries: 1, timeout: TIMEOUT_MS });
-  const base = new URL(env.STRIPE_API_BASE);
+export function stripeClient(): Stripe {
+  const key = STRIPE_SECRET_KEY.value();
+  if (!key) throw new Error('STRIPE_SECRET_KEY is not bound to this function (add it to its `secrets`) or not set (README, Configuration)');
+  const apiBase = STRIPE_API_BASE.value();
+  if (!apiBase) return new Stripe(key, { maxNetworkRetries: 1, timeout: TIMEOUT_MS });
+  const base = new URL(apiBase);
   return new Stripe(key, {
     host: base.hostname,
     port: Number(base.port),
@@ -27,9 +30,9 @@ export function stripeClient(env: NodeJS.ProcessEnv = process.env): Stripe {
   });
 }
 
-/** The webhook signing secret: `functions/.env.local` on the emulators, a Firebase secret in production. */
-export function stripeWebhookSecret(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env.STRIPE_WEBHOOK_SECRET || undefined;
+/** The webhook signing secret: Secret Manager in production, `functions/.secret.local` on the emulators. */
+export function stripeWebhookSecret(): string | undefined {
+  return STRIPE_WEBHOOK_SECRET.value() || undefined;
 }
 
 /** Stripe answers 404 resource_missing for what is already gone: an undo treats that as done. */

@@ -1,9 +1,9 @@
 import { FieldValue, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
 import { COLLECTIONS } from '../adapters/firestore';
+import { stuckAfterMs } from '../config';
 import { runProvisioningJob, type SagaDeps, type SagaOptions } from './saga';
 
-export const STUCK_AFTER_MS = Number(process.env.PROVISIONING_STUCK_AFTER_MS ?? 5 * 60_000);
 /** A stuck job is handed back to the queue this many times before it is undone (or, past the point of no return, reported). */
 export const MAX_RESUMES = 2;
 
@@ -33,7 +33,7 @@ export async function sweepStuckProvisioning(
   now: Date,
   options: { stuckAfterMs?: number; saga?: SagaOptions } = {},
 ): Promise<SweepOutcome> {
-  const cutoff = new Date(now.getTime() - (options.stuckAfterMs ?? STUCK_AFTER_MS));
+  const cutoff = new Date(now.getTime() - (options.stuckAfterMs ?? stuckAfterMs()));
   const stuck = await deps.db
     .collection(COLLECTIONS.provisioningJobs)
     .where('status', 'in', ['pending', 'running', 'compensating'])

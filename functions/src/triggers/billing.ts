@@ -9,6 +9,7 @@ import { startCheckout as checkout } from '../billing/checkout';
 import { deliverCustomerEmail } from '../billing/customerEmail';
 import { openBillingPortal as portal } from '../billing/portal';
 import { toHttpsError } from './errors';
+import { BROWSER_CALLABLE_WITH_STRIPE, WITH_STRIPE } from './options';
 
 const billingDeps = (): BillingCallableDeps => ({ ...firebase(), stripe: () => stripeClient(), appUrl: appUrl() });
 
@@ -18,7 +19,7 @@ function requireUid(uid: string | undefined): string {
 }
 
 /** Owner or admin: `{ tenantId, plan, seats }` → `{ url }` of a Stripe Checkout that saves a card and converts the plan. */
-export const startCheckout = onCall(async (request) => {
+export const startCheckout = onCall(BROWSER_CALLABLE_WITH_STRIPE, async (request) => {
   const uid = requireUid(request.auth?.uid);
   try {
     return await checkout(billingDeps(), { uid }, request.data);
@@ -28,7 +29,7 @@ export const startCheckout = onCall(async (request) => {
 });
 
 /** Owner: `{ tenantId, seats? }` → `{ url }` of the Stripe customer portal (with `seats`, straight to confirming them). */
-export const openBillingPortal = onCall(async (request) => {
+export const openBillingPortal = onCall(BROWSER_CALLABLE_WITH_STRIPE, async (request) => {
   const uid = requireUid(request.auth?.uid);
   try {
     return await portal(billingDeps(), { uid }, request.data);
@@ -38,7 +39,7 @@ export const openBillingPortal = onCall(async (request) => {
 });
 
 /** The Stripe customer's email follows the tenant's billing email (the outbox transferOwnership writes); retried until Stripe takes it. */
-export const syncStripeCustomerEmail = onDocumentWritten({ document: 'stripeCustomerEmails/{tenantId}', retry: true }, async (event) => {
+export const syncStripeCustomerEmail = onDocumentWritten({ ...WITH_STRIPE, document: 'stripeCustomerEmails/{tenantId}', retry: true }, async (event) => {
   if (event.data?.after.get('state') !== 'pending') return;
   const outcome = await deliverCustomerEmail({ db: firebase().db, stripe: stripeClient() }, event.params.tenantId, new Date());
   logger.info('syncStripeCustomerEmail', { tenantId: event.params.tenantId, outcome });

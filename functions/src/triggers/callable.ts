@@ -9,6 +9,7 @@ import { provisionTenant as provision } from '../provisioning/provisionTenant';
 import { finishProvisioningRollback as finishRollback, syncEmailVerified as syncVerified } from '../provisioning/operator';
 import { submitSignup as storeSignupAndProvision } from '../provisioning/selfServe';
 import { toHttpsError } from './errors';
+import { BROWSER_CALLABLE, WITH_STRIPE } from './options';
 
 /** A malformed token can reach the handler with `auth` set and no uid: check the uid. */
 export function requireUid(request: CallableRequest): string {
@@ -38,7 +39,7 @@ export const provisionTenant = onCall(async (request) => {
 });
 
 /** The self-serve signup form, sent by the signed-in person right after creating the account. */
-export const submitSignup = onCall(async (request) => {
+export const submitSignup = onCall(BROWSER_CALLABLE, async (request) => {
   const uid = requireUid(request);
   try {
     return await storeSignupAndProvision(provisioningDeps(), { uid, email: request.auth?.token.email }, request.data, await appClock()());
@@ -48,7 +49,7 @@ export const submitSignup = onCall(async (request) => {
 });
 
 /** Platform super_admin: { jobId } of a job whose undo failed → runs the undo again; { jobId, status, undoErrors }. */
-export const finishProvisioningRollback = onCall(async (request) => {
+export const finishProvisioningRollback = onCall(WITH_STRIPE, async (request) => {
   const uid = requireUid(request);
   try {
     requirePlatformRole(request.auth?.token.platform, PROVISIONING_ACTION_ROLES.finishRollback, 'finish a provisioning rollback');
@@ -59,7 +60,7 @@ export const finishProvisioningRollback = onCall(async (request) => {
 });
 
 /** The signed-in person confirmed their email: tenants they own record it. No input; { emailVerified, tenantIds }. */
-export const syncEmailVerified = onCall(async (request) => {
+export const syncEmailVerified = onCall(BROWSER_CALLABLE, async (request) => {
   const uid = requireUid(request);
   try {
     parseOrThrow(z.union([z.null(), z.undefined(), z.object({}).strict()]), request.data);

@@ -8,6 +8,7 @@ import { advanceLocalClock as advanceClock, readLocalClock as readClock } from '
 import { retryProvisioning as retry } from '../provisioning/retry';
 import { appClock, localClockDeps, onEmulators, provisioningDeps } from './deps';
 import { toHttpsError } from './errors';
+import { WITH_STRIPE } from './options';
 
 /** The caller's uid and platform claim; which roles may do what is the domain's decision (domain/console.ts). */
 function caller(request: CallableRequest) {
@@ -57,7 +58,7 @@ export const readLocalClock = onCall(async (request) => {
 });
 
 /** Local emulators only (super_admin): { to } → every lifecycle sweep run as of `to`. */
-export const advanceLocalClock = onCall(async (request) => {
+export const advanceLocalClock = onCall(WITH_STRIPE, async (request) => {
   const staff = caller(request);
   try {
     return await advanceClock(localClockDeps(), staff, request.data, onEmulators());

@@ -8,9 +8,10 @@ import { changeTenantStatus as changeStatus } from '../lifecycle/staffActions';
 import { expireTrials as expire, remindEndingTrials as remind, suspendPastDue as suspend, type SweepReport } from '../lifecycle/sweeps';
 import { appClock } from './deps';
 import { toHttpsError } from './errors';
+import { WITH_STRIPE } from './options';
 
 /** Platform staff change a tenant's status, in Stripe first: { tenantId, action, trialEndsAt?, when?, reason } → { tenantId, from, to, historyId?, cancelAt?, stripe }. */
-export const changeTenantStatus = onCall(async (request) => {
+export const changeTenantStatus = onCall(WITH_STRIPE, async (request) => {
   const uid = request.auth?.uid;
   if (!uid) throw new HttpsError('unauthenticated', 'Sign in first');
   const platformRole = request.auth?.token.platform as PlatformRole | undefined;

@@ -4,10 +4,11 @@ import { COLLECTIONS, firebase } from '../adapters/firestore';
 import { parseOrThrow } from '../domain/validation';
 import { runProvisioningJob } from '../provisioning/saga';
 import { sagaDeps } from './deps';
+import { WITH_STRIPE } from './options';
 
 /** Runs a provisioning job's external steps; a throw makes the queue retry it with backoff. */
 export const runProvisioningSteps = onTaskDispatched(
-  { retryConfig: { maxAttempts: 6, minBackoffSeconds: 2, maxBackoffSeconds: 60 }, rateLimits: { maxConcurrentDispatches: 20 } },
+  { ...WITH_STRIPE, retryConfig: { maxAttempts: 6, minBackoffSeconds: 2, maxBackoffSeconds: 60 }, rateLimits: { maxConcurrentDispatches: 20 } },
   async (request) => {
     const { jobId } = parseOrThrow(z.object({ jobId: z.string().min(1) }), request.data);
     const outcome = await runProvisioningJob(sagaDeps(), jobId);

@@ -11,10 +11,11 @@ import { changeMemberRole as changeRole, leaveTenant as leave, removeMember as r
 import { requireUid } from './callable';
 import { appClock, teamDeps } from './deps';
 import { toHttpsError } from './errors';
+import { BROWSER_CALLABLE } from './options';
 
 /** A team callable: signed in, the account as Auth knows it now, the app's now, domain refusals mapped to their codes. */
 function teamCallable<T>(name: string, run: (account: Account, data: unknown, now: Date) => Promise<T>) {
-  return onCall(async (request: CallableRequest) => {
+  return onCall(BROWSER_CALLABLE, async (request: CallableRequest) => {
     const uid = requireUid(request);
     try {
       return await run(await loadAccount(teamDeps().auth, uid), request.data, await appClock()());
@@ -40,7 +41,7 @@ export const lookupDomainJoin = teamCallable('lookupDomainJoin', (account) => lo
 export const joinByDomain = teamCallable('joinByDomain', (account, data, now) => join(teamDeps().db, account, data, now));
 
 /** The accept page before sign-in: whoever holds the link's token sees what it invites to. */
-export const describeInvite = onCall(async (request) => {
+export const describeInvite = onCall(BROWSER_CALLABLE, async (request) => {
   try {
     return await describe(teamDeps(), request.data, await appClock()());
   } catch (error) {

@@ -3,9 +3,10 @@ import { firebase } from '../adapters/firestore';
 import { stripeClient, stripeWebhookSecret } from '../adapters/stripe';
 import { respondToStripeWebhook } from '../billing/webhook';
 import { appClock } from './deps';
+import { WITH_STRIPE_WEBHOOK } from './options';
 
 /** Stripe's events: verified on the raw body, applied once each; a failure answers 500 so Stripe retries. */
-export const stripeWebhook = onRequest(async (req, res) => {
+export const stripeWebhook = onRequest(WITH_STRIPE_WEBHOOK, async (req, res) => {
   if (req.method !== 'POST') {
     res.status(405).set('Allow', 'POST').json({ error: 'POST only' });
     return;
