@@ -315,6 +315,11 @@ async function main() {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `emulators-${mode}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
   console.log(`Starting the emulator suite (project ${projectId}); its log: ${relative(process.cwd(), logFile)}`);
+  if (mode !== 'bench') {
+    const { findBrowser } = await import('./browser.mjs');
+    const browser = await findBrowser().catch((error) => ({ path: `none found (${error.message})`, source: 'nothing' }));
+    console.log(`The e2e tests drive ${browser.path} (found via ${browser.source}).`);
+  }
   let started;
   const ready = new Promise((resolve) => (started = resolve));
   const suite = run(['emulators:start', '--config', path, '--project', projectId, '--only', services.join(',')], env, { onReady: () => started(), logFile });
