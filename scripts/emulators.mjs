@@ -13,7 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const firebaseBin = join(root, 'node_modules', '.bin', 'firebase');
 const INSTALLED_JAR = '/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar';
 const MAIN_CLASS = 'com.google.cloud.datastore.emulator.firestore.CloudFirestore';
-const STARTUP_LIMIT_MS = 300_000;
+const STARTUP_LIMIT_MS = 300_000; // generous: a loaded 2-core machine has taken over 120 s
 // How long a helper process (Stripe simulator, DNS server, mail catcher) may take to start: a module-heavy
 // Node start takes over 30 s on a 2-core machine that seven test runs share.
 const HELPER_STARTUP_LIMIT_MS = 90_000;
@@ -123,6 +123,22 @@ function run(args, env, { onReady, logFile } = {}) {
     }),
   );
   return { exited, stop };
+}
+
+/**
+ * firebase-tools starts the Firestore JVM in a session of its own, so killing firebase-tools' group
+ * (after a shutdown that hung) leaves it running: stop any JVM still serving this run's project id.
+ */
+function reapFirestoreJvm(projectId) {
+  if (!existsSync('/proc')) return;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let cmdline = '';
+    try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { continue; }
+    const args = cmdline.split('\0');
+    if (args.includes('--project_id') && args[args.indexOf('--project_id') + 1] === projectId && /cloud-firestore-emulator/.test(cmdline)) {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch {}
+    }
+  }
 }
 
 function killGroup(child) {
@@ -325,7 +341,10 @@ async function main() {
   const suite = run(['emulators:start', '--config', path, '--project', projectId, '--only', services.join(',')], env, { onReady: () => started(), logFile });
   const outcome = await Promise.race([ready.then(() => 'ready'), suite.exited.then(() => 'exited')]);
   rmSync(path, { force: true });
-  if (outcome !== 'ready') fail(`The emulator suite stopped before it was ready. Its log: ${logFile}`);
+  if (outcome !== 'ready') {
+    reapFirestoreJvm(projectId);
+    fail(`The emulator suite stopped before it was ready. Its log: ${logFile}`);
+  }
 
   const hub = `${config.emulators.hub.host}:${config.emulators.hub.port}`;
   const suiteEnv = await emulatorEnv(hub, projectId);
@@ -347,6 +366,7 @@ async function main() {
   worker?.kill('SIGTERM');
   suite.stop();
   await suite.exited;
+  reapFirestoreJvm(projectId);
   process.exit(code);
 }
 
