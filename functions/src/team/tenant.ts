@@ -16,7 +16,7 @@ export interface TeamTenant extends TenantState, SeatTerms {
   seats: SeatLedger;
 }
 
-function isLedger(value: unknown): value is SeatLedger {
+export function isLedger(value: unknown): value is SeatLedger {
   const v = value as SeatLedger | undefined;
   return Number.isInteger(v?.members) && Number.isInteger(v?.pendingInvites);
 }
@@ -36,11 +36,7 @@ export async function readTeamTenant(
   const [snap, ...memberSnaps] = await tx.getAll(ref.tenant(tenantId), ...memberUids.map((uid) => ref.member(tenantId, uid)));
   if (!snap.exists) throw new DomainError('not-found', `No organisation with id ${tenantId}`, { reason: 'no-tenant' });
   const data = snap.data()!;
-  let seats = data.seats;
-  if (!isLedger(seats)) {
-    const [members, pending] = await Promise.all([tx.get(ref.members(tenantId)), tx.get(ref.invites(tenantId).where('status', '==', 'pending'))]);
-    seats = { members: members.size, pendingInvites: pending.size };
-  }
+  const seats = isLedger(data.seats) ? data.seats : await countSeats(tx, db, tenantId);
   const plan = (data.plan as PlanId) ?? 'starter';
   const tenant: TeamTenant = {
     id: tenantId,
@@ -59,6 +55,13 @@ export async function readTeamTenant(
   };
   const members = new Map(memberSnaps.filter((m) => m.exists).map((m) => [m.id, personOf(m)]));
   return { tenant, members };
+}
+
+/** What the ledger counts: the tenant's membership documents and its pending invites, read in `tx`. */
+export async function countSeats(tx: Transaction, db: Firestore, tenantId: string): Promise<SeatLedger> {
+  const ref = refs(db);
+  const [members, pending] = await Promise.all([tx.get(ref.members(tenantId)), tx.get(ref.invites(tenantId).where('status', '==', 'pending'))]);
+  return { members: members.size, pendingInvites: pending.size };
 }
 
 export function personOf(member: DocumentSnapshot): Person & { email: string; displayName: string } {
