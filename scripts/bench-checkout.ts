@@ -8,6 +8,7 @@ import type { Auth } from 'firebase-admin/auth';
 import type { Firestore } from 'firebase-admin/firestore';
 import Stripe from 'stripe';
 import { startCheckout } from '../functions/src/billing/checkout';
+import { planPriceId } from '../functions/src/adapters/prices';
 import { subscriptionTerms } from '../functions/src/domain/billing';
 import { FakeStripeControl } from '../tools/fake-stripe/control';
 
@@ -57,7 +58,7 @@ export async function benchCheckout(db: Firestore, auth: Auth): Promise<string> 
       const customer = await stripe.customers.create({ email: `owner@${tenantId}.test`, name: tenantId, test_clock: clock.id, metadata: { tenantId } });
       const trialEndsAt = new Date((T0 + 14 * DAY) * 1000);
       const subscription = await stripe.subscriptions.create({
-        ...subscriptionTerms({ plan: 'team', seatCap: 25, trialEndsAt, daysUntilDue: null }),
+        ...subscriptionTerms({ plan: 'team', seatCap: 25, trialEndsAt, daysUntilDue: null }, await planPriceId(stripe, 'team')),
         customer: customer.id,
         metadata: { tenantId },
       } as Stripe.SubscriptionCreateParams);

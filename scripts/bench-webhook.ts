@@ -5,6 +5,7 @@
 import type { Firestore } from 'firebase-admin/firestore';
 import type Stripe from 'stripe';
 import { handleStripeEvent, type EventResult } from '../functions/src/billing/webhook';
+import { planPriceId } from '../functions/src/adapters/prices';
 import { subscriptionTerms } from '../functions/src/domain/billing';
 import { isHandledEventType } from '../functions/src/domain/stripeEvents';
 import type { FakeStripe } from '../tools/fake-stripe/server';
@@ -61,7 +62,7 @@ async function seedTenants(db: Firestore, stripe: Stripe): Promise<string[]> {
     });
     const trialEndsAt = new Date((T0 + 14 * DAY) * 1000);
     const subscription = await stripe.subscriptions.create({
-      ...subscriptionTerms({ plan: 'team', seatCap: 25, trialEndsAt, daysUntilDue: null }),
+      ...subscriptionTerms({ plan: 'team', seatCap: 25, trialEndsAt, daysUntilDue: null }, await planPriceId(stripe, 'team')),
       customer: customer.id,
       metadata: { tenantId },
     } as Stripe.SubscriptionCreateParams);

@@ -6,6 +6,7 @@ process.env.FIREBASE_AUTH_EMULATOR_HOST ??= '127.0.0.1:9099';
 process.env.GCLOUD_PROJECT ??= 'demo-tenancy';
 
 import { resolverFromEnv } from '../functions/src/adapters/dns';
+import { appUrl } from '../functions/src/adapters/links';
 import { firebase, refs } from '../functions/src/adapters/firestore';
 import { runAllSweeps } from '../functions/src/lifecycle/sweeps';
 import { recheckDomains } from '../functions/src/team/domains';
@@ -48,9 +49,9 @@ async function main() {
   console.log(`${invites.sweep}: ${invites.expired.length} expired, ${invites.skipped.length} skipped, ${invites.errors.length} errors`);
   for (const e of invites.expired) console.log(`  ${e.tenantId} invite ${e.inviteId} (${e.email}) pending → expired; its seat is free`);
   for (const e of invites.errors) console.log(`  ERROR ${e.tenantId} invite ${e.inviteId}: ${e.message}`);
-  const domains = await recheckDomains({ db, resolveTxt: resolverFromEnv() }, at);
-  console.log(`${domains.sweep}: ${domains.changed.length} settled, ${domains.pending.length} still pending, ${domains.errors.length} errors`);
-  for (const c of domains.changed) console.log(`  ${c.tenantId} ${c.domain} pending → ${c.to} (${c.outcome})`);
+  const domains = await recheckDomains({ db, resolveTxt: resolverFromEnv(), appUrl: appUrl() }, at);
+  console.log(`${domains.sweep}: ${domains.changed.length} changed, ${domains.pending.length} still pending, ${domains.held.length} held domains re-checked, ${domains.errors.length} errors`);
+  for (const c of domains.changed) console.log(`  ${c.tenantId} ${c.domain} → ${c.to} (${c.outcome})`);
   for (const p of domains.pending) console.log(`  ${p.tenantId} ${p.domain} still pending (${p.outcome}); next check ${p.nextCheckAt}`);
   for (const e of domains.errors) console.log(`  ERROR ${e.tenantId} ${e.domain}: ${e.message}`);
   return reports.some((r) => r.errors.length) || invites.errors.length || domains.errors.length ? 1 : 0;

@@ -21,6 +21,7 @@ export {
   revokeInvite,
   setDomainJoinPolicy,
   transferOwnership,
+  unclaimDomain,
   verifyDomain,
 } from './triggers/team';
 export { advanceLocalClock, indexTenantName, listTenantHistory, readLocalClock, retryProvisioning } from './triggers/console';

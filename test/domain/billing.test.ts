@@ -48,6 +48,7 @@ function sub(status: StripeSubscriptionStatus, extra: Partial<StripeSubscription
 const tenant = (status: TenantStatus, extra: Partial<TenantBillingView> = {}): TenantBillingView => ({
   status,
   staffHold: false,
+  staffGrant: false,
   trialEndsAt: null,
   failedPaymentRetries: 0,
   ...extra,
@@ -152,6 +153,26 @@ describe('deriveBilling: the rows of the issue', () => {
     expect(() => transition('suspended', 'payment_succeeded', true)).toThrow(/staff suspension/);
     expect(transition('suspended', 'activate', true).effects).toContainEqual({ type: 'liftStaffHold' });
     expect(transition('active', 'suspend').effects).toContainEqual({ type: 'placeStaffHold' });
+  });
+
+  it('M6: a staff activate over a paused, past_due or unpaid subscription is a grant the map honours, until Stripe’s own state decides', () => {
+    const granted = tenant('active', { staffGrant: true });
+    const overridden = [
+      sub('paused'),
+      sub('past_due', { latest_invoice: failedInvoice(2) }),
+      sub('past_due', { latest_invoice: failedInvoice(4, null) }),
+      sub('unpaid', { latest_invoice: failedInvoice(4, null) }),
+    ];
+    for (const s of overridden) {
+      expect(outcome(s, granted), s.status).toMatchObject({ rule: 'staff_grant', event: null, to: 'active' });
+      // Without the grant, the same state takes the activated tenant's service away.
+      expect(outcome(s, tenant('active')).to, s.status).toBe(s.status === 'past_due' && s.latest_invoice?.next_payment_attempt !== null ? 'past_due' : 'suspended');
+    }
+    // Paid, trialing or ended: another row decides (and the sync spends the grant).
+    expect(outcome(sub('active', { latest_invoice: paidInvoice(2900) }), granted)).toMatchObject({ rule: 'active_paid', to: 'active' });
+    expect(outcome(sub('canceled'), granted)).toMatchObject({ rule: 'ended', to: 'cancelled' });
+    expect(outcome(sub('trialing', { trial_end: T0 + DAY }), granted)).toMatchObject({ rule: 'trialing' });
+    expect(transition('trial_expired', 'activate').effects).toContainEqual({ type: 'grantService' });
   });
 
   it('incomplete waits for the first payment; the saga’s statuses are left alone', () => {
@@ -280,6 +301,12 @@ describe('subjectOf: what an event is about', () => {
     expect(subjectOf(event('invoice.paid', { id: 'in_1', customer: 'cus_1', parent: null })).subject).toEqual({ kind: 'no_subscription', customerId: 'cus_1' });
   });
 
+  it('M3: an invoice event rendered before basil (top-level subscription and subscription_details) names its subscription too', () => {
+    const old = { id: 'in_1', customer: 'cus_1', subscription: 'sub_1', subscription_details: { metadata: { tenantId: 't1' } }, paid: false };
+    expect(subjectOf({ ...event('invoice.payment_failed', old), api_version: '2024-06-20' }).subject).toEqual({ kind: 'subscription', subscriptionId: 'sub_1', customerId: 'cus_1', tenantHint: 't1' });
+    expect(subjectOf(event('invoice.paid', { id: 'in_2', customer: 'cus_1', subscription: null, subscription_details: null })).subject).toEqual({ kind: 'no_subscription', customerId: 'cus_1' });
+  });
+
   it('a completed checkout names its mode, customer, subscription and the tenant it claims', () => {
     const session = { id: 'cs_1', customer: 'cus_1', subscription: 'sub_2', client_reference_id: 't1', metadata: {} };
     expect(subjectOf(event('checkout.session.completed', session)).subject).toEqual({ kind: 'checkout', sessionId: 'cs_1', mode: null, customerId: 'cus_1', subscriptionId: 'sub_2', tenantHint: 't1' });
@@ -303,22 +330,22 @@ describe('subscriptionTerms: how a new tenant is billed', () => {
   const trialEndsAt = new Date((T0 + 14 * DAY) * 1000 + 123);
 
   it('self-serve: the plan\'s seats as the quantity, a card-less trial that Stripe pauses at its end if no payment method was added', () => {
-    expect(subscriptionTerms({ plan: 'starter', seatCap: 5, trialEndsAt, daysUntilDue: null })).toEqual({
-      items: [{ price: 'price_starter_monthly', quantity: 5 }],
+    expect(subscriptionTerms({ plan: 'starter', seatCap: 5, trialEndsAt, daysUntilDue: null }, 'price_1StarterFromStripe')).toEqual({
+      items: [{ price: 'price_1StarterFromStripe', quantity: 5 }],
       trial_end: T0 + 14 * DAY,
       trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
     });
   });
 
   it('sales: the contract’s seats as the quantity, invoices with its days until due, a trial only until a future go-live, never a card', () => {
-    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt, daysUntilDue: 45 })).toEqual({
-      items: [{ price: 'price_enterprise_annual', quantity: 120 }],
+    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt, daysUntilDue: 45 }, 'price_1Enterprise')).toEqual({
+      items: [{ price: 'price_1Enterprise', quantity: 120 }],
       trial_end: T0 + 14 * DAY,
       collection_method: 'send_invoice',
       days_until_due: 45,
     });
-    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt: null, daysUntilDue: 30 })).toEqual({
-      items: [{ price: 'price_enterprise_annual', quantity: 120 }],
+    expect(subscriptionTerms({ plan: 'enterprise', seatCap: 120, trialEndsAt: null, daysUntilDue: 30 }, 'price_1Enterprise')).toEqual({
+      items: [{ price: 'price_1Enterprise', quantity: 120 }],
       collection_method: 'send_invoice',
       days_until_due: 30,
     });

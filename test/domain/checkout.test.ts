@@ -37,7 +37,7 @@ const owner = { role: 'owner' as const, emailVerified: true };
 describe('PLAN_PRICES', () => {
   it('is what the Stripe catalog charges per seat for each plan’s price', () => {
     for (const plan of PLAN_IDS) {
-      const price = DEFAULT_CATALOG.find((p) => p.id === PLANS[plan].stripePriceId)!;
+      const price = DEFAULT_CATALOG.find((p) => p.lookup_key === PLANS[plan].stripeLookupKey)!;
       expect({ unitAmount: price.unit_amount, currency: price.currency, interval: price.interval }, plan).toEqual(PLAN_PRICES[plan]);
     }
   });
@@ -174,7 +174,7 @@ describe('purchasedTerms: what Stripe’s subscription says the tenant bought', 
     trial_end: status === 'trialing' ? T + 86_400 : null,
     cancel_at: null,
     cancel_at_period_end: false,
-    items: { data: [{ current_period_end: T + 30 * 86_400, quantity: 7, price: { id: 'price_starter_monthly', unit_amount: 900, currency: 'usd', recurring: { interval: 'month' } } }] },
+    items: { data: [{ current_period_end: T + 30 * 86_400, quantity: 7, price: { id: 'price_1Generated0000000000000', lookup_key: 'starter_monthly', unit_amount: 900, currency: 'usd', recurring: { interval: 'month' } } }] },
     latest_invoice: { id: 'in_1', status: 'paid', amount_paid: 6300, attempt_count: 1, next_payment_attempt: null, amount_due: 6300, currency: 'usd', hosted_invoice_url: null },
     ...extra,
   });
@@ -205,8 +205,13 @@ describe('purchasedTerms: what Stripe’s subscription says the tenant bought', 
   it('an open invoice is what is owed now; a price the catalog does not know leaves the plan alone', () => {
     const pastDue = sub('past_due', { latest_invoice: { id: 'in_2', status: 'open', amount_paid: 0, attempt_count: 1, next_payment_attempt: T, amount_due: 6300, currency: 'usd', hosted_invoice_url: 'https://pay' } });
     expect(purchasedTerms(pastDue, card).summary.openInvoice).toEqual({ amountDue: 6300, currency: 'usd', url: 'https://pay' });
-    const unknown = sub('active', { items: { data: [{ quantity: 3, price: { id: 'price_legacy' } }] } });
+    const unknown = sub('active', { items: { data: [{ quantity: 3, price: { id: 'price_legacy', lookup_key: 'legacy_monthly' } }] } });
     expect([purchasedTerms(unknown, null).plan, purchasedTerms(unknown, null).seatCap]).toEqual([null, 3]);
+    // L7: the plan is the price's lookup key's, whatever id Stripe gave the price; an id alone names no plan.
+    const byId = sub('active', { items: { data: [{ quantity: 3, price: { id: 'price_starter_monthly' } }] } });
+    expect(purchasedTerms(byId, null).plan).toBeNull();
+    const byKey = sub('active', { items: { data: [{ quantity: 3, price: { id: 'price_1Q2w3E4r5T6y7U8i9O0p1A2s', lookup_key: 'team_monthly' } }] } });
+    expect(purchasedTerms(byKey, null).plan).toBe('team');
   });
 });
 

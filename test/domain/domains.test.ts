@@ -3,9 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   afterCheck,
+  afterReverify,
   challengeFor,
   checkClaimable,
   ClaimDomainSchema,
+  DOMAIN_LAPSE_GRACE_DAYS,
+  DOMAIN_REVERIFY_INTERVAL_MS,
   DOMAIN_VERIFY_WINDOW_DAYS,
   evaluateTxt,
   FIRST_RECHECK_MS,
@@ -13,9 +16,11 @@ import {
   MAX_RECHECK_MS,
   recheckDelayMs,
   verifyDeadline,
+  type DomainCheck,
   type PendingClaim,
 } from '../../functions/src/domain/domains';
 import { DomainError } from '../../functions/src/domain/errors';
+import { transition } from '../../functions/src/domain/lifecycle';
 import { parseOrThrow } from '../../functions/src/domain/validation';
 
 const DAY = 86_400_000;
@@ -106,8 +111,49 @@ describe('retries of a pending claim', () => {
 
   it('found: verified, unless another tenant verified the domain first', () => {
     const now = new Date(claimedAt.getTime() + 2 * DAY);
-    expect(afterCheck(claim(1), check('found', now), null, now)).toMatchObject({ status: 'verified', verifiedAt: now, nextCheckAt: null });
+    expect(afterCheck(claim(1), check('found', now), null, now)).toMatchObject({ status: 'verified', verifiedAt: now, nextCheckAt: new Date(now.getTime() + DOMAIN_REVERIFY_INTERVAL_MS) });
     expect(afterCheck(claim(1), check('found', now), 't1', now).status).toBe('verified');
     expect(afterCheck(claim(1), check('found', now), 't2', now)).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/verified by another organisation first/) });
+  });
+});
+
+describe('M2: a held domain stays its tenant\'s only while its record stays', () => {
+  const now = new Date('2027-03-01T00:00:00Z');
+  const found: DomainCheck = { at: now, outcome: 'found', seen: ['x'], message: 'found' };
+  const missing: DomainCheck = { at: now, outcome: 'no-record', seen: [], message: 'No TXT record' };
+  const failedLookup: DomainCheck = { at: now, outcome: 'lookup-failed', seen: [], message: 'SERVFAIL' };
+  const held = (lapsingSince: Date | null) => ({ domain: 'acme.test', tenantId: 't1', status: lapsingSince ? ('lapsing' as const) : ('verified' as const), lapsingSince });
+
+  it('M2: found keeps it verified and looks again a day later; a lapsing one is restored', () => {
+    expect(afterReverify(held(null), found, now)).toMatchObject({ status: 'verified', nextCheckAt: new Date(now.getTime() + DOMAIN_REVERIFY_INTERVAL_MS), restored: false });
+    expect(afterReverify(held(new Date(now.getTime() - 2 * DAY)), found, now)).toMatchObject({ status: 'verified', lapsingSince: null, releaseAt: null, restored: true });
+  });
+
+  it(`M2: a missing record starts ${DOMAIN_LAPSE_GRACE_DAYS} days of grace once, and releases the domain at their end`, () => {
+    const first = afterReverify(held(null), missing, now);
+    expect(first).toMatchObject({ status: 'lapsing', lapsingSince: now, releaseAt: new Date(now.getTime() + 7 * DAY), startedLapsing: true });
+    const later = new Date(now.getTime() + 3 * DAY);
+    expect(afterReverify(held(now), missing, later)).toMatchObject({ status: 'lapsing', lapsingSince: now, startedLapsing: false, nextCheckAt: new Date(later.getTime() + MAX_RECHECK_MS) });
+    // The last re-check lands on the end of the grace period itself.
+    const nearEnd = new Date(now.getTime() + 7 * DAY - 60_000);
+    expect(afterReverify(held(now), missing, nearEnd)).toMatchObject({ status: 'lapsing', nextCheckAt: new Date(now.getTime() + 7 * DAY) });
+    const end = new Date(now.getTime() + 7 * DAY);
+    expect(afterReverify(held(now), missing, end)).toMatchObject({ status: 'released', joinPolicy: 'off', releaseReason: expect.stringMatching(/missing for 7 days/) });
+  });
+
+  it('M2: a failed lookup proves nothing: it neither starts the grace period nor releases', () => {
+    expect(afterReverify(held(null), failedLookup, now)).toMatchObject({ status: 'verified', restored: false });
+    expect(afterReverify(held(now), failedLookup, new Date(now.getTime() + 30 * DAY))).toMatchObject({ status: 'lapsing', lapsingSince: now });
+  });
+
+  it('M2: cancelling a tenant or rolling its provisioning back releases its domains; other transitions do not', () => {
+    const releases = (status: Parameters<typeof transition>[0], event: Parameters<typeof transition>[1]) =>
+      transition(status, event).effects.some((e) => e.type === 'releaseDomains');
+    expect(releases('active', 'cancel')).toBe(true);
+    expect(releases('past_due', 'subscription_canceled')).toBe(true);
+    expect(releases('provisioning', 'provisioning_rolled_back')).toBe(true);
+    expect(releases('trial', 'trial_ended')).toBe(false);
+    expect(releases('active', 'suspend')).toBe(false);
+    expect(releases('cancelled', 'reactivated')).toBe(false);
   });
 });

@@ -12,7 +12,8 @@ describe('leaving provisioning', () => {
   it('opens to trial or active, and rolls back to failed, from provisioning only', () => {
     expect(transition('provisioning', 'opened_trial')).toEqual({ to: 'trial', effects: [] });
     expect(transition('provisioning', 'opened_active')).toEqual({ to: 'active', effects: [] });
-    expect(transition('provisioning', 'provisioning_rolled_back')).toEqual({ to: 'failed', effects: [] });
+    // A rolled-back tenant gives back any domain it held (domain/domains.ts DOMAIN_RELEASING_STATUSES).
+    expect(transition('provisioning', 'provisioning_rolled_back')).toEqual({ to: 'failed', effects: [{ type: 'releaseDomains' }] });
     for (const event of ['opened_trial', 'opened_active', 'provisioning_rolled_back'] as const) {
       expect(LIFECYCLE[event].from).toEqual(['provisioning']);
     }

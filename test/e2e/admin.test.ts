@@ -5,6 +5,7 @@
 import type { Page } from 'playwright-core';
 import { collection, getDocs } from 'firebase/firestore';
 import Stripe from 'stripe';
+import { planPriceId } from '../../functions/src/adapters/prices';
 import { describe, expect, it } from 'vitest';
 import { provisionTenant } from '../../functions/src/provisioning/provisionTenant';
 import { runProvisioningJob } from '../../functions/src/provisioning/saga';
@@ -277,7 +278,7 @@ describe('cancelling, in Stripe first', () => {
   it('super_admin chooses when: at period end the tenant keeps working and Stripe stops renewing; now it is cancelled', async () => {
     await seedTenant({ tenantId: 'globex-id', name: 'Globex', slug: 'globex', status: 'active', plan: 'team', trialEndsInDays: null, members: [{ email: 'hank@globex.test', role: 'owner' }] });
     const customer = await stripe.customers.create({ email: 'hank@globex.test', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' }, metadata: { tenantId: 'globex-id' } });
-    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], metadata: { tenantId: 'globex-id' } });
+    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await planPriceId(stripe, 'team') }], metadata: { tenantId: 'globex-id' } });
     await db.doc('tenants/globex-id').update({ stripeCustomerId: customer.id, stripeSubscriptionId: subscription.id });
     await account('root@platform.test', { platform: 'super_admin' });
     const page = await app.newPage();

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { resolverFromEnv } from '../../functions/src/adapters/dns';
-import { claimDomain, setDomainJoinPolicy, verifyDomain } from '../../functions/src/team/domains';
+import { claimDomain, recheckDomains, setDomainJoinPolicy, verifyDomain } from '../../functions/src/team/domains';
 import { auth, db } from '../helpers/emulators';
 import { clearInbox, linksIn, mailTo } from '../helpers/inbox';
 import { account, expectLedgerConsistent, seatsOf, seedTeam } from '../helpers/team';
@@ -149,6 +149,45 @@ describe('team pages', () => {
     expect(await page.getByRole('form', { name: 'Who joins by robots.test' }).getByLabel(/^Suggest/).isChecked()).toBe(true);
     await screenshot(page, 'domain-verified');
     await fetch(`${process.env.LOCAL_DNS_CONTROL}/txt/${name}`, { method: 'DELETE' });
+  });
+
+  it('M2: the domains page: a lapsing domain says when it is released; Unclaim asks first, then frees the domain', async () => {
+    const { tenantId, people } = await seedTeam('t-e2e-unclaim', { 'olive@acme.test': 'owner' }, { name: 'Acme Robotics' });
+    const deps = { db, resolveTxt: resolverFromEnv() };
+    const claim = await claimDomain(deps, people.owner, { tenantId, domain: 'lapse.test' });
+    const record = `${process.env.LOCAL_DNS_CONTROL}/txt/${claim.recordName}`;
+    await fetch(record, { method: 'PUT', body: JSON.stringify({ records: [claim.recordValue] }) });
+    expect((await verifyDomain(deps, people.owner, { tenantId, domain: 'lapse.test' })).status).toBe('verified');
+    // The record is removed at the DNS provider; the next daily re-check finds it missing.
+    await fetch(record, { method: 'DELETE' });
+    expect((await recheckDomains(deps, new Date(Date.now() + 86_400_000 + 60_000))).changed).toEqual([{ tenantId, domain: 'lapse.test', to: 'lapsing', outcome: 'no-record' }]);
+
+    const page = await newPage();
+    await page.goto(`${app.origin()}/app/t-e2e-unclaim/domains`);
+    await signIn(page, 'olive@acme.test');
+    const card = page.getByRole('region', { name: 'lapse.test' });
+    await card.waitFor();
+    expect(await card.locator('[data-field=domain-status]').textContent()).toBe('lapsing');
+    expect(await card.locator('[data-field=lapsing]').textContent()).toMatch(/^The TXT record is gone from your DNS\. Put it back by .+, or lapse\.test is released/);
+    expect(await card.locator('[data-field=value]').textContent()).toBe(claim.recordValue);
+    await screenshot(page, 'domain-lapsing');
+
+    // Unclaim asks first; Cancel keeps the domain.
+    await card.getByRole('button', { name: 'Unclaim lapse.test' }).click();
+    const confirm = card.getByRole('group', { name: 'Unclaim lapse.test?' });
+    expect(await confirm.textContent()).toMatch(/Colleagues at it no longer join by their address, and another organisation may claim it/);
+    await screenshot(page, 'domain-unclaim-confirm');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect((await db.doc('verifiedDomains/lapse.test').get()).get('tenantId')).toBe(tenantId);
+
+    await card.getByRole('button', { name: 'Unclaim lapse.test' }).click();
+    await confirm.getByRole('button', { name: 'Unclaim', exact: true }).click();
+    await card.waitFor({ state: 'detached' });
+    await page.getByText('No domains yet.').waitFor();
+    expect((await db.doc(`tenants/${tenantId}/domains/lapse.test`).get()).exists).toBe(false);
+    expect((await db.doc('verifiedDomains/lapse.test').get()).exists).toBe(false);
+    await screenshot(page, 'domain-unclaimed');
   });
 
   /** A tenant that verified acme.test (through the launcher's DNS server) and lets people at it join by `policy`. */

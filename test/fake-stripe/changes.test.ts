@@ -3,7 +3,7 @@
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { FakeStripeControl } from '../../tools/fake-stripe/control';
-import { DAY, HOUR, eventsOf, latestInvoice, rejection, useSimulator } from './simulator';
+import { PRICE, DAY, HOUR, eventsOf, latestInvoice, rejection, useSimulator } from './simulator';
 
 const control = () => new FakeStripeControl(sim.fake.url);
 
@@ -12,7 +12,7 @@ const sim = useSimulator();
 /** A paid monthly Team subscription for 5 seats, and the sim.clock moved to the middle of its period. */
 async function midPeriod(card = 'pm_card_visa'): Promise<{ sub: Stripe.Subscription; item: string; start: number; end: number }> {
   const customer = await sim.clock.customer(card);
-  const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+  const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
   const { current_period_start: start, current_period_end: end } = sub.items.data[0];
   await sim.clock.advanceTo(start + (end - start) / 2);
   return { sub, item: sub.items.data[0].id, start, end };
@@ -69,7 +69,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('payment_behavior=error_if_incomplete: a failed immediate payment is HTTP 402 and nothing changes', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const paying = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const paying = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     await control().setChargeOutcome(customer.invoice_settings.default_payment_method as string, 'decline');
     await sim.clock.advanceBy(10 * DAY);
     const before = (await sim.stripe.events.list({ limit: 1 })).data[0].id;
@@ -84,7 +84,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('payment_behavior=allow_incomplete (default): a failed immediate payment applies the change and makes the subscription past_due', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     await control().setChargeOutcome(customer.invoice_settings.default_payment_method as string, 'decline');
     await sim.clock.advanceBy(10 * DAY);
     const updated = await sim.stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 8 }], proration_behavior: 'always_invoice' });
@@ -96,7 +96,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
   it('payment_behavior=pending_if_incomplete: the change waits in pending_update, applied when paid (pending_update_applied)', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
     const card = customer.invoice_settings.default_payment_method as string;
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     await control().setChargeOutcome(card, 'decline');
     await sim.clock.advanceBy(10 * DAY);
     const pending = await sim.stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 8 }], proration_behavior: 'always_invoice', payment_behavior: 'pending_if_incomplete' });
@@ -114,7 +114,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('pending_if_incomplete unpaid for 23 hours: the update expires (pending_update_expired) and its invoice is voided', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     await control().setChargeOutcome(customer.invoice_settings.default_payment_method as string, 'decline');
     await sim.clock.advanceBy(10 * DAY);
     const pending = await sim.stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 8 }], proration_behavior: 'always_invoice', payment_behavior: 'pending_if_incomplete' });
@@ -129,7 +129,7 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('during a trial a quantity change makes no proration; subscriptionItems.update is the same change', async () => {
     const customer = await sim.clock.customer();
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }], trial_period_days: 14 });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }], trial_period_days: 14 });
     await sim.clock.advanceBy(3 * DAY);
     const item = await sim.stripe.subscriptionItems.update(sub.items.data[0].id, { quantity: 6 });
     expect(item.quantity).toBe(6);
@@ -139,14 +139,14 @@ describe('seat quantity changes (STRIPE.md §9)', () => {
 
   it('refuses a price with another billing interval rather than model it wrongly', async () => {
     const { sub, item } = await midPeriod();
-    await rejection(sim.stripe.subscriptions.update(sub.id, { items: [{ id: item, price: 'price_enterprise_annual' }] }), 'StripeInvalidRequestError', { param: 'items' });
+    await rejection(sim.stripe.subscriptions.update(sub.id, { items: [{ id: item, price: PRICE.enterprise }] }), 'StripeInvalidRequestError', { param: 'items' });
   });
 });
 
 describe('cancel (STRIPE.md §13)', () => {
   it('cancel now: canceled with canceled_at, ended_at and reason cancellation_requested; customer.subscription.deleted; terminal', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }] });
     const canceled = await sim.stripe.subscriptions.cancel(sub.id, { cancellation_details: { comment: 'closing down', feedback: 'unused' } });
     expect(canceled).toMatchObject({ status: 'canceled', canceled_at: sim.clock.now, ended_at: sim.clock.now });
     expect(canceled.cancellation_details).toEqual({ comment: 'closing down', feedback: 'unused', reason: 'cancellation_requested' });
@@ -158,7 +158,7 @@ describe('cancel (STRIPE.md §13)', () => {
 
   it('cancel_at_period_end: still active with cancel_at at the period end and canceled_at now; deleted at the period end, with no renewal', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }] });
     const end = sub.items.data[0].current_period_end;
     await sim.clock.advanceBy(5 * DAY);
     const scheduled = await sim.stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
@@ -171,7 +171,7 @@ describe('cancel (STRIPE.md §13)', () => {
 
   it('cancel_at (flexible): a timestamp, or min_period_end; clearing it with an empty value renews normally', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }] });
     const end = sub.items.data[0].current_period_end;
     expect((await sim.stripe.subscriptions.update(sub.id, { cancel_at: 'min_period_end' })).cancel_at).toBe(end);
     expect((await sim.stripe.subscriptions.update(sub.id, { cancel_at: sim.clock.now + 3 * DAY })).cancel_at).toBe(sim.clock.now + 3 * DAY);
@@ -184,7 +184,7 @@ describe('cancel (STRIPE.md §13)', () => {
 
   it('deleting a customer cancels its live subscriptions with customer.subscription.deleted, then customer.deleted', async () => {
     const customer = await sim.clock.customer();
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     await sim.stripe.customers.del(customer.id);
     expect((await sim.stripe.subscriptions.retrieve(sub.id)).status).toBe('canceled');
     const types = (await sim.stripe.events.list({ limit: 2 })).data.map((e) => e.type).reverse();
@@ -219,13 +219,13 @@ describe('pause and resume (STRIPE.md §0 endive, §2)', () => {
 
   it('pause needs flexible billing mode', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], billing_mode: { type: 'classic' } });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], billing_mode: { type: 'classic' } });
     await rejection(sim.stripe.subscriptions.pause(sub.id), 'StripeInvalidRequestError', { statusCode: 400 });
   });
 
   it('resume (billing_cycle_anchor=now, resume_on_payment_attempt): the invoice is finalized in the request, charged right after; active with resumed', async () => {
     const customer = await sim.clock.customer();
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
     await sim.clock.advanceTo(sub.trial_end! + DAY);
     const card = await sim.stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
     await sim.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: card.id } });
@@ -242,7 +242,7 @@ describe('pause and resume (STRIPE.md §0 endive, §2)', () => {
 
   it('resume_on_payment_attempt with a failing payment: past_due, and the invoice is not retried', async () => {
     const customer = await sim.clock.customer();
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
     await sim.clock.advanceTo(sub.trial_end! + DAY);
     await sim.stripe.subscriptions.resume(sub.id);
     expect((await sim.stripe.subscriptions.retrieve(sub.id)).status).toBe('past_due');
@@ -252,7 +252,7 @@ describe('pause and resume (STRIPE.md §0 endive, §2)', () => {
 
   it('resume_on_payment_success with a failing payment: stays paused; unpaid after 23 h the invoice is voided and it stays paused', async () => {
     const customer = await sim.clock.customer();
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 7, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
     await sim.clock.advanceTo(sub.trial_end! + DAY);
     const resumed = await sim.stripe.subscriptions.resume(sub.id, { payment_behavior: 'resume_on_payment_success' });
     expect(resumed.status).toBe('paused');
@@ -263,7 +263,7 @@ describe('pause and resume (STRIPE.md §0 endive, §2)', () => {
 
   it('resume refuses a subscription that is not paused', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }] });
     await rejection(sim.stripe.subscriptions.resume(sub.id), 'StripeInvalidRequestError', { statusCode: 400 });
   });
 });

@@ -3,7 +3,7 @@
 // events each step sends.
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { DAY, eventTypes, rejection, useSimulator } from './simulator';
+import { PRICE, DAY, eventTypes, rejection, useSimulator } from './simulator';
 
 
 const sim = useSimulator();
@@ -129,6 +129,17 @@ describe('Checkout in setup mode', () => {
 
 // ---------------------------------------------------------------- the customer portal
 
+const UPDATES: Stripe.BillingPortal.ConfigurationCreateParams.Features.SubscriptionUpdate = {
+  enabled: true,
+  default_allowed_updates: ['price'],
+  products: [
+    { product: 'prod_starter', prices: [PRICE.starter] },
+    { product: 'prod_team', prices: [PRICE.team] },
+  ],
+  proration_behavior: 'create_prorations',
+  trial_update_behavior: 'continue_trial',
+};
+
 function configuration(extra: Partial<Stripe.BillingPortal.ConfigurationCreateParams['features']> = {}) {
   return sim.stripe.billingPortal.configurations.create({
     business_profile: { headline: 'Acme billing' },
@@ -136,16 +147,7 @@ function configuration(extra: Partial<Stripe.BillingPortal.ConfigurationCreatePa
       invoice_history: { enabled: true },
       payment_method_update: { enabled: true },
       subscription_cancel: { enabled: true, mode: 'at_period_end', proration_behavior: 'none' },
-      subscription_update: {
-        enabled: true,
-        default_allowed_updates: ['price'],
-        products: [
-          { product: 'prod_starter', prices: ['price_starter_monthly'] },
-          { product: 'prod_team', prices: ['price_team_monthly'] },
-        ],
-        proration_behavior: 'create_prorations',
-        trial_update_behavior: 'continue_trial',
-      },
+      subscription_update: UPDATES,
       ...extra,
     },
   });
@@ -153,7 +155,7 @@ function configuration(extra: Partial<Stripe.BillingPortal.ConfigurationCreatePa
 
 async function trialing(card?: string) {
   const customer = await sim.clock.customer(card);
-  const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }], trial_end: sim.clock.now + 14 * DAY });
+  const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }], trial_end: sim.clock.now + 14 * DAY });
   return { customer, sub };
 }
 
@@ -174,13 +176,13 @@ describe('customer portal (STRIPE.md §8)', () => {
     const config = await configuration();
     const { customer, sub } = await trialing();
     const session = await sim.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: config.id, return_url: 'https://app.test/billing' });
-    const answer = await submit(session.url, { action: 'update_plan', subscription: sub.id, price: 'price_starter_monthly' });
+    const answer = await submit(session.url, { action: 'update_plan', subscription: sub.id, price: PRICE.starter });
     expect(answer.status).toBe(303);
     expect(await page(session.url)).toContain('Your plan was updated.');
     const after = await sim.stripe.subscriptions.retrieve(sub.id);
-    expect([after.status, after.items.data[0].price.id, after.items.data[0].quantity, after.trial_end]).toEqual(['trialing', 'price_starter_monthly', 5, sub.trial_end]);
+    expect([after.status, after.items.data[0].price.id, after.items.data[0].quantity, after.trial_end]).toEqual(['trialing', PRICE.starter, 5, sub.trial_end]);
     // A price the configuration does not offer, and a quantity change it does not allow, are refused.
-    await submit(session.url, { action: 'update_plan', subscription: sub.id, price: 'price_enterprise_annual' });
+    await submit(session.url, { action: 'update_plan', subscription: sub.id, price: PRICE.enterprise });
     expect(await page(session.url)).toContain('That plan is not available.');
     await submit(session.url, { action: 'update_quantity', subscription: sub.id, quantity: '1' });
     expect(await page(session.url)).toContain('Changing the quantity is not available here.');
@@ -188,9 +190,9 @@ describe('customer portal (STRIPE.md §8)', () => {
   });
 
   it('confirms a seat change deep-linked with subscription_update_confirm, prorated, and redirects after completion', async () => {
-    const config = await configuration();
+    const config = await configuration({ subscription_update: { ...UPDATES, default_allowed_updates: ['price', 'quantity'] } });
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     await sim.clock.advanceBy(15 * DAY);
     const item = sub.items.data[0].id;
     const session = await sim.stripe.billingPortal.sessions.create({
@@ -230,7 +232,7 @@ describe('customer portal (STRIPE.md §8)', () => {
       code: 'resource_missing',
     });
     await rejection(
-      sim.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: config.id, return_url: 'https://app.test', flow_data: flow(sub.id, [{ id: item, price: 'price_enterprise_annual' }]) }),
+      sim.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: config.id, return_url: 'https://app.test', flow_data: flow(sub.id, [{ id: item, price: PRICE.enterprise }]) }),
       'StripeInvalidRequestError',
       { message: /not in features.subscription_update.products/ },
     );
@@ -240,10 +242,33 @@ describe('customer portal (STRIPE.md §8)', () => {
     });
   });
 
+  it('S5: a confirm deep link with a quantity needs `quantity` in default_allowed_updates (the simulator\'s default answer); with the setting off it is taken', async () => {
+    const { customer, sub } = await trialing();
+    const item = sub.items.data[0].id;
+    const seats = (config: string) =>
+      sim.stripe.billingPortal.sessions.create({
+        customer: customer.id,
+        configuration: config,
+        return_url: 'https://app.test',
+        flow_data: { type: 'subscription_update_confirm', subscription_update_confirm: { subscription: sub.id, items: [{ id: item, quantity: 8 }] } },
+      });
+    const priceOnly = await configuration();
+    await rejection(seats(priceOnly.id), 'StripeInvalidRequestError', { param: 'flow_data[subscription_update_confirm][items][0][quantity]', message: /does not allow quantity changes/ });
+    const withQuantity = await configuration({ subscription_update: { ...UPDATES, default_allowed_updates: ['price', 'quantity'] } });
+    expect((await seats(withQuantity.id)).flow?.subscription_update_confirm?.items).toEqual([{ id: item, quantity: 8 }]);
+    // The other answer (STRIPE.md §8 is silent): Stripe may take the deep link whatever the configuration allows.
+    sim.fake.configure({ billing: { portalConfirmNeedsAllowedUpdates: false } });
+    try {
+      expect((await seats(priceOnly.id)).flow?.subscription_update_confirm?.items).toEqual([{ id: item, quantity: 8 }]);
+    } finally {
+      sim.fake.configure({ billing: { portalConfirmNeedsAllowedUpdates: true } });
+    }
+  });
+
   it('cancels at the period end (flexible mode: cancel_at), renews, and ends the subscription when its sim.clock passes the end', async () => {
     const config = await configuration();
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 5 }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 5 }] });
     const end = sub.items.data[0].current_period_end;
     const session = await sim.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: config.id, return_url: 'https://app.test/billing' });
     await submit(session.url, { action: 'cancel', subscription: sub.id });
@@ -261,7 +286,7 @@ describe('customer portal (STRIPE.md §8)', () => {
     const config = await configuration();
     const customer = await sim.clock.customer('pm_card_visa');
     const first = (customer.invoice_settings.default_payment_method as string);
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], default_payment_method: first });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], default_payment_method: first });
     const session = await sim.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: config.id, return_url: 'https://app.test/billing' });
     await submit(session.url, { action: 'update_card', card_number: '4000000000000002' });
     expect(await page(session.url)).toContain('Your card was declined.');

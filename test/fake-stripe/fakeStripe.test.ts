@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { parseForm } from '../../tools/fake-stripe/form';
 import { addMonth } from '../../tools/fake-stripe/resources';
+import { catalogPriceId } from '../../tools/fake-stripe/catalog';
 import { startFakeStripe, type FakeStripe, type FakeStripeState } from '../../tools/fake-stripe/server';
 
 const KEY = 'sk_test_fake_tenancy';
@@ -67,7 +68,7 @@ async function newCustomer(email = 'billing@acme.test', card?: string): Promise<
     ...(card ? { payment_method: card, invoice_settings: { default_payment_method: card } } : {}),
   });
 }
-const PRICE = 'price_starter_monthly'; // a price of the account's catalog (catalog.ts)
+const PRICE = catalogPriceId(KEY, 'starter_monthly'); // a price of the account's catalog (catalog.ts)
 
 beforeAll(async () => {
   fake = await startFakeStripe({ port: 0 });

@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { PLANS } from '../../functions/src/domain/plans';
 import { DEFAULT_CATALOG } from '../../tools/fake-stripe/catalog';
-import { eventsOf, rejection, useSimulator } from './simulator';
+import { PRICE, eventsOf, rejection, useSimulator } from './simulator';
 
 
 const sim = useSimulator();
@@ -16,13 +16,13 @@ describe('shapes at the pinned API version (STRIPE.md §0)', () => {
 
   it('subscription: no current_period_* (they are on the items), billing_mode flexible by default, test_clock, trial_settings', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly', quantity: 4 }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team, quantity: 4 }] });
     expect(sub).not.toHaveProperty('current_period_start');
     expect(sub).not.toHaveProperty('current_period_end');
     const [item] = sub.items.data;
     expect(item.current_period_start).toBe(sim.clock.now);
     expect(item.current_period_end).toBe(Date.UTC(2027, 3, 1) / 1000);
-    expect(item.price).toMatchObject({ id: 'price_team_monthly', object: 'price', unit_amount: 1900, recurring: { interval: 'month', interval_count: 1 } });
+    expect(item.price).toMatchObject({ id: PRICE.team, object: 'price', unit_amount: 1900, recurring: { interval: 'month', interval_count: 1 } });
     expect(item.quantity).toBe(4);
     expect(sub.billing_mode.type).toBe('flexible');
     expect(sub).toMatchObject({ collection_method: 'charge_automatically', currency: 'usd', test_clock: sim.clock.id, pending_update: null, pause_collection: null });
@@ -31,7 +31,7 @@ describe('shapes at the pinned API version (STRIPE.md §0)', () => {
 
   it('invoice: parent.subscription_details instead of subscription; no paid, payment_intent or charge; payments when expanded', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], metadata: { tenantId: 't1' } });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], metadata: { tenantId: 't1' } });
     const invoice = await sim.stripe.invoices.retrieve(sub.latest_invoice as string, { expand: ['payments'] });
     for (const gone of ['subscription', 'subscription_details', 'paid', 'payment_intent', 'charge', 'paid_out_of_band']) expect(invoice).not.toHaveProperty(gone);
     expect(invoice.parent).toEqual({ type: 'subscription_details', quote_details: null, subscription_details: { metadata: { tenantId: 't1' }, subscription: sub.id } });
@@ -45,7 +45,7 @@ describe('shapes at the pinned API version (STRIPE.md §0)', () => {
 
   it('expands nested ids (latest_invoice, customer, items.data.price.product) and refuses what cannot be expanded', async () => {
     const customer = await sim.clock.customer('pm_card_visa');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }] });
     const expanded = await sim.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice', 'customer', 'items.data.price.product', 'default_payment_method'] });
     expect((expanded.latest_invoice as Stripe.Invoice).object).toBe('invoice');
     expect((expanded.customer as Stripe.Customer).id).toBe(customer.id);
@@ -58,12 +58,20 @@ describe('shapes at the pinned API version (STRIPE.md §0)', () => {
 });
 
 describe('prices', () => {
-  it('every plan\'s price exists in a fresh account (the sandbox catalog), as a recurring per-seat price', async () => {
-    for (const plan of Object.values(PLANS)) {
-      const price = await sim.stripe.prices.retrieve(plan.stripePriceId);
-      expect(price).toMatchObject({ active: true, type: 'recurring', billing_scheme: 'per_unit' });
+  it('every plan\'s price exists in a fresh account (the sandbox catalog), found by its lookup key, as a recurring per-seat price', async () => {
+    const keys = Object.values(PLANS).map((plan) => plan.stripeLookupKey);
+    const found = (await sim.stripe.prices.list({ lookup_keys: keys })).data;
+    expect(found.map((p) => p.lookup_key).sort()).toEqual([...keys].sort());
+    for (const price of found) expect(price).toMatchObject({ active: true, type: 'recurring', billing_scheme: 'per_unit' });
+    expect(DEFAULT_CATALOG.map((p) => p.lookup_key).sort()).toEqual([...keys].sort());
+  });
+
+  it('L7/S3: catalog prices get ids Stripe-made like (price_ and 24 letters and digits), never the plan\'s name', async () => {
+    const ids = (await sim.stripe.prices.list({ limit: 100 })).data.map((p) => p.id);
+    for (const id of ids) expect(id).toMatch(/^price_[A-Za-z0-9]{24}$/);
+    for (const name of ['price_starter_monthly', 'price_team_monthly', 'price_enterprise_annual']) {
+      await rejection(sim.stripe.prices.retrieve(name), 'StripeInvalidRequestError', { code: 'resource_missing' });
     }
-    expect(DEFAULT_CATALOG.map((p) => p.id).sort()).toEqual(Object.values(PLANS).map((p) => p.stripePriceId).sort());
   });
 
   it('refuses an unknown price id, as Stripe does, and creates nothing', async () => {
@@ -115,7 +123,7 @@ describe('payment methods from test tokens', () => {
 
   it('pm_card_chargeCustomerFail attaches, then every charge to it fails', async () => {
     const customer = await sim.clock.customer('pm_card_chargeCustomerFail');
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], expand: ['latest_invoice'] });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], expand: ['latest_invoice'] });
     expect(sub.status).toBe('incomplete');
     expect((sub.latest_invoice as Stripe.Invoice).attempt_count).toBe(1);
   });
@@ -125,7 +133,7 @@ describe('payment methods from test tokens', () => {
     const other = await sim.clock.customer();
     const pm = customer.invoice_settings.default_payment_method as string;
     await rejection(sim.stripe.customers.update(other.id, { invoice_settings: { default_payment_method: pm } }), 'StripeInvalidRequestError', { statusCode: 400 });
-    await rejection(sim.stripe.subscriptions.create({ customer: other.id, items: [{ price: 'price_team_monthly' }], default_payment_method: pm }), 'StripeInvalidRequestError', { param: 'default_payment_method' });
+    await rejection(sim.stripe.subscriptions.create({ customer: other.id, items: [{ price: PRICE.team }], default_payment_method: pm }), 'StripeInvalidRequestError', { param: 'default_payment_method' });
     await sim.stripe.paymentMethods.detach(pm);
     expect((await sim.stripe.customers.retrieve(customer.id) as Stripe.Customer).invoice_settings.default_payment_method).toBeNull();
     expect((await eventsOf(sim.stripe, 'customer.updated')).at(-1)!.data.previous_attributes).toEqual({ invoice_settings: { default_payment_method: pm } });

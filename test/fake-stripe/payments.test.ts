@@ -5,13 +5,13 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { FakeStripeControl } from '../../tools/fake-stripe/control';
 import { DEFAULT_BILLING_SETTINGS } from '../../tools/fake-stripe/state';
-import { DAY, HOUR, eventsOf, latestInvoice, rejection, useSimulator } from './simulator';
+import { PRICE, DAY, HOUR, eventsOf, latestInvoice, rejection, useSimulator } from './simulator';
 
 
 const sim = useSimulator();
 
 const subscribe = (customer: string, extra: Partial<Stripe.SubscriptionCreateParams> = {}) =>
-  sim.stripe.subscriptions.create({ customer, items: [{ price: 'price_team_monthly', quantity: 2 }], ...extra });
+  sim.stripe.subscriptions.create({ customer, items: [{ price: PRICE.team, quantity: 2 }], ...extra });
 
 /** A paying subscription whose card starts declining: the renewal at the period end fails. */
 async function failingRenewal(): Promise<{ sub: Stripe.Subscription; card: string; renewalAt: number }> {

@@ -1,13 +1,13 @@
 // collection_method=send_invoice with days_until_due, checked against STRIPE.md §6.
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { DAY, HOUR, eventsOf, latestInvoice, rejection, useSimulator } from './simulator';
+import { PRICE, DAY, HOUR, eventsOf, latestInvoice, rejection, useSimulator } from './simulator';
 
 
 const sim = useSimulator();
 
 const invoiced = (customer: string, extra: Partial<Stripe.SubscriptionCreateParams> = {}) =>
-  sim.stripe.subscriptions.create({ customer, items: [{ price: 'price_enterprise_annual', quantity: 10 }], collection_method: 'send_invoice', days_until_due: 30, ...extra });
+  sim.stripe.subscriptions.create({ customer, items: [{ price: PRICE.enterprise, quantity: 10 }], collection_method: 'send_invoice', days_until_due: 30, ...extra });
 
 describe('send_invoice (STRIPE.md §6)', () => {
   it('is active at once without any card; its first invoice is a draft for about an hour, due days_until_due after creation', async () => {
@@ -90,8 +90,8 @@ describe('send_invoice (STRIPE.md §6)', () => {
 
   it('refuses send_invoice without days_until_due, and days_until_due with charge_automatically', async () => {
     const customer = await sim.clock.customer();
-    await rejection(sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], collection_method: 'send_invoice' }), 'StripeInvalidRequestError', { param: 'days_until_due' });
-    await rejection(sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], days_until_due: 10 }), 'StripeInvalidRequestError', { param: 'days_until_due' });
+    await rejection(sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], collection_method: 'send_invoice' }), 'StripeInvalidRequestError', { param: 'days_until_due' });
+    await rejection(sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], days_until_due: 10 }), 'StripeInvalidRequestError', { param: 'days_until_due' });
     expect((await sim.stripe.subscriptions.list({ status: 'all' })).data).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { catalogPriceId } from '../../tools/fake-stripe/catalog';
 import { advanceClock } from '../../tools/fake-stripe/control';
 import { startFakeStripe, type FakeStripe, type FakeStripeOptions } from '../../tools/fake-stripe/server';
 
@@ -11,6 +12,13 @@ export const DAY = 86_400;
 export const HOUR = 3_600;
 /** A fixed start for test clocks: 2027-03-01T00:00:00Z (a month of 31 days ahead). */
 export const T0 = Date.UTC(2027, 2, 1) / 1000;
+
+/** The catalog's prices in the account of sdk()'s default key: ids the simulator made, as Stripe makes them (catalog.ts). */
+export const PRICE = {
+  starter: catalogPriceId('sk_test_simulator', 'starter_monthly'),
+  team: catalogPriceId('sk_test_simulator', 'team_monthly'),
+  enterprise: catalogPriceId('sk_test_simulator', 'enterprise_annual'),
+};
 
 export function sdk(fake: FakeStripe, key = 'sk_test_simulator'): Stripe {
   return new Stripe(key, { host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });

@@ -2,7 +2,8 @@
 // ready), time only forward, the two-interval limit, customers on a clock living at its time, every
 // scheduled transition walked in time order; and the simulator's default local clock (npm start).
 import { describe, expect, it } from 'vitest';
-import { Clock, DAY, HOUR, T0, WebhookReceiver, eventsOf, rejection, sdk, startSimulator, useSimulator } from './simulator';
+import { catalogPriceId } from '../../tools/fake-stripe/catalog';
+import { Clock, PRICE, DAY, HOUR, T0, WebhookReceiver, eventsOf, rejection, sdk, startSimulator, useSimulator } from './simulator';
 
 
 const sim = useSimulator({ clockPerTest: false });
@@ -26,7 +27,7 @@ describe('test clocks (STRIPE.md §10)', () => {
     await rejection(sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 - 1 }), 'StripeInvalidRequestError', { param: 'frozen_time' });
     await rejection(sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 732 * DAY }), 'StripeInvalidRequestError', { param: 'frozen_time' }); // 2027-03-01 + 2 years = +731 days
     const customer = await clock.customer();
-    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     await rejection(sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Date.UTC(2027, 4, 1) / 1000 + 1 }), 'StripeInvalidRequestError', { param: 'frozen_time' });
     await clock.advanceTo(Date.UTC(2027, 4, 1) / 1000);
   });
@@ -36,7 +37,7 @@ describe('test clocks (STRIPE.md §10)', () => {
     receiver.delayMs = 300;
     const clock = await Clock.start(sim.stripe);
     const customer = await clock.customer();
-    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 2, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } });
+    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 2, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } });
     sim.fake.addWebhook({ url: receiver.url, secret: receiver.secret, enabledEvents: ['customer.subscription.deleted'] });
     await sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 3 * DAY });
     await rejection(sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 4 * DAY }), 'StripeInvalidRequestError', { statusCode: 400 });
@@ -49,7 +50,7 @@ describe('test clocks (STRIPE.md §10)', () => {
     const onClock = await clock.customer();
     expect(onClock.created).toBe(T0);
     expect(onClock.test_clock).toBe(clock.id);
-    const sub = await sim.stripe.subscriptions.create({ customer: onClock.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    const sub = await sim.stripe.subscriptions.create({ customer: onClock.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     expect(sub.created).toBe(T0);
     expect(sub.test_clock).toBe(clock.id);
     const free = await sim.stripe.customers.create({ email: 'now@acme.test' });
@@ -61,7 +62,7 @@ describe('test clocks (STRIPE.md §10)', () => {
     sim.fake.configure({ billing: { retryDays: [1, 3], afterFinalRetry: 'past_due' } });
     const clock = await Clock.start(sim.stripe);
     const customer = await clock.customer();
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     const trialEnd = sub.trial_end!;
     await clock.advanceTo(trialEnd + 20 * DAY);
     const timeline = (await sim.stripe.events.list({ limit: 100, created: { gt: T0 } })).data
@@ -90,7 +91,7 @@ describe('test clocks (STRIPE.md §10)', () => {
   it('deleting a clock deletes what lives on it', async () => {
     const clock = await Clock.start(sim.stripe);
     const customer = await clock.customer();
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     const deleted = await sim.stripe.testHelpers.testClocks.del(clock.id);
     expect(deleted).toMatchObject({ id: clock.id, deleted: true });
     await rejection(sim.stripe.customers.retrieve(customer.id), 'StripeInvalidRequestError', { statusCode: 404 });
@@ -110,7 +111,7 @@ describe('the default local clock (CONTRACT.md "Local Stripe")', () => {
         [1, 2, 3, 4, 5].map((i) => app.customers.create({ email: `c${i}@acme.test`, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } })),
       );
       expect(new Set(customers.map((c) => c.test_clock))).toEqual(new Set([clock.id]));
-      const subs = await Promise.all(customers.map((c) => app.subscriptions.create({ customer: c.id, items: [{ price: 'price_starter_monthly' }], trial_period_days: 14 })));
+      const subs = await Promise.all(customers.map((c) => app.subscriptions.create({ customer: c.id, items: [{ price: catalogPriceId('sk_test_local_placeholder', 'starter_monthly') }], trial_period_days: 14 })));
       const control = await fetch(`${local.fake.url}/_fake/test-clock?apiKey=sk_test_local_placeholder`).then((r) => r.json());
       expect(control.id).toBe(clock.id);
       await Clock.attach(app, clock.id, clock.frozen_time).advanceTo(clock.frozen_time + 15 * DAY);

@@ -2,13 +2,13 @@
 // trial_settings.end_behavior.missing_payment_method) and §3 (trial end with a payment method).
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { DAY, HOUR, eventTypes, eventsOf, latestInvoice, useSimulator } from './simulator';
+import { PRICE, DAY, HOUR, eventTypes, eventsOf, latestInvoice, useSimulator } from './simulator';
 
 
 const sim = useSimulator({ reset: {} });
 
 const trial = (customer: string, extra: Partial<Stripe.SubscriptionCreateParams> = {}) =>
-  sim.stripe.subscriptions.create({ customer, items: [{ price: 'price_team_monthly', quantity: 3 }], trial_period_days: 14, ...extra });
+  sim.stripe.subscriptions.create({ customer, items: [{ price: PRICE.team, quantity: 3 }], trial_period_days: 14, ...extra });
 
 describe('trial start (STRIPE.md §1)', () => {
   it('is trialing without a payment method, the items\' period covering the trial window, billing_cycle_anchor at trial_end', async () => {
@@ -60,9 +60,9 @@ describe('trial start (STRIPE.md §1)', () => {
 
   it('refuses a trial longer than two years and trial_from_plan with trial_end, creating nothing', async () => {
     const customer = await sim.clock.customer();
-    const tooLong = sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_end: sim.clock.now + 731 * DAY });
+    const tooLong = sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_end: sim.clock.now + 731 * DAY });
     await expect(tooLong).rejects.toMatchObject({ type: 'StripeInvalidRequestError', param: 'trial_end' });
-    const both = sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_end: sim.clock.now + DAY, trial_from_plan: true });
+    const both = sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_end: sim.clock.now + DAY, trial_from_plan: true });
     await expect(both).rejects.toMatchObject({ type: 'StripeInvalidRequestError', param: 'trial_from_plan' });
     expect((await sim.stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toEqual([]);
   });

@@ -4,8 +4,8 @@
 // uniqueness, which a delivery mode makes happen on demand.
 import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Clock, HOUR, WebhookReceiver, rejection, useSimulator } from './simulator';
+import { afterEach, describe, expect, it, beforeEach } from 'vitest';
+import { Clock, PRICE, HOUR, WebhookReceiver, rejection, useSimulator } from './simulator';
 
 let receiver: WebhookReceiver;
 
@@ -41,7 +41,7 @@ describe('event objects (STRIPE.md §11)', () => {
   it('lists newest first, filtered by type (with .* families), types[] and created; paginates', async () => {
     const clock = await Clock.start(sim.stripe);
     const customer = await clock.customer();
-    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     const subscriptionEvents = await sim.stripe.events.list({ type: 'customer.subscription.*' });
     expect(subscriptionEvents.data.map((e) => e.type)).toEqual(['customer.subscription.created']);
     const some = await sim.stripe.events.list({ types: ['invoice.paid', 'customer.created'] });
@@ -107,6 +107,33 @@ describe('signed delivery (STRIPE.md §11)', () => {
     await own.close();
   });
 
+  it('S2: each endpoint gets the event rendered at its api_version: before basil an invoice names its subscription at the top level, a subscription has its period', async () => {
+    const types: Stripe.WebhookEndpointCreateParams.EnabledEvent[] = ['invoice.paid', 'customer.subscription.created'];
+    const endpoint = await sim.stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: types, api_version: '2024-06-20' as Stripe.WebhookEndpointCreateParams.ApiVersion });
+    expect(endpoint.api_version).toBe('2024-06-20');
+    const old = await new WebhookReceiver(endpoint.secret).start();
+    await sim.stripe.webhookEndpoints.update(endpoint.id, { url: old.url });
+    sim.fake.addWebhook({ url: receiver.url, secret: receiver.secret, enabledEvents: types });
+    const clock = await Clock.start(sim.stripe);
+    const customer = await clock.customer();
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14, metadata: { tenantId: 't1' } });
+    await sim.fake.flushWebhooks();
+    const of = (r: WebhookReceiver, type: string) => r.received.find((x) => x.event.type === type)!.event;
+    const [oldPaid, pinnedPaid] = [of(old, 'invoice.paid'), of(receiver, 'invoice.paid')];
+    expect(oldPaid.id).toBe(pinnedPaid.id); // one event, rendered for each endpoint
+    expect(oldPaid.api_version).toBe('2024-06-20');
+    expect(oldPaid.data.object).toMatchObject({ subscription: sub.id, subscription_details: { metadata: { tenantId: 't1' } }, paid: true });
+    expect(oldPaid.data.object).not.toHaveProperty('parent');
+    expect(pinnedPaid.api_version).toBe('2026-10-28.endive');
+    expect(pinnedPaid.data.object).toMatchObject({ parent: { subscription_details: { subscription: sub.id, metadata: { tenantId: 't1' } } } });
+    expect(pinnedPaid.data.object).not.toHaveProperty('subscription');
+    const oldCreated = of(old, 'customer.subscription.created').data.object as unknown as Record<string, unknown> & { items: Stripe.ApiList<Record<string, unknown>> };
+    expect(oldCreated.current_period_end).toBe(sub.items.data[0].current_period_end);
+    expect(oldCreated.items.data[0]).not.toHaveProperty('current_period_end');
+    expect((of(receiver, 'customer.subscription.created').data.object as Stripe.Subscription).items.data[0].current_period_end).toBe(sub.items.data[0].current_period_end);
+    await old.close();
+  });
+
   it('retries a non-2xx answer with backoff until it succeeds', async () => {
     sim.fake.addWebhook({ url: receiver.url, secret: receiver.secret });
     receiver.failures.push({ status: 500, times: 2 });
@@ -148,7 +175,7 @@ describe('delivery mode for tests: hold, shuffle, duplicate (STRIPE.md §11 orde
     sim.fake.setDeliveryMode({ hold: true, shuffle: true, duplicates: 1, seed: 42 });
     const clock = await Clock.start(sim.stripe);
     const customer = await clock.customer('pm_card_visa');
-    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14 });
+    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(receiver.received).toEqual([]); // held
     const made = (await sim.stripe.events.list({ limit: 100 })).data.map((e) => e.id).reverse();
@@ -177,7 +204,7 @@ describe('test clock advances and delivery (STRIPE.md §10, §11)', () => {
     receiver.delayMs = 100; // a slow handler
     const clock = await Clock.start(sim.stripe);
     const customer = await clock.customer();
-    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14, trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
     await clock.advanceTo(sub.trial_end! + HOUR);
     expect(receiver.types()).toContain('customer.subscription.paused');
     await sim.fake.flushWebhooks();

@@ -3,10 +3,10 @@
 // Stripe) when refused; the Checkout made for the tenant's own customer, once per plan and seats.
 import type Stripe from 'stripe';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { addPeople, memberOf, openTenantsCheckedAfterEach, pageText } from '../helpers/billing';
+import { addPeople, memberOf, openTenantsCheckedAfterEach, pageText, submitForm } from '../helpers/billing';
 import { client, rejectsWith } from '../helpers/callables';
 import { allDocumentPaths, clearEmulators, db } from '../helpers/emulators';
-import { openTenant, sim, stripe, type BilledTenant } from '../lifecycle/stripeWorld';
+import { openTenant, sim, stripe, STRIPE_KEY, type BilledTenant } from '../lifecycle/stripeWorld';
 
 beforeEach(async () => {
   await clearEmulators();
@@ -177,6 +177,22 @@ describe('openBillingPortal', () => {
     const session = event.data.object as Stripe.BillingPortal.Session;
     expect(session.flow?.subscription_update_confirm).toMatchObject({ subscription: t.subscriptionId, items: [{ quantity: 30 }] });
     expect(session.flow?.after_completion).toMatchObject({ type: 'redirect', redirect: { return_url: expect.stringMatching(/\/billing\?portal=seats$/) } });
+  });
+
+  it.each([true, false])('S5: the seat deep link is confirmed whether or not Stripe needs `quantity` allowed for it (simulator: needs it = %s); the portal home still offers no seat edits', async (needsAllowed) => {
+    await sim.configure({ apiKey: STRIPE_KEY, billing: { portalConfirmNeedsAllowedUpdates: needsAllowed } });
+    const t = await trialTenant();
+    const owner = await memberOf(t.tenantId, 'owner');
+    const { url } = await owner.call<{ url: string }>('openBillingPortal', { tenantId: t.tenantId, seats: 30 });
+    await submitForm(url, { action: 'confirm_update' });
+    expect((await stripe.subscriptions.retrieve(t.subscriptionId)).items.data[0].quantity).toBe(30);
+    const home = await owner.call<{ url: string }>('openBillingPortal', { tenantId: t.tenantId });
+    expect(await pageText(home.url)).not.toContain('Update quantity');
+    const kinds = (await stripe.billingPortal.configurations.list({ limit: 10 })).data.map((c) => [c.metadata?.tenancyPortal, c.features.subscription_update.default_allowed_updates]);
+    expect(kinds.sort()).toEqual([
+      ['seat_change', ['price', 'quantity']],
+      ['self_serve', ['price']],
+    ]);
   });
 
   it('refuses seats below members plus pending invites with the numbers, and nothing reaches Stripe', async () => {

@@ -2,9 +2,10 @@
 // retries with backoff and the seven-day end, one domain per tenant, and joining by domain.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dnsResolver } from '../../functions/src/adapters/dns';
-import { FIRST_RECHECK_MS } from '../../functions/src/domain/domains';
+import { DOMAIN_LAPSE_GRACE_DAYS, DOMAIN_REVERIFY_INTERVAL_MS, FIRST_RECHECK_MS } from '../../functions/src/domain/domains';
+import { applyTransition } from '../../functions/src/lifecycle/transition';
 import { submitSignup } from '../../functions/src/provisioning/selfServe';
-import { claimDomain, recheckDomains, setDomainJoinPolicy, verifyDomain } from '../../functions/src/team/domains';
+import { claimDomain, recheckDomains, setDomainJoinPolicy, unclaimDomain, verifyDomain } from '../../functions/src/team/domains';
 import { joinByDomain, lookupDomainJoin } from '../../functions/src/team/domainJoin';
 import { startLocalDns, type LocalDns } from '../../tools/local-dns/server';
 import { clearEmulators, db, deps as provisioningDeps } from '../helpers/emulators';
@@ -52,7 +53,8 @@ describe('claiming and verifying a domain', () => {
 
     dns.setTxt(claim.recordName, ['v=spf1 -all', claim.recordValue]);
     const verified = await verifyDomain(domainDeps, people.owner, { tenantId, domain: 'acme.test' });
-    expect(verified).toMatchObject({ status: 'verified', attempts: 4, lastCheck: { outcome: 'found' }, nextCheckAt: null });
+    expect(verified).toMatchObject({ status: 'verified', attempts: 4, lastCheck: { outcome: 'found' } });
+    expect(Date.parse(verified.nextCheckAt!)).toBe(Date.parse(verified.verifiedAt!) + DOMAIN_REVERIFY_INTERVAL_MS);
     expect((await db.doc('verifiedDomains/acme.test').get()).data()).toMatchObject({ tenantId, domain: 'acme.test' });
     // Verified stays verified: checking again looks nothing up.
     const queries = dns.queries.length;
@@ -137,10 +139,10 @@ describe('recheckDomains: the retry-and-pending state', () => {
     expect(runs).toBeLessThan(20); // backed off to 12 hours, not every 5 minutes
     expect(failed.failureReason).toMatch(/^Not verified within 7 days\. The last check: No TXT record at _tenancy-challenge\.never\.test yet/);
     expect(failed.lastCheck.outcome).toBe('no-record');
-    // Failed claims are not looked at again; claiming again issues a new record and a new window.
-    const queries = dns.queries.length;
+    // Failed claims are not looked at again (the verified one is, daily); claiming again issues a new record and a new window.
+    const queries = dns.queries.filter((name) => name.endsWith('never.test')).length;
     await recheckDomains(domainDeps, new Date(at + 30 * DAY));
-    expect(dns.queries.length).toBe(queries);
+    expect(dns.queries.filter((name) => name.endsWith('never.test')).length).toBe(queries);
     const again = await claimDomain(domainDeps, people.owner, { tenantId, domain: 'never.test' }, new Date(at + DAY));
     expect(again).toMatchObject({ status: 'pending', attempts: 0 });
     expect(again.recordValue).not.toBe(claim.recordValue);
@@ -241,5 +243,183 @@ describe('joining by domain', () => {
     expect(notAdmin).toMatchObject({ code: 'permission-denied' });
     const adminRole = await expectNothingWritten(() => setDomainJoinPolicy(domainDeps, people.owner, { tenantId, domain: 'acme.test', joinPolicy: 'auto', defaultRole: 'admin' }));
     expect(adminRole).toMatchObject({ code: 'invalid-argument', message: expect.stringMatching(/defaultRole: one of manager, member, viewer/) });
+  });
+});
+
+describe('M2: a verified domain is its tenant\'s only while the tenant can grow and the record stays', () => {
+  beforeEach(async () => {
+    await clearEmulators();
+    dns.reset();
+  });
+
+  /** `tenantId` verifies `domain` at `at` and lets people at it join automatically. */
+  async function verifiedBy(tenantId: string, owner: Awaited<ReturnType<typeof account>>, domain: string, at = new Date()) {
+    const claim = await claimDomain(domainDeps, owner, { tenantId, domain }, at);
+    dns.setTxt(claim.recordName, [claim.recordValue]);
+    expect((await verifyDomain(domainDeps, owner, { tenantId, domain }, at)).status).toBe('verified');
+    await setDomainJoinPolicy(domainDeps, owner, { tenantId, domain, joinPolicy: 'auto', defaultRole: 'member' }, at);
+    return claim;
+  }
+  const signup = (person: Awaited<ReturnType<typeof account>>, companyName: string) =>
+    submitSignup(provisioningDeps, { uid: person.uid, email: person.email! }, { companyName, ownerName: 'New', plan: 'starter' });
+
+  it('M2: capture counts only while the tenant can take members: trial_expired, suspended, cancelled and blocked past_due route nobody and block nobody', async () => {
+    const { tenantId, people } = await seedTeam('t-holder', { 'owner@acme.test': 'owner' }, { name: 'Acme Robotics' });
+    await verifiedBy(tenantId, people.owner, 'acme.test');
+    const newcomer = await account('newcomer@acme.test');
+    // While the tenant can grow: routed to it, and refused an organisation of their own.
+    expect((await lookupDomainJoin(db, newcomer)).match).toMatchObject({ tenantId, joinPolicy: 'auto' });
+    expect(await expectNothingWritten(() => signup(newcomer, 'Shadow IT'))).toMatchObject({ code: 'failed-precondition', details: { reason: 'domain-captured' } });
+    await db.doc(`tenants/${tenantId}`).update({ status: 'past_due', failedPaymentRetries: 0 });
+    expect((await lookupDomainJoin(db, newcomer)).match).toMatchObject({ tenantId });
+
+    for (const [status, failedPaymentRetries] of [['past_due', 1], ['trial_expired', 0], ['suspended', 0], ['cancelled', 0]] as const) {
+      await db.doc(`tenants/${tenantId}`).update({ status, failedPaymentRetries });
+      expect(await lookupDomainJoin(db, newcomer), status).toEqual({ match: null });
+      const refused = await expectNothingWritten(() => joinByDomain(db, newcomer, { tenantId }));
+      expect(refused, status).toMatchObject({ code: 'permission-denied', details: { reason: 'no-domain-match' } });
+    }
+    // Not blocked either: the person creates their own organisation.
+    const own = await signup(newcomer, 'Acme Skunkworks');
+    expect(own.tenantId).not.toBe(tenantId);
+    expect((await db.doc(`tenants/${tenantId}/members/${newcomer.uid}`).get()).exists).toBe(false);
+  });
+
+  it('M2: cancelling the tenant releases its domains in the transition\'s transaction; another tenant can claim one then, and not before', async () => {
+    const holder = await seedTeam('t-holder', { 'owner@acme.test': 'owner' });
+    await verifiedBy(holder.tenantId, holder.people.owner, 'acme.test');
+    await verifiedBy(holder.tenantId, holder.people.owner, 'acme-labs.test');
+    const pending = await claimDomain(domainDeps, holder.people.owner, { tenantId: holder.tenantId, domain: 'acme-later.test' });
+    expect((await db.doc(`tenants/${holder.tenantId}`).get()).get('heldDomains')).toEqual(['acme.test', 'acme-labs.test']);
+    const buyer = await seedTeam('t-buyer', { 'owner@buyer.test': 'owner' });
+    const held = await expectNothingWritten(() => claimDomain(domainDeps, buyer.people.owner, { tenantId: buyer.tenantId, domain: 'acme.test' }));
+    expect(held).toMatchObject({ code: 'already-exists', details: { reason: 'verified-elsewhere' } });
+
+    const done = await applyTransition(db, holder.tenantId, 'cancel', { actor: 'staff-1', now: new Date(), reason: 'closed' });
+    expect(done).toMatchObject({ from: 'active', to: 'cancelled' });
+    for (const domain of ['acme.test', 'acme-labs.test']) {
+      expect((await db.doc(`verifiedDomains/${domain}`).get()).exists, domain).toBe(false);
+      expect((await db.doc(`tenants/${holder.tenantId}/domains/${domain}`).get()).data(), domain).toMatchObject({
+        status: 'released',
+        joinPolicy: 'off',
+        releaseReason: expect.stringMatching(/released because the organisation is now cancelled/),
+      });
+    }
+    expect((await db.doc(`tenants/${holder.tenantId}`).get()).get('heldDomains')).toEqual([]);
+    // A pending claim of the cancelled tenant verifies nothing, even with its record in place.
+    dns.setTxt(pending.recordName, [pending.recordValue]);
+    expect(await verifyDomain(domainDeps, holder.people.owner, { tenantId: holder.tenantId, domain: 'acme-later.test' })).toMatchObject({
+      status: 'failed',
+      failureReason: expect.stringMatching(/the organisation is cancelled/),
+    });
+    expect((await db.doc('verifiedDomains/acme-later.test').get()).exists).toBe(false);
+
+    const claim = await claimDomain(domainDeps, buyer.people.owner, { tenantId: buyer.tenantId, domain: 'acme.test' });
+    dns.setTxt(claim.recordName, [claim.recordValue]);
+    expect((await verifyDomain(domainDeps, buyer.people.owner, { tenantId: buyer.tenantId, domain: 'acme.test' })).status).toBe('verified');
+    expect((await db.doc('verifiedDomains/acme.test').get()).get('tenantId')).toBe(buyer.tenantId);
+  });
+
+  it('M2: a rolled-back provisioning releases what its tenant held, in the same transaction', async () => {
+    // A tenant that never opened holds nothing by itself; the list stands for one written before the rollback.
+    await seedTeam('t-rolled', { 'owner@rolled.test': 'owner' }, { status: 'provisioning' });
+    await db.doc('verifiedDomains/rolled.test').set({ tenantId: 't-rolled', domain: 'rolled.test' });
+    await db.doc('tenants/t-rolled').update({ heldDomains: ['rolled.test'] });
+    await applyTransition(db, 't-rolled', 'provisioning_rolled_back', { actor: 'provisioning:job-1', now: new Date() });
+    expect((await db.doc('verifiedDomains/rolled.test').get()).exists).toBe(false);
+    expect((await db.doc('tenants/t-rolled').get()).data()).toMatchObject({ status: 'failed', heldDomains: [] });
+  });
+
+  it('M2: unclaimDomain frees the claim and the verified entry; refuses members below admin, strangers and bad input, writing nothing', async () => {
+    const { tenantId, people } = await seedTeam('t-unclaim', { 'owner@acme.test': 'owner', 'admin@acme.test': 'admin', 'member@acme.test': 'member' });
+    await verifiedBy(tenantId, people.owner, 'acme.test');
+    const stranger = await seedTeam('t-stranger', { 'owner@stranger.test': 'owner' });
+    const cases: Array<[() => Promise<unknown>, string, RegExp]> = [
+      [() => unclaimDomain(domainDeps, people.member, { tenantId, domain: 'acme.test' }), 'permission-denied', /Only the owner or an admin can unclaim a domain; you are a member/],
+      [() => unclaimDomain(domainDeps, stranger.people.owner, { tenantId, domain: 'acme.test' }), 'permission-denied', /not a member of this organisation/],
+      [() => unclaimDomain(domainDeps, people.admin, { tenantId, domain: 'not a domain' }), 'invalid-argument', /^domain: /],
+      [() => unclaimDomain(domainDeps, people.admin, { tenantId }), 'invalid-argument', /^domain: /],
+      [() => unclaimDomain(domainDeps, people.admin, { tenantId, domain: 'acme.test', extra: 1 }), 'invalid-argument', /extra/],
+      [() => unclaimDomain(domainDeps, people.admin, { tenantId, domain: 'never-claimed.test' }), 'not-found', /is not claimed by/],
+      // Another tenant's unclaim of its own (absent) claim cannot touch this tenant's verified entry.
+      [() => unclaimDomain(domainDeps, stranger.people.owner, { tenantId: stranger.tenantId, domain: 'acme.test' }), 'not-found', /is not claimed by/],
+    ];
+    for (const [call, code, message] of cases) {
+      expect(await expectNothingWritten(call)).toMatchObject({ code, message: expect.stringMatching(message) });
+    }
+    expect((await db.doc('verifiedDomains/acme.test').get()).get('tenantId')).toBe(tenantId);
+
+    expect(await unclaimDomain(domainDeps, people.admin, { tenantId, domain: 'Acme.test' })).toEqual({ tenantId, domain: 'acme.test', released: true });
+    expect((await db.doc(`tenants/${tenantId}/domains/acme.test`).get()).exists).toBe(false);
+    expect((await db.doc('verifiedDomains/acme.test').get()).exists).toBe(false);
+    expect((await db.doc(`tenants/${tenantId}`).get()).get('heldDomains')).toEqual([]);
+    expect(await lookupDomainJoin(db, await account('newcomer@acme.test'))).toEqual({ match: null });
+    const claim = await claimDomain(domainDeps, stranger.people.owner, { tenantId: stranger.tenantId, domain: 'acme.test' });
+    expect(claim.status).toBe('pending');
+  });
+
+  it('M2: unclaimDomain through the Functions emulator: the owner unclaims, a member is refused, the unauthenticated too', async () => {
+    const { tenantId } = await seedTeam('t-unclaim-callable', { 'owner@uncl.test': 'owner', 'member@uncl.test': 'member' });
+    const owner = await client('owner@uncl.test');
+    const member = await client('member@uncl.test');
+    await owner.call('claimDomain', { tenantId, domain: 'uncl.test' });
+    await rejectsWith(member.call('unclaimDomain', { tenantId, domain: 'uncl.test' }), 'permission-denied', /Only the owner or an admin/);
+    await rejectsWith(owner.call('unclaimDomain', { tenantId, domain: 'gmail' }), 'invalid-argument', /domain: /);
+    await rejectsWith((await client('')).call('unclaimDomain', { tenantId, domain: 'uncl.test' }), 'unauthenticated');
+    expect((await db.doc(`tenants/${tenantId}/domains/uncl.test`).get()).exists).toBe(true);
+    expect(await owner.call('unclaimDomain', { tenantId, domain: 'uncl.test' })).toEqual({ tenantId, domain: 'uncl.test', released: false });
+    expect((await db.doc(`tenants/${tenantId}/domains/uncl.test`).get()).exists).toBe(false);
+  });
+
+  it(`M2: recheckDomains re-checks verified domains: a removed record starts ${DOMAIN_LAPSE_GRACE_DAYS} days of grace with one mail to the owner and admins, its return restores the claim, and a record still missing after the grace period releases the domain`, async () => {
+    const { tenantId, people } = await seedTeam('t-lapse', { 'owner@acme.test': 'owner', 'admin@acme.test': 'admin', 'member@acme.test': 'member' }, { name: 'Acme Robotics' });
+    const t0 = new Date('2027-02-01T00:00:00Z');
+    const at = (days: number) => new Date(t0.getTime() + days * DAY);
+    const claim = await verifiedBy(tenantId, people.owner, 'acme.test', t0);
+    const claimDoc = () => db.doc(`tenants/${tenantId}/domains/acme.test`).get();
+    const lapseMails = async () => (await db.collection('mail').get()).docs.filter((d) => d.id.startsWith('domain-lapsing-'));
+
+    expect((await recheckDomains(domainDeps, at(0.5))).held).toEqual([]); // not due before a day
+    const day1 = await recheckDomains(domainDeps, at(1));
+    expect(day1.held).toEqual([{ tenantId, domain: 'acme.test', status: 'verified', outcome: 'found', nextCheckAt: at(2).toISOString() }]);
+
+    dns.clear(claim.recordName);
+    const day2 = await recheckDomains(domainDeps, at(2));
+    expect(day2.changed).toEqual([{ tenantId, domain: 'acme.test', to: 'lapsing', outcome: 'no-record' }]);
+    expect((await claimDoc()).data()).toMatchObject({ status: 'lapsing', joinPolicy: 'auto' });
+    expect((await claimDoc()).get('releaseAt').toDate()).toEqual(at(2 + DOMAIN_LAPSE_GRACE_DAYS));
+    const mails = await lapseMails();
+    expect(mails.map((m) => m.get('to')).sort()).toEqual(['admin@acme.test', 'owner@acme.test']);
+    expect(mails.map((m) => m.id).sort()).toEqual([`domain-lapsing-${tenantId}-acme.test-${at(2).getTime()}-${people.admin.uid}`, `domain-lapsing-${tenantId}-acme.test-${at(2).getTime()}-${people.owner.uid}`].sort());
+    expect(mails[0].get('message.subject')).toBe('acme.test: its verification record is missing');
+    expect(mails[0].get('message.text')).toContain(claim.recordValue);
+    // Still held in its grace period: colleagues are still routed to the tenant.
+    expect((await lookupDomainJoin(db, await account('newcomer@acme.test'))).match).toMatchObject({ tenantId });
+    // A later miss in the grace period mails nobody again.
+    expect((await recheckDomains(domainDeps, at(2.5))).held).toEqual([expect.objectContaining({ status: 'lapsing', outcome: 'no-record' })]);
+    expect(await lapseMails()).toHaveLength(2);
+
+    // The record comes back: verified again, the grace period gone.
+    dns.setTxt(claim.recordName, [claim.recordValue]);
+    expect((await recheckDomains(domainDeps, at(3))).changed).toEqual([{ tenantId, domain: 'acme.test', to: 'verified', outcome: 'found' }]);
+    expect((await claimDoc()).data()).toMatchObject({ status: 'verified', lapsingSince: null, releaseAt: null });
+
+    // Gone again, for good: a new lapse (its own mails), then released once its grace period is over.
+    dns.clear(claim.recordName);
+    await recheckDomains(domainDeps, at(4));
+    expect(await lapseMails()).toHaveLength(4);
+    const buyer = await seedTeam('t-buyer', { 'owner@buyer.test': 'owner' });
+    expect(await expectNothingWritten(() => claimDomain(domainDeps, buyer.people.owner, { tenantId: buyer.tenantId, domain: 'acme.test' }))).toMatchObject({ code: 'already-exists' });
+    let last;
+    for (let runs = 0; runs < 30 && (await claimDoc()).get('status') === 'lapsing'; runs++) {
+      last = await recheckDomains(domainDeps, (await claimDoc()).get('nextCheckAt').toDate());
+    }
+    expect(last!.changed).toEqual([{ tenantId, domain: 'acme.test', to: 'released', outcome: 'no-record' }]);
+    expect((await claimDoc()).data()).toMatchObject({ status: 'released', joinPolicy: 'off', nextCheckAt: null, releaseReason: expect.stringMatching(/missing for 7 days/) });
+    expect((await claimDoc()).get('releasedAt').toDate()).toEqual(at(4 + DOMAIN_LAPSE_GRACE_DAYS));
+    expect((await db.doc('verifiedDomains/acme.test').get()).exists).toBe(false);
+    expect((await db.doc(`tenants/${tenantId}`).get()).get('heldDomains')).toEqual([]);
+    expect(await lookupDomainJoin(db, await account('newcomer@acme.test'))).toEqual({ match: null });
+    expect((await claimDomain(domainDeps, buyer.people.owner, { tenantId: buyer.tenantId, domain: 'acme.test' })).status).toBe('pending');
   });
 });

@@ -3,6 +3,7 @@
 // checked against an in-process simulator that puts every customer on its default clock, as npm start does.
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { planPriceId } from '../../functions/src/adapters/prices';
 import { advanceLocalTestClock, LOCAL_TEST_CLOCK_NAME } from '../../functions/src/adapters/stripe';
 import { DEFAULT_CLOCK_NAME } from '../../tools/fake-stripe/testClocks';
 import { startFakeStripe, type FakeStripe } from '../../tools/fake-stripe/server';
@@ -85,7 +86,7 @@ describe('advanceLocalTestClock (the Stripe half)', () => {
     const customer = await stripe.customers.create({ email: 'owner@initech.test' });
     const clockId = String(customer.test_clock);
     const start = (await stripe.testHelpers.testClocks.retrieve(clockId)).frozen_time;
-    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_starter_monthly' }], trial_end: start + 14 * 86_400 });
+    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await planPriceId(stripe, 'starter') }], trial_end: start + 14 * 86_400 });
     expect(subscription.status).toBe('trialing');
 
     const to = new Date((start + 20 * 86_400) * 1000);

@@ -235,7 +235,7 @@ describe('sweepStuckProvisioning', () => {
     await provisionTenant(deps, request());
     const started: string[] = [];
     const outcome = await sweepStuckProvisioning({ ...saga, startSaga: async (id) => void started.push(id) }, later(1));
-    expect([outcome, started]).toEqual([{ resumed: [], abandoned: [], alerted: [] }, []]);
+    expect([outcome, started]).toEqual([{ resumed: [], abandoned: [], alerted: [], errors: [] }, []]);
   });
 
   it('resumes a job whose hand-off was lost, then undoes it and marks it failed with a retry action', async () => {
@@ -244,15 +244,30 @@ describe('sweepStuckProvisioning', () => {
     const started: string[] = [];
     const sweepDeps = { ...saga, startSaga: async (id: string) => void started.push(id) };
     for (let i = 1; i <= MAX_RESUMES; i++) {
-      expect(await sweepStuckProvisioning(sweepDeps, later(6 * i))).toEqual({ resumed: [jobId], abandoned: [], alerted: [] });
+      expect(await sweepStuckProvisioning(sweepDeps, later(6 * i))).toEqual({ resumed: [jobId], abandoned: [], alerted: [], errors: [] });
     }
     expect(started).toEqual(Array(MAX_RESUMES).fill(jobId));
-    expect(await sweepStuckProvisioning(sweepDeps, later(6 * (MAX_RESUMES + 1)))).toEqual({ resumed: [], abandoned: [jobId], alerted: [] });
+    expect(await sweepStuckProvisioning(sweepDeps, later(6 * (MAX_RESUMES + 1)))).toEqual({ resumed: [], abandoned: [jobId], alerted: [], errors: [] });
     const record = await job(jobId);
     expect(record.status).toBe('failed');
     expect(record.retryAction).toMatch(/resubmit with the same idempotency key/);
     expect((await db.doc(`tenants/${tenantId}`).get()).get('status')).toBe('failed');
     expect(await orphans()).toEqual([]);
     expect(liveCustomers().length).toBe(0);
+  });
+
+  it('L4: a job whose hand-off throws is reported, and the jobs after it are still handled', async () => {
+    const first = await provisionTenant(deps, request());
+    const second = await provisionTenant(deps, request({ idempotencyKey: 'saga-key-0002', owner: { uid: 'o2', email: 'cto@big.test', displayName: 'C' }, requestedBy: 'o2' }));
+    // The first job (oldest updatedAt) is the one the queue refuses, every run.
+    const started: string[] = [];
+    const startSaga = async (id: string) => {
+      if (id === first.jobId) throw new Error('PERMISSION_DENIED: cloudtasks.tasks.create');
+      started.push(id);
+    };
+    const outcome = await sweepStuckProvisioning({ ...saga, startSaga }, later(6));
+    expect(outcome).toEqual({ resumed: [second.jobId], abandoned: [], alerted: [], errors: [{ jobId: first.jobId, message: 'PERMISSION_DENIED: cloudtasks.tasks.create' }] });
+    expect(started).toEqual([second.jobId]);
+    expect((await job(second.jobId)).resumes).toBe(1);
   });
 });

@@ -54,9 +54,9 @@ describe('past the point of no return', () => {
     await expect(runProvisioningJob(saga, jobId, { ...fast, leaseMs: 0, faults: [{ step: 'sendWelcomeMail', at: 'after', kind: 'crash' }] })).rejects.toBeInstanceOf(WorkerCrash);
     const started: string[] = [];
     const sweepDeps = { ...saga, startSaga: async (id: string) => void started.push(id) };
-    for (let i = 1; i <= MAX_RESUMES; i++) expect(await sweepStuckProvisioning(sweepDeps, inMinutes(6 * i))).toEqual({ resumed: [jobId], abandoned: [], alerted: [] });
+    for (let i = 1; i <= MAX_RESUMES; i++) expect(await sweepStuckProvisioning(sweepDeps, inMinutes(6 * i))).toEqual({ resumed: [jobId], abandoned: [], alerted: [], errors: [] });
 
-    expect(await sweepStuckProvisioning(sweepDeps, inMinutes(6 * (MAX_RESUMES + 1)))).toEqual({ resumed: [], abandoned: [], alerted: [jobId] });
+    expect(await sweepStuckProvisioning(sweepDeps, inMinutes(6 * (MAX_RESUMES + 1)))).toEqual({ resumed: [], abandoned: [], alerted: [jobId], errors: [] });
     expect(started).toEqual(Array(MAX_RESUMES + 1).fill(jobId));
     const stuck = await job(jobId);
     expect(stuck.status).toBe('running');

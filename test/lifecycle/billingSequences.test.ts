@@ -190,6 +190,38 @@ describe.each(DELIVERIES)('billing sequences, events delivered %s', (delivery) =
     expect((await tenant(t.tenantId)).staffHold).toBe(false);
   });
 
+  it('M6: staff activate an expired trial (Stripe paused it): a later customer.updated keeps it active, not suspended; paying spends the grant', async () => {
+    const t = await openTenant(delivery);
+    await advance(t, 14 * DAY + HOUR);
+    await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
+    const result = await staffAction(t, { action: 'activate', reason: 'deal closed offline, invoice to follow' });
+    expect([result.from, result.to]).toEqual(['trial_expired', 'active']);
+    await expectState(t, { status: 'active', writes: true, mails: ['trial-expired'], stripe: 'paused' });
+    // The customer adds a card in the portal: customer.updated, the subscription re-read, still paused.
+    const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: t.customerId });
+    await inStripe(t, () => stripe.customers.update(t.customerId, { invoice_settings: { default_payment_method: card.id } }));
+    await advance(t, DAY);
+    await expectState(t, { status: 'active', writes: true, mails: ['trial-expired'], stripe: 'paused' });
+    expect((await tenant(t.tenantId)).staffGrant).toBe(true);
+    // "Start subscription": Stripe's own state now backs the service, and the grant is spent.
+    await inStripe(t, () => stripe.subscriptions.resume(t.subscriptionId));
+    await advance(t, 60);
+    await expectState(t, { status: 'active', writes: true, mails: ['trial-expired'], stripe: 'active', failedPaymentRetries: 0 });
+    expect((await tenant(t.tenantId)).staffGrant).toBe(false);
+  });
+
+  it('M6: staff activate over an ended subscription is refused, naming why, and changes nothing', async () => {
+    const t = await openTenant(delivery, { card: 'pm_card_visa', trialDays: null });
+    await inStripe(t, () => stripe.subscriptions.cancel(t.subscriptionId));
+    await expectState(t, { status: 'cancelled', writes: false, mails: [], stripe: 'canceled' });
+    const before = await tenant(t.tenantId);
+    await expect(staffAction(t, { action: 'activate', reason: 'try to bring it back' })).rejects.toMatchObject({
+      code: 'functions/failed-precondition',
+      message: expect.stringContaining('has ended (canceled)'),
+    });
+    expect(await tenant(t.tenantId)).toEqual(before);
+  });
+
   it('staff cancel now: Stripe stops charging first, the tenant is cancelled', async () => {
     const t = await openTenant(delivery, { card: 'pm_card_visa', trialDays: null });
     await advance(t, 2 * HOUR);

@@ -4,6 +4,7 @@
 // card and cancel changes reaching the tenant the same way. After every test, the tenant has exactly
 // one live subscription in Stripe, the one it names (none once cancelled).
 import type Stripe from 'stripe';
+import { planPriceId } from '../../functions/src/adapters/prices';
 import { describe, expect, it } from 'vitest';
 import { addPeople, expectOneLiveSubscription, inPortal, openTenantsCheckedAfterEach, memberOf, pageText, payOnCheckout } from '../helpers/billing';
 import { db, type Caller } from '../helpers/emulators';
@@ -52,7 +53,7 @@ describe.each(DELIVERIES)('a trial converts, events delivered %s', (delivery) =>
     // The same subscription, not a second one: its plan and quantity changed, its first paid invoice for them.
     const sub = await subscriptionOf(t.subscriptionId);
     const invoice = sub.latest_invoice as Stripe.Invoice;
-    expect([sub.items.data[0].price.id, sub.items.data[0].quantity, invoice.status, invoice.amount_paid]).toEqual(['price_starter_monthly', 4, 'paid', 3600]);
+    expect([sub.items.data[0].price.id, sub.items.data[0].quantity, invoice.status, invoice.amount_paid]).toEqual([await planPriceId(stripe, 'starter'), 4, 'paid', 3600]);
     const data = await tenant(t.tenantId);
     expect(data).toMatchObject({
       plan: 'starter',
@@ -76,7 +77,7 @@ describe.each(DELIVERIES)('a trial converts, events delivered %s', (delivery) =>
 describe('the invariant check', () => {
   it('fails when a tenant has a second live subscription, and when its live one is not the one it names', async () => {
     const { t } = await ownedTenant('as made');
-    const second = await stripe.subscriptions.create({ customer: t.customerId, items: [{ price: 'price_team_monthly' }], trial_period_days: 30 });
+    const second = await stripe.subscriptions.create({ customer: t.customerId, items: [{ price: await planPriceId(stripe, 'team') }], trial_period_days: 30 });
     const failure = async () => String(await expectOneLiveSubscription(t.tenantId).then(() => 'passed', (error: Error) => error.message));
     const twoLive = await failure();
     expect([twoLive.includes(`${t.subscriptionId} trialing`), twoLive.includes(`${second.id} trialing`)]).toEqual([true, true]);
@@ -111,7 +112,7 @@ describe('conversions that do not go through', () => {
     expect((await payOnCheckout(t, url, DECLINED_WHEN_CHARGED)).status).toBe(303);
     await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
     const sub = await subscriptionOf(t.subscriptionId);
-    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual(['price_team_monthly', 25]);
+    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual([await planPriceId(stripe, 'team'), 25]);
     const customer = (await stripe.customers.retrieve(t.customerId)) as Stripe.Customer;
     expect(customer.invoice_settings.default_payment_method).toBeNull();
     expect((await stripe.paymentMethods.list({ customer: t.customerId })).data).toEqual([]); // the declined card is not kept
@@ -181,7 +182,7 @@ describe('paying from the other statuses', () => {
     await payOnCheckout(t, await checkoutUrl(owner, t, 'starter', 2), DECLINED_WHEN_CHARGED);
     await expectState(t, { status: 'trial_expired', writes: false, mails: ['trial-expired'], stripe: 'paused' });
     const sub = await subscriptionOf(t.subscriptionId);
-    expect([sub.items.data[0].price.id, sub.items.data[0].quantity, (sub.latest_invoice as Stripe.Invoice).status]).toEqual(['price_team_monthly', 25, 'void']);
+    expect([sub.items.data[0].price.id, sub.items.data[0].quantity, (sub.latest_invoice as Stripe.Invoice).status]).toEqual([await planPriceId(stripe, 'team'), 25, 'void']);
     expect(await tenant(t.tenantId)).toMatchObject({ plan: 'team', seatCap: 25, lastCheckout: { outcome: 'declined', message: 'Your card was declined.' } });
     // Stripe would have retried the resumption invoice; voided, nothing is charged later.
     await advance(t, 10 * DAY);
@@ -249,9 +250,22 @@ describe('the portal', () => {
   it('a plan change in the trial keeps the trial and the plan follows', async () => {
     const { t, owner } = await ownedTenant('as made');
     const url = await portalUrl(owner, t);
-    await inPortal(t, url, { action: 'update_plan', subscription: t.subscriptionId, price: 'price_starter_monthly' });
+    await inPortal(t, url, { action: 'update_plan', subscription: t.subscriptionId, price: await planPriceId(stripe, 'starter') });
     await expectState(t, { status: 'trial', writes: true, mails: [], stripe: 'trialing' });
     expect(await tenant(t.tenantId)).toMatchObject({ plan: 'starter', seatCap: 25 });
+  });
+
+  it('L1: a Starter→Team upgrade through the webhook allows the 11th pending invite (refused on Starter)', async () => {
+    const { t, owner } = await ownedTenant('as made', { plan: 'starter' });
+    const sub = await subscriptionOf(t.subscriptionId);
+    await inStripe(t, () => stripe.subscriptions.update(t.subscriptionId, { items: [{ id: sub.items.data[0].id, quantity: 20 }] }));
+    await addPeople(t.tenantId, { members: 0, pendingInvites: 10 });
+    const invite = () => owner.call<{ outcome: string }>('inviteMember', { tenantId: t.tenantId, email: 'eleventh@example.test', role: 'member' });
+    await expect(invite()).rejects.toMatchObject({ code: 'functions/resource-exhausted', message: expect.stringContaining('Starter plan allows 10 at a time') });
+    await inPortal(t, await portalUrl(owner, t), { action: 'update_plan', subscription: t.subscriptionId, price: await planPriceId(stripe, 'team') });
+    expect(await tenant(t.tenantId)).toMatchObject({ plan: 'team', pendingInviteLimit: 50, seatCap: 20 });
+    await expect(invite()).resolves.toMatchObject({ outcome: expect.any(String) });
+    expect((await tenant(t.tenantId)).seats).toMatchObject({ pendingInvites: 11 });
   });
 
   it('cancel at the period end: still active with cancelAt and no next invoice; when the clock passes it, cancelled', async () => {

@@ -6,6 +6,7 @@ import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebas
 import { doc, serverTimestamp, setDoc, type Firestore as ClientFirestore } from 'firebase/firestore';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { planPriceId } from '../../functions/src/adapters/prices';
 import { subscriptionTerms } from '../../functions/src/domain/billing';
 import { PLANS, type PlanId } from '../../functions/src/domain/plans';
 import type { TenantStatus } from '../../functions/src/domain/status';
@@ -32,26 +33,27 @@ export const sim = new FakeStripeControl(base);
 export const DELIVERIES = ['as made', 'duplicated and shuffled'] as const;
 export type Delivery = (typeof DELIVERIES)[number];
 
-/** Points the simulator at the real stripeWebhook, signing with the functions' secret; returns the undo. */
-export async function connectWebhook(): Promise<() => Promise<unknown>> {
+/** Points the simulator at the real stripeWebhook, signing with the functions' secret (its events rendered at `apiVersion`, default the pinned one); returns the undo. */
+export async function connectWebhook(apiVersion?: string): Promise<() => Promise<unknown>> {
   const { host, port } = await functionsOrigin();
   // The launcher exports the run's endpoint and secret; they are the same as what the Functions emulator serves.
   const url = process.env.STRIPE_WEBHOOK_URL ?? `http://${host}:${port}/${projectId}/us-central1/stripeWebhook`;
-  const id = await sim.addWebhook({ url, secret: process.env.STRIPE_WEBHOOK_SECRET ?? WEBHOOK_SECRET, apiKey: STRIPE_KEY });
+  const id = await sim.addWebhook({ url, secret: process.env.STRIPE_WEBHOOK_SECRET ?? WEBHOOK_SECRET, apiKey: STRIPE_KEY, ...(apiVersion ? { apiVersion } : {}) });
   return () => sim.removeWebhook(id);
 }
 
 let env: RulesTestEnvironment | undefined;
 /**
  * The hooks of a file of Stripe tests: the simulator delivers to the run's stripeWebhook for the file
- * (and the rules environment expectState reads with is open), and each test starts from empty emulators
+ * (rendered at `apiVersion`, as an endpoint created on that version receives them, and the rules
+ * environment expectState reads with is open), and each test starts from empty emulators
  * and a reset simulator.
  */
-export function useStripeWorld(): void {
+export function useStripeWorld(options: { apiVersion?: string } = {}): void {
   let disconnect: (() => Promise<unknown>) | undefined;
   beforeAll(async () => {
     env = await rulesTestEnvironment();
-    disconnect = await connectWebhook();
+    disconnect = await connectWebhook(options.apiVersion);
   });
   afterAll(async () => {
     await disconnect?.();
@@ -120,7 +122,7 @@ export async function openTenant(
         ...(options.card ? { payment_method: options.card, invoice_settings: { default_payment_method: options.card } } : {}),
       });
       const subscription = await stripe.subscriptions.create({
-        ...subscriptionTerms({ plan, seatCap: PLANS[plan].seatCap, trialEndsAt, daysUntilDue }),
+        ...subscriptionTerms({ plan, seatCap: PLANS[plan].seatCap, trialEndsAt, daysUntilDue }, await planPriceId(stripe, plan)),
         customer: customer.id,
         metadata: { tenantId },
       } as Stripe.SubscriptionCreateParams);
@@ -128,6 +130,7 @@ export async function openTenant(
         status: trialEndsAt ? 'trial' : 'active',
         plan,
         seatCap: PLANS[plan].seatCap,
+        pendingInviteLimit: PLANS[plan].pendingInviteLimit,
         source,
         trialEndsAt,
         daysUntilDue,

@@ -3,6 +3,7 @@
 // (the $0 trial invoice, an old subscription's late deletion, a checkout naming another tenant); and
 // deliveries racing each other.
 import type Stripe from 'stripe';
+import { planPriceId } from '../../functions/src/adapters/prices';
 import { describe, expect, it } from 'vitest';
 import { handleStripeEvent } from '../../functions/src/billing/webhook';
 import { remindEndingTrials } from '../../functions/src/lifecycle/sweeps';
@@ -106,7 +107,7 @@ describe('stripeWebhook over HTTP', () => {
 
   it('answers 200 for a tenant it does not know, recording the event and creating no tenant', async () => {
     const customer = await stripe.customers.create({ email: 'stranger@else.test' });
-    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14, metadata: { tenantId: 'nobody' } });
+    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await planPriceId(stripe, 'team') }], trial_period_days: 14, metadata: { tenantId: 'nobody' } });
     await sim.flushWebhooks();
     const [created] = await eventsAbout(subscription.id, 'customer.subscription.created');
     expect(await outcomeOf(created.id)).toMatchObject({ outcome: 'unknown_tenant', tenantId: 'nobody' });
@@ -136,8 +137,8 @@ describe('what the product got wrong before', () => {
       payment_method: 'pm_card_visa',
       invoice_settings: { default_payment_method: 'pm_card_visa' },
     });
-    const old = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], trial_period_days: 14, metadata: { tenantId: 'renewed' } });
-    const current = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_team_monthly' }], metadata: { tenantId: 'renewed' } });
+    const old = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await planPriceId(stripe, 'team') }], trial_period_days: 14, metadata: { tenantId: 'renewed' } });
+    const current = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await planPriceId(stripe, 'team') }], metadata: { tenantId: 'renewed' } });
     await seedTenant('renewed', { status: 'active', stripeCustomerId: customer.id, stripeSubscriptionId: current.id });
     await sim.flushWebhooks();
     await stripe.subscriptions.cancel(old.id);
@@ -177,7 +178,7 @@ describe('what the product got wrong before', () => {
     it('the tenant’s own customer: links a subscription the tenant lacks, never replaces one it has', async () => {
       const t = await openTenant('as made');
       // A second subscription of the same customer (a second checkout): not adopted.
-      const second = await stripe.subscriptions.create({ customer: t.customerId, items: [{ price: 'price_team_monthly' }], trial_period_days: 30, metadata: { tenantId: t.tenantId } });
+      const second = await stripe.subscriptions.create({ customer: t.customerId, items: [{ price: await planPriceId(stripe, 'team') }], trial_period_days: 30, metadata: { tenantId: t.tenantId } });
       await sim.flushWebhooks();
       const other = await deliverSigned(session({ customer: t.customerId, subscription: second.id, client_reference_id: t.tenantId }));
       expect(other.body?.outcome).toBe('other_subscription');

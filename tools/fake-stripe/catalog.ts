@@ -1,24 +1,36 @@
 // What a fresh account holds before any API call, as a sandbox whose products and prices were made in
-// the Dashboard: the products and prices of the plan catalog (functions/src/domain/plans.ts names
-// these price ids; a test checks that every plan's price exists here). And Stripe's test cards.
+// the Dashboard: the products and prices of the plan catalog, found by their lookup keys
+// (functions/src/domain/plans.ts names them; a test checks that every plan's price exists here). Stripe
+// makes a price's id itself (the Prices API takes a lookup_key, never an id), so the simulator does too.
+// And Stripe's test cards.
+import { createHash } from 'node:crypto';
 import type { CardBehavior, Interval } from './state';
 
 export interface CatalogPrice {
-  id: string;
   product: { id: string; name: string };
   unit_amount: number;
   currency: string;
   interval: Interval;
   interval_count?: number;
-  lookup_key?: string;
+  lookup_key: string;
 }
 
-/** Per-seat prices (quantity = seats). Real Stripe makes price ids itself; a live catalog maps its own. */
+/** Per-seat prices (quantity = seats). Products may carry ids of one's choosing; prices may not. */
 export const DEFAULT_CATALOG: CatalogPrice[] = [
-  { id: 'price_starter_monthly', product: { id: 'prod_starter', name: 'Starter' }, unit_amount: 900, currency: 'usd', interval: 'month', lookup_key: 'starter_monthly' },
-  { id: 'price_team_monthly', product: { id: 'prod_team', name: 'Team' }, unit_amount: 1900, currency: 'usd', interval: 'month', lookup_key: 'team_monthly' },
-  { id: 'price_enterprise_annual', product: { id: 'prod_enterprise', name: 'Enterprise' }, unit_amount: 24000, currency: 'usd', interval: 'year', lookup_key: 'enterprise_annual' },
+  { product: { id: 'prod_starter', name: 'Starter' }, unit_amount: 900, currency: 'usd', interval: 'month', lookup_key: 'starter_monthly' },
+  { product: { id: 'prod_team', name: 'Team' }, unit_amount: 1900, currency: 'usd', interval: 'month', lookup_key: 'team_monthly' },
+  { product: { id: 'prod_enterprise', name: 'Enterprise' }, unit_amount: 24000, currency: 'usd', interval: 'year', lookup_key: 'enterprise_annual' },
 ];
+
+/**
+ * The id a catalog price gets in an account: made like Stripe's (`price_` and 24 letters and digits, nothing
+ * the code could guess from the plan), the same for a key each time, so an account reset keeps its ids.
+ * Product code finds prices by lookup key; only the simulator's own tests use this.
+ */
+export function catalogPriceId(apiKey: string, lookupKey: string): string {
+  const digest = createHash('sha256').update(`${apiKey}\u0000${lookupKey}`).digest('base64').replace(/[^A-Za-z0-9]/g, '');
+  return `price_1${digest.slice(0, 23)}`;
+}
 
 const declined = (decline_code: string, message = 'Your card was declined.', code = 'card_declined') => ({ code, decline_code, message });
 

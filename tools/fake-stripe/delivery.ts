@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import { newId } from './ids';
 import type { Account, StripeEvent } from './state';
 import { typeMatcher } from './events';
+import { renderEventAt } from './versions';
 
 /** An endpoint set through the control API or the CLI (its secret chosen by the caller, e.g. the app's). */
 export interface ControlEndpoint {
@@ -16,6 +17,8 @@ export interface ControlEndpoint {
   apiKey: string | null;
   /** Event types (`*` for all, `customer.subscription.*` for a family). */
   enabledEvents: string[];
+  /** The API version its events are rendered at (an endpoint's `api_version`); null: the pinned one. */
+  apiVersion: string | null;
 }
 
 export interface DeliveryMode {
@@ -58,6 +61,7 @@ interface Target {
   id: string;
   url: string;
   secret: string;
+  apiVersion: string | null;
 }
 
 interface Pending {
@@ -112,13 +116,13 @@ export class WebhookDispatcher {
     const targets: Target[] = [];
     for (const endpoint of this.controlEndpoints) {
       if ((endpoint.apiKey === null || endpoint.apiKey === account.apiKey) && endpoint.enabledEvents.some((e) => e === '*' || typeMatcher(e, undefined)(type))) {
-        targets.push({ id: endpoint.id, url: endpoint.url, secret: endpoint.secret });
+        targets.push({ id: endpoint.id, url: endpoint.url, secret: endpoint.secret, apiVersion: endpoint.apiVersion });
       }
     }
     for (const rec of account.webhookEndpoints.values()) {
       const endpoint = rec.value;
       if (rec.meta.deleted || endpoint.status !== 'enabled') continue;
-      if (endpoint.enabled_events.some((e) => e === '*' || typeMatcher(e, undefined)(type))) targets.push({ id: endpoint.id, url: endpoint.url, secret: rec.meta.secret });
+      if (endpoint.enabled_events.some((e) => e === '*' || typeMatcher(e, undefined)(type))) targets.push({ id: endpoint.id, url: endpoint.url, secret: rec.meta.secret, apiVersion: endpoint.api_version });
     }
     return targets;
   }
@@ -206,7 +210,8 @@ export class WebhookDispatcher {
   }
 
   private async send(p: Pending): Promise<void> {
-    const payload = JSON.stringify(p.event, null, 2);
+    // Rendered at the endpoint's API version, as Stripe renders each endpoint's copy (versions.ts).
+    const payload = JSON.stringify(p.target.apiVersion ? renderEventAt(p.event, p.target.apiVersion) : p.event, null, 2);
     // A new timestamp and signature per attempt, as Stripe signs each retry afresh.
     const timestamp = Math.floor(Date.now() / 1000);
     const header = `t=${timestamp},v1=${signature(payload, p.target.secret, timestamp)},v0=${signature(payload, 'whsec_test_v0_fake', timestamp)}`;

@@ -263,6 +263,15 @@ function readFlow(account: Account, value: FormObject, customerId: string, confi
       }
       const rawQuantity = optString(item, 'quantity', 'flow_data[subscription_update_confirm][items][0][quantity]');
       if (rawQuantity !== undefined && !/^[1-9]\d*$/.test(rawQuantity)) throw invalidParam('flow_data[subscription_update_confirm][items][0][quantity]', 'This value must be greater than or equal to 1.', 'parameter_invalid_integer');
+      if (account.settings.portalConfirmNeedsAllowedUpdates) {
+        const allowed = features.subscription_update.default_allowed_updates;
+        if (rawQuantity !== undefined && !allowed.includes('quantity')) {
+          throw invalidParam('flow_data[subscription_update_confirm][items][0][quantity]', `The configuration ${configuration.id} does not allow quantity changes: add 'quantity' to features.subscription_update.default_allowed_updates.`);
+        }
+        if (price && !allowed.includes('price')) {
+          throw invalidParam('flow_data[subscription_update_confirm][items][0][price]', `The configuration ${configuration.id} does not allow price changes: add 'price' to features.subscription_update.default_allowed_updates.`);
+        }
+      }
       flow.subscription_update_confirm = {
         discounts: [],
         items: [{ id: itemId, ...(price ? { price } : {}), ...(rawQuantity ? { quantity: Number(rawQuantity) } : {}) }],

@@ -1,7 +1,7 @@
 // Products and prices: seeded from the catalog (as a sandbox whose prices were made in the
 // Dashboard) and creatable through the API. A subscription may only use a price that exists.
 import type { Handler } from './call';
-import type { CatalogPrice } from './catalog';
+import { catalogPriceId, type CatalogPrice } from './catalog';
 import { invalidParam, missingParam, noSuch } from './errors';
 import type { FormObject } from './form';
 import { newId } from './ids';
@@ -64,7 +64,7 @@ export function seedCatalog(account: Account, catalog: CatalogPrice[]): void {
     if (!account.products.has(entry.product.id)) account.add(account.products, productObject(entry.product.id, entry.product.name, created), {});
     account.add(
       account.prices,
-      priceObject(entry.id, { product: entry.product.id, currency: entry.currency, unit_amount: entry.unit_amount, interval: entry.interval, interval_count: entry.interval_count ?? 1, lookup_key: entry.lookup_key ?? null, nickname: null }, created),
+      priceObject(catalogPriceId(account.apiKey, entry.lookup_key), { product: entry.product.id, currency: entry.currency, unit_amount: entry.unit_amount, interval: entry.interval, interval_count: entry.interval_count ?? 1, lookup_key: entry.lookup_key, nickname: null }, created),
       {},
     );
   }

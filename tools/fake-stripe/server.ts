@@ -82,6 +82,8 @@ export interface WebhookTarget {
   apiKey?: string;
   /** Event types; default every type (`*`). */
   enabledEvents?: string[];
+  /** The API version events are rendered at, as a Stripe endpoint's `api_version`; default the pinned one. */
+  apiVersion?: string;
 }
 
 export interface SettingsUpdate {
@@ -246,6 +248,9 @@ function validateWebhookTarget(input: unknown): WebhookTarget {
   if (target.enabledEvents !== undefined && !(Array.isArray(target.enabledEvents) && target.enabledEvents.every((e) => typeof e === 'string'))) {
     throw new Error('enabledEvents must be an array of event types');
   }
+  if (target.apiVersion !== undefined && !(typeof target.apiVersion === 'string' && /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/.test(target.apiVersion))) {
+    throw new Error('apiVersion must be a Stripe API version such as 2024-06-20 or 2025-03-31.basil');
+  }
   return target as unknown as WebhookTarget;
 }
 
@@ -265,6 +270,7 @@ function validateBilling(input: unknown): Partial<BillingSettings> {
   if (pastDue !== undefined && !(actions.includes(pastDue.action as string) && typeof pastDue.afterDays === 'number' && pastDue.afterDays >= 0)) {
     throw new Error('sendInvoicePastDue must be { action: cancel|unpaid|past_due, afterDays: number }');
   }
+  if (billing.portalConfirmNeedsAllowedUpdates !== undefined && typeof billing.portalConfirmNeedsAllowedUpdates !== 'boolean') throw new Error('portalConfirmNeedsAllowedUpdates must be true or false');
   for (const key of ['finalizeAfterSeconds', 'incompleteExpiresAfterSeconds', 'testClockMaxCustomers']) {
     if (billing[key] !== undefined && !(typeof billing[key] === 'number' && (billing[key] as number) >= 0)) throw new Error(`${key} must be a number >= 0`);
   }
@@ -290,7 +296,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
   const addWebhook = (target: WebhookTarget): string => {
     const valid = validateWebhookTarget(target);
-    const endpoint: ControlEndpoint = { id: newId('we_local', 14), url: valid.url, secret: valid.secret, apiKey: valid.apiKey ?? null, enabledEvents: valid.enabledEvents ?? ['*'] };
+    const endpoint: ControlEndpoint = { id: newId('we_local', 14), url: valid.url, secret: valid.secret, apiKey: valid.apiKey ?? null, enabledEvents: valid.enabledEvents ?? ['*'], apiVersion: valid.apiVersion ?? null };
     dispatcher.controlEndpoints.push(endpoint);
     return endpoint.id;
   };

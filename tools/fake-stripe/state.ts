@@ -200,6 +200,8 @@ export interface WebhookEndpoint extends Json {
   url: string;
   enabled_events: string[];
   status: 'enabled' | 'disabled';
+  /** The version this endpoint's events are rendered at (delivery.ts, versions.ts). */
+  api_version: string;
   secret?: string;
 }
 
@@ -343,6 +345,12 @@ export interface BillingSettings {
   automations: { invoiceOverdueDays: number | null; invoiceWillBeDueDays: number | null };
   /** Customers a test clock may hold (the simulator's default local clock has no limit). */
   testClockMaxCustomers: number;
+  /**
+   * Whether a portal `subscription_update_confirm` deep link may change only what the configuration's
+   * `default_allowed_updates` allows (a quantity needs `quantity`). STRIPE.md §8 does not say; the default
+   * is the stricter answer, and the product must work under both.
+   */
+  portalConfirmNeedsAllowedUpdates: boolean;
 }
 
 export const DEFAULT_BILLING_SETTINGS: BillingSettings = {
@@ -353,6 +361,7 @@ export const DEFAULT_BILLING_SETTINGS: BillingSettings = {
   incompleteExpiresAfterSeconds: 23 * 3600,
   automations: { invoiceOverdueDays: null, invoiceWillBeDueDays: null },
   testClockMaxCustomers: 3,
+  portalConfirmNeedsAllowedUpdates: true,
 };
 
 /** What an account needs from the simulator around it. */

@@ -1,9 +1,9 @@
 import type { DocumentSnapshot } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
 import Stripe from 'stripe';
+import { planPriceId } from '../adapters/prices';
 import { billingKeys, CheckoutMetadataSchema, conversionStep, type CheckoutChoice, type ConversionStep } from '../domain/checkout';
 import type { CardOnFile, StripeSubscriptionStatus } from '../domain/billing';
-import { PLANS } from '../domain/plans';
 
 /** What a completed Checkout did to the tenant's subscription in Stripe. */
 export type ConversionResult =
@@ -52,7 +52,7 @@ export async function completeCheckout(stripe: Stripe, tenant: DocumentSnapshot,
   const previousDefault = (customer.invoice_settings?.default_payment_method as string | null | undefined) ?? null;
   const card = pm.card ? { brand: pm.card.brand, last4: pm.card.last4 } : null;
   const key = (what: string) => ({ idempotencyKey: billingKeys.conversion(session.id, what) });
-  const price = PLANS[choice.plan].stripePriceId;
+  const price = await planPriceId(stripe, choice.plan);
 
   const currentId = tenant.get('stripeSubscriptionId') as string | null | undefined;
   const current = currentId ? await stripe.subscriptions.retrieve(currentId) : null;

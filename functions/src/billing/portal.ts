@@ -1,7 +1,8 @@
 import Stripe from 'stripe';
+import { planPrices } from '../adapters/prices';
 import { checkSeatsCoverUse, OpenBillingPortalSchema, portalFeatures, portalRefusal, PORTAL_CONFIGURATION_VERSION, type PortalKind } from '../domain/checkout';
 import { DomainError } from '../domain/errors';
-import { PLANS, SELF_SERVE_PLAN_IDS } from '../domain/plans';
+import { SELF_SERVE_PLAN_IDS } from '../domain/plans';
 import { parseOrThrow } from '../domain/validation';
 import { billingPageUrl, billingTenantOf, readTenantAndRole, seatsInUse, type BillingCallableDeps } from './access';
 
@@ -27,7 +28,7 @@ export async function openBillingPortal(deps: BillingCallableDeps, caller: { uid
   );
   const view = billingTenantOf(tenant);
   const stripe = deps.stripe();
-  const kind: PortalKind = view.invoiceBilled ? 'invoiced' : 'self_serve';
+  const kind: PortalKind = view.invoiceBilled ? 'invoiced' : request.seats !== undefined ? 'seat_change' : 'self_serve';
   let flow: Stripe.BillingPortal.SessionCreateParams.FlowData | undefined;
   if (request.seats !== undefined) {
     const subscription = view.stripeSubscriptionId ? await stripe.subscriptions.retrieve(view.stripeSubscriptionId) : null;
@@ -70,12 +71,8 @@ async function portalConfiguration(stripe: Stripe, kind: PortalKind): Promise<st
       return configuration.id;
     }
   }
-  const products = await Promise.all(
-    SELF_SERVE_PLAN_IDS.map(async (plan) => {
-      const price = await stripe.prices.retrieve(PLANS[plan].stripePriceId);
-      return { product: typeof price.product === 'string' ? price.product : price.product.id, prices: [price.id] };
-    }),
-  );
+  const prices = await planPrices(stripe);
+  const products = SELF_SERVE_PLAN_IDS.map((plan) => ({ product: prices[plan].product, prices: [prices[plan].id] }));
   const created = await stripe.billingPortal.configurations.create(
     {
       business_profile: { headline: 'Your organisation’s billing' },

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { retrieveSubscriptionState } from '../adapters/stripe';
 import { deriveBilling, purchasedTerms, type BillingDecision, type CardOnFile, type StripeSubscriptionState, type TenantBillingView } from '../domain/billing';
 import { isAllowed } from '../domain/lifecycle';
+import { PLANS } from '../domain/plans';
 import type { TenantStatus } from '../domain/status';
 import { transitionInTransaction } from '../lifecycle/transition';
 
@@ -19,6 +20,7 @@ export function billingViewOf(tenant: DocumentSnapshot): TenantBillingView {
   return {
     status: tenant.get('status') as TenantStatus,
     staffHold: tenant.get('staffHold') === true,
+    staffGrant: tenant.get('staffGrant') === true,
     trialEndsAt: trialEndsAt ? trialEndsAt.toDate() : null,
     failedPaymentRetries: Number(tenant.get('failedPaymentRetries') ?? 0),
   };
@@ -46,6 +48,8 @@ export async function syncTenantInTransaction(
   const fields: Record<string, unknown> = { ...options.tenantFields, ...purchasedFields(tenant, subscription) };
   const storedCancelAt = (tenant.get('cancelAt') as Timestamp | null | undefined)?.toMillis() ?? null;
   if (storedCancelAt !== (decision.cancelAt?.getTime() ?? null)) fields.cancelAt = decision.cancelAt;
+  // A staff grant covers the Stripe state staff activated over; once another row decides (paid, trialing, ended), it is spent.
+  if (view.staffGrant && decision.rule !== 'staff_grant') fields.staffGrant = false;
   const base = { decision, stripeStatus: subscription.status };
 
   if (decision.event && isAllowed(view.status, decision.event, view.staffHold)) {
@@ -72,6 +76,8 @@ function purchasedFields(tenant: DocumentSnapshot, subscription: StripeSubscript
   const { plan, seatCap, summary } = purchasedTerms(subscription, subscription.card);
   const fields: Record<string, unknown> = {};
   if (plan && plan !== tenant.get('plan')) fields.plan = plan;
+  // The pending-invite limit is the plan's: it follows an upgrade or a downgrade with the plan.
+  if (plan && PLANS[plan].pendingInviteLimit !== tenant.get('pendingInviteLimit')) fields.pendingInviteLimit = PLANS[plan].pendingInviteLimit;
   if (seatCap && seatCap !== tenant.get('seatCap')) fields.seatCap = seatCap;
   if (canonical(summary) !== canonical(tenant.get('billing') ?? null)) fields.billing = summary;
   return fields;

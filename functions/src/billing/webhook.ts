@@ -2,10 +2,11 @@ import type { DocumentReference, Firestore, Timestamp } from 'firebase-admin/fir
 import { logger } from 'firebase-functions';
 import Stripe from 'stripe';
 import { COLLECTIONS, refs } from '../adapters/firestore';
-import { subjectOf, type EventSubject } from '../domain/stripeEvents';
+import { isHandledEventType, subjectOf, type EventSubject } from '../domain/stripeEvents';
 import type { TenantStatus } from '../domain/status';
 import { queueReminderInTransaction, reminderRef } from '../lifecycle/reminders';
 import { completeCheckout, type ConversionResult } from './conversion';
+import { atPinnedVersion } from './eventVersion';
 import { syncTenantInTransaction } from './sync';
 
 export type WebhookOutcome =
@@ -98,7 +99,7 @@ const TENANT_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * and duplicates do not change the outcome. Exported for tests and for replaying stored events.
  */
 export async function handleStripeEvent({ db, stripe }: BillingDeps, event: Stripe.Event, now: Date): Promise<EventResult> {
-  const { id, type, created, subject } = subjectOf(event);
+  const { id, type, created, subject } = subjectOf(isHandledEventType(event.type) ? await atPinnedVersion(stripe, event) : event);
   if (subject.kind === 'ignored') return { outcome: 'ignored_type' };
   // One record per event id, written in the same transaction as the event's effect: the dedupe.
   const eventRef = db.collection(COLLECTIONS.stripeEvents).doc(id);

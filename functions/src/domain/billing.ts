@@ -54,6 +54,8 @@ export const StripeSubscriptionSchema = z.object({
           price: z
             .object({
               id: z.string().min(1),
+              /** How a price is known to the plan catalog (PLANS[plan].stripeLookupKey). */
+              lookup_key: z.string().nullable().optional(),
               unit_amount: z.number().int().nullable().optional(),
               currency: z.string().optional(),
               recurring: z.object({ interval: z.string() }).nullable().optional(),
@@ -72,6 +74,8 @@ export interface TenantBillingView {
   status: TenantStatus;
   /** Set by a staff `suspend`, lifted only by a staff `activate`: billing events never lift it. */
   staffHold: boolean;
+  /** Set by a staff `activate` that Stripe's state does not back (a paused or unpaid subscription): honoured until Stripe's state backs service itself. */
+  staffGrant: boolean;
   trialEndsAt: Date | null;
   failedPaymentRetries: number;
 }
@@ -92,6 +96,8 @@ export interface BillingDecision {
 }
 
 const NEVER_PAID: readonly TenantStatus[] = ['trial', 'trial_expired'];
+/** Stripe states that would take service away, which a staff grant overrides (a canceled subscription it cannot). */
+const GRANTABLE: readonly StripeSubscriptionStatus[] = ['paused', 'past_due', 'unpaid', 'incomplete'];
 const neverPaid = (tenant: TenantBillingView) => NEVER_PAID.includes(tenant.status);
 const charged = (sub: StripeSubscriptionState) => sub.collection_method === 'charge_automatically';
 const invoice = (sub: StripeSubscriptionState) => sub.latest_invoice;
@@ -146,6 +152,15 @@ export const BILLING_MAP = [
     becomes: 'trial',
     effects: '`trialEndsAt` = Stripe `trial_end`',
     applies: (s) => s.status === 'trialing',
+  },
+  {
+    id: 'staff_grant',
+    subscription: '`paused`, `past_due`, `unpaid`, `incomplete`',
+    invoice: 'any',
+    tenant: 'granted service by a staff `activate`',
+    becomes: 'unchanged',
+    effects: 'staff granted service Stripe does not back; spent once any other row decides',
+    applies: (s, t) => t.staffGrant && GRANTABLE.includes(s.status),
   },
   {
     id: 'paused_at_trial_end',
@@ -327,9 +342,9 @@ export interface SubscriptionTerms {
  * set): invoices sent with the contract's payment terms, no card ever; before go-live a trial that
  * ends at go-live; past_due only once an invoice is overdue.
  */
-export function subscriptionTerms(tenant: { plan: PlanId; seatCap: number; trialEndsAt: Date | null; daysUntilDue: number | null }): SubscriptionTerms {
-  // Per-seat prices: the quantity is the seat cap (the plan's default, or the contract's).
-  const items = [{ price: PLANS[tenant.plan].stripePriceId, quantity: tenant.seatCap }];
+export function subscriptionTerms(tenant: { plan: PlanId; seatCap: number; trialEndsAt: Date | null; daysUntilDue: number | null }, priceId: string): SubscriptionTerms {
+  // Per-seat prices (`priceId`, the plan's, found by its lookup key): the quantity is the seat cap (the plan's default, or the contract's).
+  const items = [{ price: priceId, quantity: tenant.seatCap }];
   // No trial where sales activates directly: billing starts now.
   const trial = tenant.trialEndsAt ? { trial_end: Math.floor(tenant.trialEndsAt.getTime() / 1000) } : {};
   if (tenant.daysUntilDue !== null) return { items, ...trial, collection_method: 'send_invoice', days_until_due: tenant.daysUntilDue };
@@ -360,12 +375,12 @@ export interface BillingSummary {
 /**
  * What Stripe's subscription says the tenant has bought: its plan (the price) and seat cap (the
  * quantity), only while the subscription is in force (a paused or ended one sells nothing), and the
- * summary the billing page shows. `planOfPrice` maps a price id to a plan.
+ * summary the billing page shows. `planOfPrice` maps a price to a plan by its lookup key.
  */
 export function purchasedTerms(sub: StripeSubscriptionState, card: CardOnFile | null): { plan: PlanId | null; seatCap: number | null; summary: BillingSummary } {
   const item = sub.items?.data[0];
   const inForce = IN_FORCE.includes(sub.status);
-  const plan = inForce && item?.price ? planOfPrice(item.price.id) : null;
+  const plan = inForce && item?.price ? planOfPrice(item.price) : null;
   const seatCap = inForce && item?.quantity ? item.quantity : null;
   const price =
     item?.price && typeof item.price.unit_amount === 'number' && item.price.currency
@@ -386,7 +401,7 @@ export function purchasedTerms(sub: StripeSubscriptionState, card: CardOnFile | 
   return { plan, seatCap, summary: { stripeStatus: sub.status, price, nextInvoice, openInvoice, card } };
 }
 
-export function planOfPrice(priceId: string): PlanId | null {
-  const found = (Object.keys(PLANS) as PlanId[]).find((plan) => PLANS[plan].stripePriceId === priceId);
+export function planOfPrice(price: { lookup_key?: string | null }): PlanId | null {
+  const found = (Object.keys(PLANS) as PlanId[]).find((plan) => PLANS[plan].stripeLookupKey === price.lookup_key);
   return found ?? null;
 }

@@ -11,7 +11,7 @@ import type { TenantRole, TenantStatus } from './status';
 
 /**
  * What each plan's Stripe price charges per seat, for the pages and the Checkout terms. The prices
- * themselves are Stripe's (PLANS[plan].stripePriceId); a test keeps the simulator's catalog equal to this.
+ * themselves are Stripe's (the price PLANS[plan].stripeLookupKey finds); a test keeps the simulator's catalog equal to this.
  */
 export const PLAN_PRICES: Record<PlanId, { unitAmount: number; currency: string; interval: 'month' | 'year' }> = {
   starter: { unitAmount: 900, currency: 'usd', interval: 'month' },
@@ -200,10 +200,16 @@ export function checkoutTerms(choice: { plan: PlanId; seats: number }, status: T
 
 /** The portal's configurations, as data: what a customer may do there (STRIPE.md §8). */
 export const PORTAL_CONFIGURATION_VERSION = '1';
-export type PortalKind = 'self_serve' | 'invoiced';
+/**
+ * `seat_change`: the configuration of the seat deep link only (openBillingPortal with `seats`). STRIPE.md §8
+ * does not say whether a `subscription_update_confirm` with a quantity needs `quantity` in
+ * `default_allowed_updates`; that configuration allows it, so the link works either way, while the portal's
+ * home (`self_serve`) still offers no free seat edits, whose lower bound nobody would check.
+ */
+export type PortalKind = 'self_serve' | 'seat_change' | 'invoiced';
 
 export function portalFeatures(kind: PortalKind, products: Array<{ product: string; prices: string[] }>) {
-  const invoicesAndCard = { invoice_history: { enabled: true }, payment_method_update: { enabled: kind === 'self_serve' } };
+  const invoicesAndCard = { invoice_history: { enabled: true }, payment_method_update: { enabled: kind !== 'invoiced' } };
   if (kind === 'invoiced') {
     // A contract sets the plan, the seats and the end: the portal shows invoices only.
     return { ...invoicesAndCard, subscription_cancel: { enabled: false }, subscription_update: { enabled: false } };
@@ -215,7 +221,7 @@ export function portalFeatures(kind: PortalKind, products: Array<{ product: stri
     subscription_update: {
       enabled: true,
       // Seats only through our deep link (openBillingPortal with `seats`): their lower bound is checked before Stripe.
-      default_allowed_updates: ['price' as const],
+      default_allowed_updates: kind === 'seat_change' ? ['price' as const, 'quantity' as const] : ['price' as const],
       products,
       // Stripe's own default for API updates; the portal's default would be none (STRIPE.md §8, §9).
       proration_behavior: 'create_prorations' as const,

@@ -6,8 +6,9 @@
  */
 import { z } from 'zod';
 import { DomainError } from './errors';
+import { escapeHtml, type OutgoingMail } from './mail';
 import { DAY_MS, TenantIdSchema } from './team';
-import type { TenantRole } from './status';
+import type { TenantRole, TenantStatus } from './status';
 
 /**
  * Mail domains anyone can get an address at: no tenant can claim them, or every gmail.com user
@@ -61,6 +62,7 @@ export const DOMAIN_JOIN_ROLES = ['manager', 'member', 'viewer'] as const satisf
 
 export const ClaimDomainSchema = z.object({ tenantId: TenantIdSchema, domain: DomainNameSchema }).strict();
 export const DomainRefSchema = ClaimDomainSchema;
+export const UnclaimDomainSchema = DomainRefSchema;
 export const SetDomainJoinPolicySchema = z
   .object({
     tenantId: TenantIdSchema,
@@ -70,8 +72,28 @@ export const SetDomainJoinPolicySchema = z
   })
   .strict();
 
-export const DOMAIN_CLAIM_STATUSES = ['pending', 'verified', 'failed'] as const;
+/**
+ * `lapsing`: verified, but the periodic re-check no longer finds the record; it still holds the domain
+ * until its grace period ends. `released`: it held the domain and gave it up (the record stayed away,
+ * the tenant was cancelled or never set up); claiming again issues a new record, as after `failed`.
+ */
+export const DOMAIN_CLAIM_STATUSES = ['pending', 'verified', 'lapsing', 'failed', 'released'] as const;
 export type DomainClaimStatus = (typeof DOMAIN_CLAIM_STATUSES)[number];
+/** The statuses in which a claim holds its domain: `verifiedDomains/{domain}` names its tenant. */
+export const HOLDING_CLAIM_STATUSES = ['verified', 'lapsing'] as const satisfies readonly DomainClaimStatus[];
+/** The statuses the sweep still checks and that count towards MAX_DOMAIN_CLAIMS. */
+export const OPEN_CLAIM_STATUSES = ['pending', ...HOLDING_CLAIM_STATUSES] as const satisfies readonly DomainClaimStatus[];
+
+export function claimHoldsDomain(status: unknown): boolean {
+  return (HOLDING_CLAIM_STATUSES as readonly unknown[]).includes(status);
+}
+
+/** A tenant in these statuses gives up every domain it holds (in the transaction that moves it there), and verifies none. */
+export const DOMAIN_RELEASING_STATUSES = ['cancelled', 'failed'] as const satisfies readonly TenantStatus[];
+
+export function statusReleasesDomains(status: TenantStatus): boolean {
+  return (DOMAIN_RELEASING_STATUSES as readonly TenantStatus[]).includes(status);
+}
 /** Claims one tenant may hold at once (pending and verified), so claims cannot be used to flood DNS lookups. */
 export const MAX_DOMAIN_CLAIMS = 20;
 
@@ -154,7 +176,8 @@ export interface PendingClaim {
 
 /** What a claim becomes after a check. `takenBy`: the tenant that already verified the domain, if any. */
 export type ClaimUpdate =
-  | { status: 'verified'; attempts: number; lastCheck: DomainCheck; verifiedAt: Date; nextCheckAt: null }
+  /** `nextCheckAt`: the first periodic re-check of the record. */
+  | { status: 'verified'; attempts: number; lastCheck: DomainCheck; verifiedAt: Date; nextCheckAt: Date }
   | { status: 'pending'; attempts: number; lastCheck: DomainCheck; nextCheckAt: Date }
   | { status: 'failed'; attempts: number; lastCheck: DomainCheck; failedAt: Date; failureReason: string; nextCheckAt: null };
 
@@ -171,7 +194,7 @@ export function afterCheck(claim: PendingClaim, check: DomainCheck, takenBy: str
         nextCheckAt: null,
       };
     }
-    return { status: 'verified', attempts, lastCheck: check, verifiedAt: now, nextCheckAt: null };
+    return { status: 'verified', attempts, lastCheck: check, verifiedAt: now, nextCheckAt: new Date(now.getTime() + DOMAIN_REVERIFY_INTERVAL_MS) };
   }
   const deadline = verifyDeadline(claim.claimedAt);
   if (now.getTime() >= deadline.getTime()) {
@@ -187,6 +210,93 @@ export function afterCheck(claim: PendingClaim, check: DomainCheck, takenBy: str
   // The last retry lands on the deadline itself, so a record added on day 6 is still found.
   const next = Math.min(now.getTime() + recheckDelayMs(attempts), deadline.getTime());
   return { status: 'pending', attempts, lastCheck: check, nextCheckAt: new Date(next) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Re-verification of held domains: a domain stays its tenant's only while the record stays
+
+/** A verified domain's record is looked up again once a day. */
+export const DOMAIN_REVERIFY_INTERVAL_MS = DAY_MS;
+/** Once the record is missing, the tenant has this long to put it back before the domain is released. */
+export const DOMAIN_LAPSE_GRACE_DAYS = 7;
+
+export interface HeldClaim {
+  domain: string;
+  tenantId: string;
+  status: 'verified' | 'lapsing';
+  /** When a re-check first missed the record (the start of the grace period); null while verified. */
+  lapsingSince: Date | null;
+}
+
+export type ReverifyUpdate =
+  | { status: 'verified'; lastCheck: DomainCheck; nextCheckAt: Date; lapsingSince: null; releaseAt: null; restored: boolean }
+  | { status: 'lapsing'; lastCheck: DomainCheck; nextCheckAt: Date; lapsingSince: Date; releaseAt: Date; startedLapsing: boolean }
+  | { status: 'released'; lastCheck: DomainCheck; nextCheckAt: null; releasedAt: Date; releaseReason: string; joinPolicy: 'off' };
+
+export function lapseReleaseAt(lapsingSince: Date): Date {
+  return new Date(lapsingSince.getTime() + DOMAIN_LAPSE_GRACE_DAYS * DAY_MS);
+}
+
+/**
+ * What a held claim becomes after a re-check: found keeps (or restores) it; a missing or changed
+ * record starts the grace period, and releases the domain once that has passed. A failed lookup
+ * proves nothing either way: the claim stays as it is and is looked at again.
+ */
+export function afterReverify(claim: HeldClaim, check: DomainCheck, now: Date): ReverifyUpdate {
+  if (check.outcome === 'found') {
+    return { status: 'verified', lastCheck: check, nextCheckAt: new Date(now.getTime() + DOMAIN_REVERIFY_INTERVAL_MS), lapsingSince: null, releaseAt: null, restored: claim.status === 'lapsing' };
+  }
+  if (check.outcome === 'lookup-failed' && claim.status === 'verified') {
+    return { status: 'verified', lastCheck: check, nextCheckAt: new Date(now.getTime() + MAX_RECHECK_MS), lapsingSince: null, releaseAt: null, restored: false };
+  }
+  const lapsingSince = claim.lapsingSince ?? now;
+  const releaseAt = lapseReleaseAt(lapsingSince);
+  if (check.outcome !== 'lookup-failed' && now.getTime() >= releaseAt.getTime()) {
+    return {
+      status: 'released',
+      lastCheck: check,
+      nextCheckAt: null,
+      releasedAt: now,
+      releaseReason: `The TXT record was missing for ${DOMAIN_LAPSE_GRACE_DAYS} days, so ${claim.domain} was released. The last check: ${check.message} Claim it again for a new record.`,
+      joinPolicy: 'off',
+    };
+  }
+  // The last re-check lands on the end of the grace period, so a record put back on day 6 still counts.
+  const next = Math.min(now.getTime() + MAX_RECHECK_MS, releaseAt.getTime());
+  return { status: 'lapsing', lastCheck: check, nextCheckAt: new Date(next), lapsingSince, releaseAt, startedLapsing: claim.lapsingSince === null };
+}
+
+export const domainMailIds = {
+  /** One mail per recipient per lapse (a lapse starts when a re-check first misses the record). */
+  lapsing: (tenantId: string, domain: string, lapsingSinceMs: number, uid: string) => `domain-lapsing-${tenantId}-${domain}-${lapsingSinceMs}-${uid}`,
+};
+
+export function domainLapsingMail(
+  to: string,
+  tenantId: string,
+  tenantName: string,
+  claim: { domain: string; recordName: string; recordValue: string },
+  releaseAt: Date,
+  domainsPage: string,
+): OutgoingMail {
+  const when = releaseAt.toISOString().slice(0, 16).replace('T', ' ');
+  const text =
+    `The DNS TXT record that proves ${tenantName} controls ${claim.domain} is gone (${claim.recordName}). ` +
+    `Put it back by ${when} UTC, or ${claim.domain} is released: its colleagues then no longer join ${tenantName} by their address, and another organisation may claim it. ` +
+    `The record: TXT ${claim.recordName} "${claim.recordValue}". The domains page: ${domainsPage}`;
+  return {
+    to,
+    tenantId,
+    message: {
+      subject: `${claim.domain}: its verification record is missing`,
+      text,
+      html:
+        `<p>The DNS TXT record that proves <strong>${escapeHtml(tenantName)}</strong> controls <strong>${escapeHtml(claim.domain)}</strong> is gone.</p>` +
+        `<p>Put it back by ${escapeHtml(when)} UTC, or ${escapeHtml(claim.domain)} is released: colleagues then no longer join by their address, and another organisation may claim it.</p>` +
+        `<p>TXT <code>${escapeHtml(claim.recordName)}</code> <code>${escapeHtml(claim.recordValue)}</code></p>` +
+        `<p><a href="${escapeHtml(domainsPage)}">The domains page</a></p>`,
+    },
+  };
 }
 
 /** Refuses what no tenant may claim; `verifiedBy` is the tenant holding the domain's verification, if any. */

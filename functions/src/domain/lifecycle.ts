@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DomainError } from './errors';
 import { MAX_TRIAL_AHEAD_DAYS } from './plans';
+import { statusReleasesDomains } from './domains';
 import type { PlatformRole, TenantStatus } from './status';
 
 export const LIFECYCLE_EVENTS = [
@@ -49,7 +50,11 @@ export type Effect =
   | { type: 'setTrialEndsAt' }
   /** A staff suspension is a hold: billing events cannot lift it, only a staff `activate`. */
   | { type: 'placeStaffHold' }
-  | { type: 'liftStaffHold' };
+  | { type: 'liftStaffHold' }
+  /** A staff `activate` grants service the billing map honours while Stripe's state alone would take it away (domain/billing.ts `staff_grant`). */
+  | { type: 'grantService' }
+  /** Every domain the tenant holds goes back (verifiedDomains/{domain} deleted, its claim `released`): see domain/domains.ts. */
+  | { type: 'releaseDomains' };
 
 interface Rule {
   from: readonly TenantStatus[];
@@ -87,7 +92,7 @@ export const LIFECYCLE: Record<LifecycleEvent, Rule> = {
   activate: {
     from: ['trial', 'trial_expired', 'past_due', 'suspended', 'cancelled'],
     to: 'active',
-    effects: () => [...paid, { type: 'liftStaffHold' }],
+    effects: () => [...paid, { type: 'liftStaffHold' }, { type: 'grantService' }],
   },
   suspend: { from: ['trial', 'trial_expired', 'active', 'past_due'], to: 'suspended', effects: () => [{ type: 'placeStaffHold' }] },
   cancel: { from: LIVE, to: 'cancelled' },
@@ -127,7 +132,10 @@ export function transition(status: TenantStatus, event: LifecycleEvent, staffHol
       { status, event, reason: 'not-allowed' },
     );
   }
-  return { to: rule.to, effects: rule.effects?.(status) ?? [] };
+  const effects = rule.effects?.(status) ?? [];
+  // Derived from the status, not listed per event: whichever event ends a tenant, its domains go back.
+  if (statusReleasesDomains(rule.to) && !statusReleasesDomains(status)) effects.push({ type: 'releaseDomains' });
+  return { to: rule.to, effects };
 }
 
 // Timing of the scheduled sweeps.

@@ -1,8 +1,11 @@
-/** The plan catalog: data, so a product edits one table to change its offer. */
+/**
+ * The plan catalog: data, so a product edits one table to change its offer. Each plan's Stripe price is
+ * found by its `lookup_key` (adapters/prices.ts): Stripe makes price ids, so none is written here.
+ */
 export const PLANS = {
-  starter: { label: 'Starter', stripePriceId: 'price_starter_monthly', trialDays: 14, seatCap: 5, pendingInviteLimit: 10, inviteExpiryDays: 7, selfServe: true },
-  team: { label: 'Team', stripePriceId: 'price_team_monthly', trialDays: 14, seatCap: 25, pendingInviteLimit: 50, inviteExpiryDays: 7, selfServe: true },
-  enterprise: { label: 'Enterprise', stripePriceId: 'price_enterprise_annual', trialDays: 30, seatCap: 250, pendingInviteLimit: 500, inviteExpiryDays: 14, selfServe: false },
+  starter: { label: 'Starter', stripeLookupKey: 'starter_monthly', trialDays: 14, seatCap: 5, pendingInviteLimit: 10, inviteExpiryDays: 7, selfServe: true },
+  team: { label: 'Team', stripeLookupKey: 'team_monthly', trialDays: 14, seatCap: 25, pendingInviteLimit: 50, inviteExpiryDays: 7, selfServe: true },
+  enterprise: { label: 'Enterprise', stripeLookupKey: 'enterprise_annual', trialDays: 30, seatCap: 250, pendingInviteLimit: 500, inviteExpiryDays: 14, selfServe: false },
 } as const;
 
 export type PlanId = keyof typeof PLANS;

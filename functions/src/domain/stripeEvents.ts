@@ -11,6 +11,8 @@ const Metadata = z.record(z.string(), z.string()).nullish();
 
 export const StripeEventEnvelopeSchema = z.object({
   id: StripeId,
+  /** The version `data` was rendered at: the endpoint's (STRIPE.md §11). */
+  api_version: z.string().nullish(),
   type: z.string().min(1),
   created: z.number().int().nonnegative(),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
@@ -24,6 +26,9 @@ const InvoiceObjectSchema = z.object({
   parent: z
     .object({ subscription_details: z.object({ subscription: StripeRef, metadata: Metadata }).nullish() })
     .nullish(),
+  // Before basil (an endpoint on an older API version, STRIPE.md §0): at the top level.
+  subscription: StripeRef.nullish(),
+  subscription_details: z.object({ metadata: Metadata }).nullish(),
 });
 
 const CheckoutSessionObjectSchema = z.object({
@@ -69,12 +74,14 @@ export function subjectOf(event: unknown): { id: string; type: string; created: 
   if (type.startsWith('invoice.')) {
     const invoice = InvoiceObjectSchema.parse(object);
     const details = invoice.parent?.subscription_details;
-    if (!details) return { id, type, created, subject: { kind: 'no_subscription', customerId: invoice.customer ?? null } };
+    const subscriptionId = details?.subscription ?? invoice.subscription ?? null;
+    if (!subscriptionId) return { id, type, created, subject: { kind: 'no_subscription', customerId: invoice.customer ?? null } };
+    const metadata = details ? details.metadata : invoice.subscription_details?.metadata;
     return {
       id,
       type,
       created,
-      subject: { kind: 'subscription', subscriptionId: details.subscription, customerId: invoice.customer ?? null, tenantHint: details.metadata?.tenantId ?? null },
+      subject: { kind: 'subscription', subscriptionId, customerId: invoice.customer ?? null, tenantHint: metadata?.tenantId ?? null },
     };
   }
   if (type === CUSTOMER_UPDATED) {

@@ -97,6 +97,8 @@ export const TEAM_ACTION_GATES = {
   // Handing billing to someone else is often how a blocked account gets paid again.
   transferOwnership: 'shrink',
   verifyDomain: 'shrink',
+  // Giving a domain up takes growth away, so a blocked tenant can still free it for its rightful owner.
+  unclaimDomain: 'shrink',
 } as const satisfies Record<string, TeamGate>;
 export type TeamAction = keyof typeof TEAM_ACTION_GATES;
 
@@ -117,10 +119,13 @@ export interface TenantState {
   billingPath: string;
 }
 
+/** Whether the tenant's status lets it take `action` now (the status table in policy.ts decides). */
+export function teamActionAllowed(action: TeamAction, tenant: Pick<TenantState, 'status' | 'failedPaymentRetries'>): boolean {
+  return TEAM_ACTION_GATES[action] === 'grow' ? statusAllowsWrite(tenant.status, tenant.failedPaymentRetries) : STATUS_ACCESS[tenant.status].read !== 'none';
+}
+
 export function checkTeamStatus(action: TeamAction, tenant: TenantState): void {
-  const gate = TEAM_ACTION_GATES[action];
-  const allowed = gate === 'grow' ? statusAllowsWrite(tenant.status, tenant.failedPaymentRetries) : STATUS_ACCESS[tenant.status].read !== 'none';
-  if (allowed) return;
+  if (teamActionAllowed(action, tenant)) return;
   const remedy = REMEDY[tenant.status]?.(tenant.billingPath) ?? `its status is ${tenant.status}`;
   throw new DomainError('failed-precondition', `${tenant.name} cannot ${describeAction(action)} now: ${remedy}`, {
     reason: 'tenant-status',
@@ -144,6 +149,7 @@ function describeAction(action: TeamAction): string {
       leaveTenant: 'be left',
       transferOwnership: 'change owner',
       verifyDomain: 'verify domains',
+      unclaimDomain: 'give up domains',
     } satisfies Record<TeamAction, string>
   )[action];
 }

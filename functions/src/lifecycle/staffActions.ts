@@ -117,7 +117,8 @@ function reachedBy(tenant: DocumentData, request: StaffActionInput): boolean {
 /**
  * The action in Stripe; each is safe to repeat. Extend: the subscription's trial_end (a trial Stripe
  * paused at its end is resumed first, as Stripe requires). Cancel: now, or at the period's end.
- * Suspend and activate are holds on our side only: what the customer owes is Stripe's to keep.
+ * Suspend is a hold on our side only; activate a grant on our side (the billing map's `staff_grant`),
+ * refused over an ended subscription: what the customer owes is Stripe's to keep.
  */
 async function actInStripe(stripe: Stripe, subscriptionId: string, request: StaffActionInput): Promise<{ summary: string; cancelAt: Date | null }> {
   const done = (summary: string, cancelAt: Date | null = null) => ({ summary: `${subscriptionId}: ${summary}`, cancelAt });
@@ -142,6 +143,18 @@ async function actInStripe(stripe: Stripe, subscriptionId: string, request: Staf
       // Flexible billing mode sets cancel_at; classic mode ends at the period end, which lives on the items since basil.
       const end = new Date((updated.cancel_at ?? Math.min(...updated.items.data.map((item) => item.current_period_end))) * 1000);
       return done(`cancels at the period end, ${end.toISOString()}`, end);
+    }
+    case 'activate': {
+      // Stripe cannot back a grant over an ended subscription: the next event would cancel the tenant again.
+      const subscription = await stripe.subscriptions.retrieve(subscriptionId);
+      if (subscription.status === 'canceled' || subscription.status === 'incomplete_expired') {
+        throw new DomainError(
+          'failed-precondition',
+          `Stripe subscription ${subscriptionId} has ended (${subscription.status}): activating would not last. The owner subscribes again from the billing page.`,
+          { reason: 'subscription-ended', stripeStatus: subscription.status },
+        );
+      }
+      return done(`no change in Stripe (${subscription.status}); a staff grant the billing map honours until Stripe's own state decides`);
     }
     default:
       return { summary: 'no change in Stripe (a hold on our side)', cancelAt: null };

@@ -105,6 +105,13 @@ export function transitionInTransaction(
       case 'liftStaffHold':
         update.staffHold = false;
         break;
+      case 'grantService':
+        update.staffGrant = true;
+        break;
+      case 'releaseDomains':
+        releaseHeldDomains(tx, db, tenant, now, `released because the organisation is now ${to}`);
+        update.heldDomains = [];
+        break;
       case 'queueMail': {
         const trialEndsAtMs = (data.trialEndsAt as Timestamp | null)?.toMillis() ?? 0;
         const id = mailIds.trialExpired(tenant.id, trialEndsAtMs);
@@ -126,6 +133,22 @@ export function transitionInTransaction(
     ...(options.stripeEventId ? { stripeEventId: options.stripeEventId } : {}),
   });
   return { tenantId: tenant.id, event, from, to, historyId: history.id, mailIds: queued };
+}
+
+/**
+ * Blind writes, no reads (this runs after the transaction's reads): `heldDomains` lists exactly the
+ * domains whose verifiedDomains entry names this tenant, kept so in every transaction that changes one.
+ */
+function releaseHeldDomains(tx: Transaction, db: Firestore, tenant: DocumentSnapshot, now: Date, reason: string): void {
+  const ref = refs(db);
+  for (const domain of (tenant.get('heldDomains') as string[] | undefined) ?? []) {
+    tx.delete(ref.verifiedDomain(domain));
+    tx.set(
+      ref.domainClaim(tenant.id, domain),
+      { status: 'released', releasedAt: now, releaseReason: `${domain} was ${reason}; claim it again if you need it back.`, joinPolicy: 'off', nextCheckAt: null, updatedAt: now },
+      { merge: true },
+    );
+  }
 }
 
 function trialExpiredMail(tenantId: string, tenant: DocumentData): OutgoingMail {

@@ -4,6 +4,7 @@ import type Stripe from 'stripe';
 import { emailVerifiedOf } from '../adapters/auth';
 import { COLLECTIONS, refs } from '../adapters/firestore';
 import { appUrl, ownerActionLink } from '../adapters/links';
+import { planPriceId } from '../adapters/prices';
 import { isMissing } from '../adapters/stripe';
 import { openingEvent } from '../domain/lifecycle';
 import { escapeHtml, type OutgoingMail } from '../domain/mail';
@@ -99,7 +100,7 @@ export const PROVISIONING_STEPS: ProvisioningStep[] = [
     async run(ctx) {
       const subscription = await ctx.stripe.subscriptions.create(
         // The tenant's billing terms (domain/billing.ts): per-seat quantity, a card-less trial or invoices by contract.
-        { ...subscriptionTerms(ctx.inputs), customer: String(ctx.outputs.createStripeCustomer.customerId), metadata: madeBy(ctx) },
+        { ...subscriptionTerms(ctx.inputs, await planPriceId(ctx.stripe, ctx.inputs.plan)), customer: String(ctx.outputs.createStripeCustomer.customerId), metadata: madeBy(ctx) },
         { idempotencyKey: stripeKey(ctx, 'subscription') },
       );
       return { subscriptionId: subscription.id, subscriptionStatus: subscription.status };

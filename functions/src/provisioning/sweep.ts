@@ -1,4 +1,4 @@
-import { FieldValue } from 'firebase-admin/firestore';
+import { FieldValue, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
 import { COLLECTIONS } from '../adapters/firestore';
 import { runProvisioningJob, type SagaDeps, type SagaOptions } from './saga';
@@ -16,6 +16,8 @@ export interface SweepOutcome {
   abandoned: string[];
   /** Past the point of no return and still stuck: handed back to the queue again, and an operator alerted. */
   alerted: string[];
+  /** Jobs whose handling threw (a refused hand-off, a Firestore error): logged, left for the next run; the others were still handled. */
+  errors: Array<{ jobId: string; message: string }>;
 }
 
 /**
@@ -39,31 +41,42 @@ export async function sweepStuckProvisioning(
     .orderBy('updatedAt')
     .limit(200)
     .get();
-  const outcome: SweepOutcome = { resumed: [], abandoned: [], alerted: [] };
+  const outcome: SweepOutcome = { resumed: [], abandoned: [], alerted: [], errors: [] };
   for (const job of stuck.docs) {
-    const resumes = Number(job.get('resumes') ?? 0);
-    const resume = async () => {
-      await job.ref.update({ resumes: FieldValue.increment(1), updatedAt: now });
-      await deps.startSaga(job.id);
-    };
-    if (resumes < MAX_RESUMES) {
-      await resume();
-      outcome.resumed.push(job.id);
-      continue;
-    }
-    const minutes = Math.round((now.getTime() - job.get('updatedAt').toDate().getTime()) / 60_000);
-    const reason = `stuck for ${minutes} min after ${resumes} resumes`;
-    const ran = await runProvisioningJob(deps, job.id, { ...options.saga, abandonReason: reason });
-    if (ran === 'past_no_return') {
-      const alert = { reason: `${reason}, past the point of no return (the tenant may be open, its owner mailed): rolling forward; find out why it cannot finish`, raisedAt: now };
-      logger.error('provisioning job stuck past the point of no return; an operator must look', { jobId: job.id, reason: alert.reason });
-      await job.ref.update({ alert });
-      await resume();
-      outcome.alerted.push(job.id);
-    } else if (ran === 'failed') {
-      outcome.abandoned.push(job.id);
+    // One job's failure (the first one each run, ordered by updatedAt) must not starve the jobs after it.
+    try {
+      await sweepJob(deps, job, now, options, outcome);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error('sweepStuckProvisioning: a job could not be handled; the others go on', { jobId: job.id, message });
+      outcome.errors.push({ jobId: job.id, message });
     }
   }
   if (stuck.size) logger.info('swept stuck provisioning jobs', outcome);
   return outcome;
+}
+
+async function sweepJob(deps: SweepDeps, job: QueryDocumentSnapshot, now: Date, options: { saga?: SagaOptions }, outcome: SweepOutcome): Promise<void> {
+  const resumes = Number(job.get('resumes') ?? 0);
+  const resume = async () => {
+    await job.ref.update({ resumes: FieldValue.increment(1), updatedAt: now });
+    await deps.startSaga(job.id);
+  };
+  if (resumes < MAX_RESUMES) {
+    await resume();
+    outcome.resumed.push(job.id);
+    return;
+  }
+  const minutes = Math.round((now.getTime() - job.get('updatedAt').toDate().getTime()) / 60_000);
+  const reason = `stuck for ${minutes} min after ${resumes} resumes`;
+  const ran = await runProvisioningJob(deps, job.id, { ...options.saga, abandonReason: reason });
+  if (ran === 'past_no_return') {
+    const alert = { reason: `${reason}, past the point of no return (the tenant may be open, its owner mailed): rolling forward; find out why it cannot finish`, raisedAt: now };
+    logger.error('provisioning job stuck past the point of no return; an operator must look', { jobId: job.id, reason: alert.reason });
+    await job.ref.update({ alert });
+    await resume();
+    outcome.alerted.push(job.id);
+  } else if (ran === 'failed') {
+    outcome.abandoned.push(job.id);
+  }
 }

@@ -1,9 +1,9 @@
 import type { DocumentSnapshot, Firestore } from 'firebase-admin/firestore';
 import { refs } from '../adapters/firestore';
-import { isPublicMailDomain, type DomainJoinOption, type JoinPolicy } from '../domain/domains';
+import { claimHoldsDomain, isPublicMailDomain, type DomainJoinOption, type JoinPolicy } from '../domain/domains';
 import { DomainError } from '../domain/errors';
-import type { TenantRole } from '../domain/status';
-import { admitWithoutInvite, checkTeamStatus, emailDomain, requireVerifiedEmail, TenantRefSchema, type Account } from '../domain/team';
+import type { TenantRole, TenantStatus } from '../domain/status';
+import { admitWithoutInvite, checkTeamStatus, emailDomain, requireVerifiedEmail, teamActionAllowed, TenantRefSchema, type Account } from '../domain/team';
 import { parseOrThrow } from '../domain/validation';
 import { readTeamTenant, TEAM_TRANSACTION_ATTEMPTS, writeSeats } from './tenant';
 
@@ -15,7 +15,12 @@ interface CapturedDomain {
   claim: DocumentSnapshot;
 }
 
-/** The tenant that verified the domain of `email` and lets people at it join (suggest or auto), if any. */
+/**
+ * The tenant that holds the domain of `email` and lets people at it join (suggest or auto), if any.
+ * Capture counts only while that tenant may take new members (the status table, via the
+ * `joinByDomain` gate): an expired, suspended or cancelled tenant neither routes signups to itself
+ * nor keeps them from creating their own organisation.
+ */
 export async function capturedDomainOf(db: Firestore, email: string): Promise<CapturedDomain | null> {
   const domain = emailDomain(email);
   if (!domain || isPublicMailDomain(domain)) return null;
@@ -23,10 +28,15 @@ export async function capturedDomainOf(db: Firestore, email: string): Promise<Ca
   const index = await ref.verifiedDomain(domain).get();
   if (!index.exists) return null;
   const tenantId = String(index.get('tenantId'));
-  const claim = await ref.domainClaim(tenantId, domain).get();
+  const [claim, tenant] = await db.getAll(ref.domainClaim(tenantId, domain), ref.tenant(tenantId));
   const joinPolicy = claim.get('joinPolicy') as JoinPolicy | undefined;
-  if (!claim.exists || claim.get('status') !== 'verified' || !joinPolicy || joinPolicy === 'off') return null;
+  if (!claim.exists || !claimHoldsDomain(claim.get('status')) || !joinPolicy || joinPolicy === 'off') return null;
+  if (!tenant.exists || !canGrowByDomain(tenant)) return null;
   return { domain, tenantId, joinPolicy, defaultRole: claim.get('defaultRole') as TenantRole, claim };
+}
+
+function canGrowByDomain(tenant: DocumentSnapshot): boolean {
+  return teamActionAllowed('joinByDomain', { status: tenant.get('status') as TenantStatus, failedPaymentRetries: Number(tenant.get('failedPaymentRetries') ?? 0) });
 }
 
 /** What the signup page offers the signed-in person instead of creating an organisation. */
@@ -74,7 +84,7 @@ export async function joinByDomain(db: Firestore, account: Account, input: unkno
       // Re-read in the transaction: an admin may have turned joining off since the lookup.
       const claim = await tx.get(captured.claim.ref);
       const policy = claim.get('joinPolicy') as JoinPolicy;
-      if (claim.get('status') !== 'verified' || policy === 'off') {
+      if (!claimHoldsDomain(claim.get('status')) || policy === 'off') {
         throw new DomainError('permission-denied', `${tenant.name} no longer lets ${captured.domain} addresses join by themselves; ask an admin for an invite`, {
           reason: 'no-domain-match',
         });

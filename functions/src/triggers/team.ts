@@ -3,7 +3,7 @@ import { onCall, type CallableRequest } from 'firebase-functions/v2/https';
 import { onSchedule } from 'firebase-functions/v2/scheduler';
 import { loadAccount } from '../adapters/auth';
 import type { Account } from '../domain/team';
-import { claimDomain as claim, recheckDomains as recheck, setDomainJoinPolicy as setJoinPolicy, verifyDomain as verify } from '../team/domains';
+import { claimDomain as claim, recheckDomains as recheck, setDomainJoinPolicy as setJoinPolicy, unclaimDomain as unclaim, verifyDomain as verify } from '../team/domains';
 import { joinByDomain as join, lookupDomainJoin as lookup } from '../team/domainJoin';
 import { expireInvites as expire } from '../team/expireInvites';
 import { acceptInvite as accept, describeInvite as describe, inviteMember as invite, resendInvite as resend, revokeInvite as revoke } from '../team/invites';
@@ -34,6 +34,7 @@ export const leaveTenant = teamCallable('leaveTenant', (account, data) => leave(
 export const transferOwnership = teamCallable('transferOwnership', (account, data) => transfer(teamDeps(), account, data));
 export const claimDomain = teamCallable('claimDomain', (account, data) => claim(teamDeps(), account, data));
 export const verifyDomain = teamCallable('verifyDomain', (account, data) => verify(teamDeps(), account, data));
+export const unclaimDomain = teamCallable('unclaimDomain', (account, data) => unclaim(teamDeps(), account, data));
 export const setDomainJoinPolicy = teamCallable('setDomainJoinPolicy', (account, data) => setJoinPolicy(teamDeps(), account, data));
 export const lookupDomainJoin = teamCallable('lookupDomainJoin', (account) => lookup(teamDeps().db, account));
 export const joinByDomain = teamCallable('joinByDomain', (account, data) => join(teamDeps().db, account, data));
@@ -54,9 +55,9 @@ export const expireInvites = onSchedule('every 1 hours', async () => {
   logger.info('expireInvites done', { expired: report.expired.length, skipped: report.skipped.length });
 });
 
-/** Pending domain claims due for another look at their TXT record (with backoff, for up to seven days). */
+/** Pending domain claims due for another look at their TXT record (with backoff, for up to seven days), and held domains' daily re-check. */
 export const recheckDomains = onSchedule('every 5 minutes', async () => {
   const report = await recheck(teamDeps(), new Date());
   if (report.errors.length) throw new Error(`recheckDomains: ${report.errors.length} claims failed (see the log)`);
-  logger.info('recheckDomains done', { settled: report.changed.length, pending: report.pending.length });
+  logger.info('recheckDomains done', { settled: report.changed.length, pending: report.pending.length, held: report.held.length });
 });

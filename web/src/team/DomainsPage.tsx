@@ -1,6 +1,6 @@
 import { collection, onSnapshot, type Timestamp } from 'firebase/firestore';
 import { useEffect, useState } from 'react';
-import { DOMAIN_JOIN_ROLES, DOMAIN_VERIFY_WINDOW_DAYS, JOIN_POLICIES } from '../../../functions/src/domain/domains';
+import { claimHoldsDomain, DOMAIN_JOIN_ROLES, DOMAIN_LAPSE_GRACE_DAYS, DOMAIN_VERIFY_WINDOW_DAYS, JOIN_POLICIES } from '../../../functions/src/domain/domains';
 import { firestore } from '../firestore';
 import { errorMessage, formatDateTime } from '../format';
 import { useSubmitOnce } from '../useSubmitOnce';
@@ -9,7 +9,7 @@ import { team } from './callables';
 
 interface Claim {
   domain: string;
-  status: 'pending' | 'verified' | 'failed';
+  status: 'pending' | 'verified' | 'lapsing' | 'failed' | 'released';
   recordName: string;
   recordValue: string;
   claimedAt?: Timestamp;
@@ -19,6 +19,8 @@ interface Claim {
   attempts?: number;
   lastCheck?: { at: Timestamp; outcome: string; seen: string[]; message: string } | null;
   failureReason?: string | null;
+  releaseAt?: Timestamp | null;
+  releaseReason?: string | null;
   joinPolicy?: 'off' | 'suggest' | 'auto';
   defaultRole?: string;
 }
@@ -132,6 +134,8 @@ function CopyField({ label, value }: { label: string; value: string }) {
 function ClaimCard({ tenantId, claim }: { tenantId: string; claim: Claim }) {
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [confirmingUnclaim, setConfirmingUnclaim] = useState(false);
+  const holds = claimHoldsDomain(claim.status);
   const run = async (work: () => Promise<string>) => {
     setBusy(true);
     setMessage(null);
@@ -153,12 +157,22 @@ function ClaimCard({ tenantId, claim }: { tenantId: string; claim: Claim }) {
           {claim.status}
         </span>
       </div>
-      {claim.status === 'pending' && (
+      {claim.status === 'lapsing' && (
+        <p className="alert error" data-field="lapsing">
+          The TXT record is gone from your DNS. Put it back by {formatDateTime(claim.releaseAt)}, or {claim.domain} is released: colleagues then no longer join by
+          their address, and another organisation may claim it. We look again every 12 hours ({DOMAIN_LAPSE_GRACE_DAYS} days in all).
+        </p>
+      )}
+      {(claim.status === 'pending' || claim.status === 'lapsing') && (
         <>
-          <p>
-            Add this TXT record at your DNS provider. We check it automatically for {DOMAIN_VERIFY_WINDOW_DAYS} days (until {formatDateTime(claim.verifyBy)}); new
-            records can take up to 48 hours to be seen.
-          </p>
+          {claim.status === 'pending' ? (
+            <p>
+              Add this TXT record at your DNS provider. We check it automatically for {DOMAIN_VERIFY_WINDOW_DAYS} days (until {formatDateTime(claim.verifyBy)}); new
+              records can take up to 48 hours to be seen.
+            </p>
+          ) : (
+            <p>The record to put back at your DNS provider:</p>
+          )}
           <div className="record">
             <CopyField label="Type" value="TXT" />
             <CopyField label="Name" value={claim.recordName} />
@@ -169,7 +183,7 @@ function ClaimCard({ tenantId, claim }: { tenantId: string; claim: Claim }) {
       <dl className="inline-facts">
         <dt>Last check</dt>
         <dd data-field="last-check">{check ? `${OUTCOME_LABELS[check.outcome] ?? check.outcome} · ${formatDateTime(check.at)}` : 'not checked yet'}</dd>
-        {claim.status === 'pending' && (
+        {claim.status !== 'failed' && claim.status !== 'released' && (
           <>
             <dt>Next automatic check</dt>
             <dd>{formatDateTime(claim.nextCheckAt)}</dd>
@@ -182,7 +196,7 @@ function ClaimCard({ tenantId, claim }: { tenantId: string; claim: Claim }) {
           </>
         )}
       </dl>
-      {check && claim.status !== 'verified' && (
+      {check && claim.status !== 'verified' && claim.status !== 'released' && (
         <p className={`alert ${check.outcome === 'found' ? 'success' : 'info'}`} data-field="check-message">
           {check.message}
         </p>
@@ -192,13 +206,18 @@ function ClaimCard({ tenantId, claim }: { tenantId: string; claim: Claim }) {
           {claim.failureReason}
         </p>
       )}
+      {claim.status === 'released' && claim.releaseReason && (
+        <p className="alert error" data-field="release-reason">
+          {claim.releaseReason}
+        </p>
+      )}
       {message && (
         <p className={`alert ${message.kind}`} role={message.kind === 'error' ? 'alert' : 'status'}>
           {message.text}
         </p>
       )}
       <div className="actions">
-        {claim.status === 'pending' && (
+        {(claim.status === 'pending' || claim.status === 'lapsing') && (
           <button
             type="button"
             className="primary"
@@ -213,13 +232,32 @@ function ClaimCard({ tenantId, claim }: { tenantId: string; claim: Claim }) {
             {busy ? 'Checking…' : 'Check now'}
           </button>
         )}
-        {claim.status === 'failed' && (
+        {(claim.status === 'failed' || claim.status === 'released') && (
           <button type="button" className="primary" disabled={busy} onClick={() => run(async () => (await team.claimDomain({ tenantId, domain: claim.domain }), 'A new record was issued: add it, then check.'))}>
             Claim again
           </button>
         )}
+        {confirmingUnclaim ? (
+          <span className="confirm" role="group" aria-label={`Unclaim ${claim.domain}?`}>
+            <span className="small">
+              {holds
+                ? `Unclaim ${claim.domain}? Colleagues at it no longer join by their address, and another organisation may claim it.`
+                : `Unclaim ${claim.domain}? Its record is no longer checked.`}
+            </span>
+            <button type="button" className="danger" disabled={busy} onClick={() => run(async () => (await team.unclaimDomain({ tenantId, domain: claim.domain }), ''))}>
+              Unclaim
+            </button>
+            <button type="button" disabled={busy} onClick={() => setConfirmingUnclaim(false)}>
+              Cancel
+            </button>
+          </span>
+        ) : (
+          <button type="button" disabled={busy} onClick={() => setConfirmingUnclaim(true)} aria-label={`Unclaim ${claim.domain}`}>
+            Unclaim
+          </button>
+        )}
       </div>
-      {claim.status === 'verified' && <JoinPolicyForm tenantId={tenantId} claim={claim} />}
+      {holds && <JoinPolicyForm tenantId={tenantId} claim={claim} />}
     </section>
   );
 }

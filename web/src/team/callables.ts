@@ -32,7 +32,7 @@ export interface InviteDescription {
 export interface DomainClaim {
   tenantId: string;
   domain: string;
-  status: 'pending' | 'verified' | 'failed';
+  status: 'pending' | 'verified' | 'lapsing' | 'failed' | 'released';
   recordName: string;
   recordValue: string;
   claimedAt: string;
@@ -42,6 +42,10 @@ export interface DomainClaim {
   nextCheckAt: string | null;
   verifiedAt: string | null;
   failureReason: string | null;
+  lapsingSince: string | null;
+  releaseAt: string | null;
+  releasedAt: string | null;
+  releaseReason: string | null;
   joinPolicy: 'off' | 'suggest' | 'auto';
   defaultRole: string;
 }
@@ -64,6 +68,7 @@ export const team = {
   transferOwnership: (input: { tenantId: string; uid: string }) => call<typeof input, { tenantId: string; ownerUid: string }>('transferOwnership', input),
   claimDomain: (input: { tenantId: string; domain: string }) => call<typeof input, DomainClaim>('claimDomain', input),
   verifyDomain: (input: { tenantId: string; domain: string }) => call<typeof input, DomainClaim>('verifyDomain', input),
+  unclaimDomain: (input: { tenantId: string; domain: string }) => call<typeof input, { tenantId: string; domain: string; released: boolean }>('unclaimDomain', input),
   setDomainJoinPolicy: (input: { tenantId: string; domain: string; joinPolicy: string; defaultRole: string }) =>
     call<typeof input, DomainClaim>('setDomainJoinPolicy', input),
   lookupDomainJoin: () => call<Record<string, never>, DomainJoinOption>('lookupDomainJoin', {}),
