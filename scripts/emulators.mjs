@@ -15,6 +15,9 @@ const firebaseBin = join(root, 'node_modules', '.bin', 'firebase');
 const INSTALLED_JAR = '/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar';
 const MAIN_CLASS = 'com.google.cloud.datastore.emulator.firestore.CloudFirestore';
 const STARTUP_LIMIT_MS = 300_000; // generous: a loaded 2-core machine has taken over 120 s
+// How long a helper process (Stripe simulator, DNS server, mail catcher) may take to start: a module-heavy
+// Node start takes over 30 s on a 2-core machine that seven test runs share.
+const HELPER_STARTUP_LIMIT_MS = 90_000;
 
 function fail(message) {
   console.error(`\n✖ ${message}\n`);
@@ -185,7 +188,7 @@ function startFakeStripe(port, args = [], echo = false) {
   });
   process.on('exit', () => child.kill('SIGTERM'));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the fake Stripe did not start within 20 s')), 20_000);
+    const timer = setTimeout(() => reject(new Error(`the fake Stripe did not start within ${HELPER_STARTUP_LIMIT_MS / 1000} s`)), HELPER_STARTUP_LIMIT_MS);
     child.stdout.on('data', (chunk) => {
       if (echo) process.stdout.write(chunk);
       const match = /listening on (\S+)/.exec(chunk.toString());
@@ -206,7 +209,7 @@ function startLocalDns(port, controlPort) {
   });
   process.on('exit', () => child.kill('SIGTERM'));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the local DNS server did not start within 20 s')), 20_000);
+    const timer = setTimeout(() => reject(new Error(`the local DNS server did not start within ${HELPER_STARTUP_LIMIT_MS / 1000} s`)), HELPER_STARTUP_LIMIT_MS);
     child.stdout.on('data', (chunk) => {
       const match = /listening on (\S+) \(control (\S+)\)/.exec(chunk.toString());
       if (match) {
@@ -231,11 +234,11 @@ async function startMailCatcher(smtpPort, webPort) {
     rmSync(dir, { recursive: true, force: true });
   });
   const inbox = `http://127.0.0.1:${webPort}`;
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + HELPER_STARTUP_LIMIT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`MailDev exited with code ${child.exitCode} (is port ${smtpPort} or ${webPort} taken?)`);
     if (await fetch(`${inbox}/api/healthz`).then((r) => r.ok, () => false)) return { smtp: `127.0.0.1:${smtpPort}`, inbox };
-    if (Date.now() > deadline) throw new Error('MailDev did not start within 90 s');
+    if (Date.now() > deadline) throw new Error(`MailDev did not start within ${HELPER_STARTUP_LIMIT_MS / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -351,6 +354,11 @@ async function main() {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `emulators-${mode}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
   console.log(`Starting the emulator suite (project ${projectId}); its log: ${relative(process.cwd(), logFile)}`);
+  if (mode !== 'bench') {
+    const { findBrowser } = await import('./browser.mjs');
+    const browser = await findBrowser().catch((error) => ({ path: `none found (${error.message})`, source: 'nothing' }));
+    console.log(`The e2e tests drive ${browser.path} (found via ${browser.source}).`);
+  }
   let started;
   const ready = new Promise((resolve) => (started = resolve));
   const suite = run(['emulators:start', '--config', path, '--project', projectId, '--only', services.join(',')], env, { onReady: () => started(), logFile });

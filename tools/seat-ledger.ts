@@ -2,7 +2,11 @@
 // `tenants/{id}.seats` equal its membership documents and its pending invites, and the members alone
 // never exceed the seat cap. Used after every concurrency test and by `npm run bench`; as a command
 // (`node --import tsx tools/seat-ledger.ts`) it checks the `npm start` emulators.
+// With `--backfill` (`npm run seat-ledger:backfill`) it is the one-off backfill for tenants stored
+// before the ledger: it prints the ledger each would get and writes nothing, unless `--apply` is given.
 import type { Firestore } from 'firebase-admin/firestore';
+import { countSeats, isLedger } from '../functions/src/team/tenant';
+import type { SeatLedger } from '../functions/src/domain/team';
 
 export interface LedgerCheck {
   tenantId: string;
@@ -48,10 +52,49 @@ export async function checkSeatLedgers(db: Firestore, tenantIds?: string[]): Pro
   return report;
 }
 
+export interface Backfill {
+  tenantId: string;
+  /** The ledger counted from the tenant's documents: what `apply` wrote, or would write. */
+  seats: SeatLedger;
+}
+
+/**
+ * Gives every tenant without a ledger the counts the team functions would recount on its first
+ * change, each in one transaction with the counted documents. Tenants with a ledger are not written.
+ */
+export async function backfillSeatLedgers(db: Firestore, { apply }: { apply: boolean }): Promise<Backfill[]> {
+  const backfills: Backfill[] = [];
+  for (const { id: tenantId } of await db.collection('tenants').listDocuments()) {
+    const seats = await db.runTransaction(async (tx) => {
+      const tenant = await tx.get(db.collection('tenants').doc(tenantId));
+      if (!tenant.exists || isLedger(tenant.get('seats'))) return null;
+      const counted = await countSeats(tx, db, tenantId);
+      if (apply) tx.update(tenant.ref, { seats: counted });
+      return counted;
+    });
+    if (seats) backfills.push({ tenantId, seats });
+  }
+  return backfills;
+}
+
+async function backfillCommand(db: Firestore, apply: boolean): Promise<void> {
+  const backfills = await backfillSeatLedgers(db, { apply });
+  for (const { tenantId, seats } of backfills) console.log(`  ${tenantId}: seats ${JSON.stringify(seats)}`);
+  console.log(
+    apply
+      ? `${backfills.length} tenants without a seat ledger: ledger written`
+      : `${backfills.length} tenants without a seat ledger would get the ledger above (dry run: nothing written; --apply writes it)`,
+  );
+}
+
 if (/seat-ledger\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
   process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
   process.env.GCLOUD_PROJECT ??= 'demo-tenancy';
   import('../functions/src/adapters/firestore').then(async ({ firebase }) => {
+    if (process.argv.includes('--backfill')) {
+      await backfillCommand(firebase().db, process.argv.includes('--apply'));
+      process.exit(0);
+    }
     const report = await checkSeatLedgers(firebase().db);
     console.log(`${report.checked} tenants checked: ${report.mismatches.length} ledgers disagree with the documents, ${report.overCap.length} over their seat cap`);
     for (const m of report.mismatches) console.log(`  ${m.tenantId}: ledger ${JSON.stringify(m.ledger)}, documents ${JSON.stringify(m.counted)}`);

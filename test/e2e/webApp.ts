@@ -1,9 +1,10 @@
 // Serves the built web app (web/dist) to a real Chromium, wired to the emulators of this test run.
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { delimiter, extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { findBrowser } from '../../scripts/browser.mjs';
 import { functionsOrigin, projectId } from '../helpers/emulators';
 
 const root = resolve(__dirname, '..', '..');
@@ -60,37 +61,6 @@ export async function serveWebApp(): Promise<{ origin: string; close: () => Prom
     origin: `http://127.0.0.1:${address.port}`,
     close: () => new Promise((done) => server.close(() => done())),
   };
-}
-
-const SYSTEM_BROWSERS = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable', 'chrome'];
-
-/** The first executable named `name` on PATH, or null. */
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  return null;
-}
-
-/**
- * A Chromium to drive, in this order: CHROMIUM_PATH; a system Chromium or Chrome; one installed by
- * Playwright; else the binary the npm package @sparticuz/chromium ships inside itself (so a machine
- * with only Node and Java runs the browser tests too).
- */
-export async function findBrowser(): Promise<{ path: string; source: string }> {
-  if (process.env.CHROMIUM_PATH) return { path: process.env.CHROMIUM_PATH, source: 'CHROMIUM_PATH' };
-  for (const name of SYSTEM_BROWSERS) {
-    const found = onPath(name);
-    if (found) return { path: found, source: 'system' };
-  }
-  const playwrights = chromium.executablePath();
-  if (playwrights && existsSync(playwrights)) return { path: playwrights, source: 'playwright' };
-  const { default: packaged } = await import('@sparticuz/chromium');
-  return { path: await packaged.executablePath(), source: '@sparticuz/chromium' };
 }
 
 let announced = false;

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { catalogPriceId } from '../../tools/fake-stripe/catalog';
 import { advanceClock } from '../../tools/fake-stripe/control';
 import { startFakeStripe, type FakeStripe, type FakeStripeOptions } from '../../tools/fake-stripe/server';
@@ -27,6 +27,46 @@ export function sdk(fake: FakeStripe, key = 'sk_test_simulator'): Stripe {
 export async function startSimulator(options: FakeStripeOptions = {}): Promise<{ fake: FakeStripe; stripe: Stripe }> {
   const fake = await startFakeStripe({ port: 0, ...options });
   return { fake, stripe: sdk(fake) };
+}
+
+/** What a behaviour file drives: its simulator, the SDK on it, and this test's clock. */
+export interface Simulator {
+  readonly fake: FakeStripe;
+  readonly stripe: Stripe;
+  /** A fresh test clock at T0, started before each test (unless `clockPerTest: false`). */
+  readonly clock: Clock;
+}
+
+/**
+ * The set-up every behaviour file shares: one simulator for the file (closed after it), reset before
+ * each test (`reset`, as FakeStripe.reset takes it), and a new test clock for each test.
+ */
+export function useSimulator(setup: { options?: FakeStripeOptions; reset?: { all?: boolean }; clockPerTest?: boolean } = {}): Simulator {
+  let started: { fake: FakeStripe; stripe: Stripe } | undefined;
+  let clock: Clock | undefined;
+  beforeAll(async () => {
+    started = await startSimulator(setup.options);
+  });
+  afterAll(() => started?.fake.close());
+  beforeEach(async () => {
+    started!.fake.reset(setup.reset ?? { all: true });
+    if (setup.clockPerTest !== false) clock = await Clock.start(started!.stripe);
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the simulator's ${what} is set up in beforeAll/beforeEach: use it inside a test`);
+    return value;
+  };
+  return {
+    get fake() {
+      return ready(started, 'server').fake;
+    },
+    get stripe() {
+      return ready(started, 'SDK').stripe;
+    },
+    get clock() {
+      return ready(clock, 'clock');
+    },
+  };
 }
 
 /** A test clock and what lives on it; `advance` walks it forward and waits for `ready`. */

@@ -1,79 +1,71 @@
 // Test clocks through Stripe's API, checked against STRIPE.md §10: create, advance (advancing →
 // ready), time only forward, the two-interval limit, customers on a clock living at its time, every
 // scheduled transition walked in time order; and the simulator's default local clock (npm start).
-import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeStripe } from '../../tools/fake-stripe/server';
+import { describe, expect, it } from 'vitest';
 import { catalogPriceId } from '../../tools/fake-stripe/catalog';
-import { Clock, PRICE, DAY, HOUR, T0, WebhookReceiver, eventsOf, rejection, sdk, startSimulator } from './simulator';
+import { Clock, PRICE, DAY, HOUR, T0, WebhookReceiver, eventsOf, rejection, sdk, startSimulator, useSimulator } from './simulator';
 
-let fake: FakeStripe;
-let stripe: Stripe;
 
-beforeAll(async () => {
-  ({ fake, stripe } = await startSimulator());
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.reset({ all: true }));
+const sim = useSimulator({ clockPerTest: false });
 
 describe('test clocks (STRIPE.md §10)', () => {
   it('creates a ready clock; advance answers advancing with the target, then the clock is ready at it', async () => {
-    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0, name: 'demo' });
+    const clock = await sim.stripe.testHelpers.testClocks.create({ frozen_time: T0, name: 'demo' });
     expect(clock).toMatchObject({ object: 'test_helpers.test_clock', status: 'ready', frozen_time: T0, name: 'demo', livemode: false });
-    const advancing = await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + DAY });
+    const advancing = await sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + DAY });
     expect(advancing.status).toBe('advancing');
     expect(advancing.status_details.advancing?.target_frozen_time).toBe(T0 + DAY);
     let current = advancing;
-    while (current.status !== 'ready') current = await stripe.testHelpers.testClocks.retrieve(clock.id);
+    while (current.status !== 'ready') current = await sim.stripe.testHelpers.testClocks.retrieve(clock.id);
     expect(current.frozen_time).toBe(T0 + DAY);
-    const types = (await stripe.events.list({ type: 'test_helpers.test_clock.*' })).data.map((e) => e.type).reverse();
+    const types = (await sim.stripe.events.list({ type: 'test_helpers.test_clock.*' })).data.map((e) => e.type).reverse();
     expect(types).toEqual(['test_helpers.test_clock.created', 'test_helpers.test_clock.advancing', 'test_helpers.test_clock.ready']);
   });
 
   it('refuses to go back, and past two intervals of the shortest subscription (two years without one)', async () => {
-    const clock = await Clock.start(stripe);
-    await rejection(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 - 1 }), 'StripeInvalidRequestError', { param: 'frozen_time' });
-    await rejection(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 732 * DAY }), 'StripeInvalidRequestError', { param: 'frozen_time' }); // 2027-03-01 + 2 years = +731 days
+    const clock = await Clock.start(sim.stripe);
+    await rejection(sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 - 1 }), 'StripeInvalidRequestError', { param: 'frozen_time' });
+    await rejection(sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 732 * DAY }), 'StripeInvalidRequestError', { param: 'frozen_time' }); // 2027-03-01 + 2 years = +731 days
     const customer = await clock.customer();
-    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
-    await rejection(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Date.UTC(2027, 4, 1) / 1000 + 1 }), 'StripeInvalidRequestError', { param: 'frozen_time' });
+    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
+    await rejection(sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Date.UTC(2027, 4, 1) / 1000 + 1 }), 'StripeInvalidRequestError', { param: 'frozen_time' });
     await clock.advanceTo(Date.UTC(2027, 4, 1) / 1000);
   });
 
   it('refuses a second advance while the clock is advancing (here: waiting for a slow webhook endpoint)', async () => {
     const receiver = await new WebhookReceiver().start();
     receiver.delayMs = 300;
-    const clock = await Clock.start(stripe);
+    const clock = await Clock.start(sim.stripe);
     const customer = await clock.customer();
-    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 2, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } });
-    fake.addWebhook({ url: receiver.url, secret: receiver.secret, enabledEvents: ['customer.subscription.deleted'] });
-    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 3 * DAY });
-    await rejection(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 4 * DAY }), 'StripeInvalidRequestError', { statusCode: 400 });
-    await fake.flushWebhooks();
+    await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 2, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } });
+    sim.fake.addWebhook({ url: receiver.url, secret: receiver.secret, enabledEvents: ['customer.subscription.deleted'] });
+    await sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 3 * DAY });
+    await rejection(sim.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 4 * DAY }), 'StripeInvalidRequestError', { statusCode: 400 });
+    await sim.fake.flushWebhooks();
     await receiver.close();
   });
 
   it('objects on a clock are created at its frozen time, and objects on no clock live in real time', async () => {
-    const clock = await Clock.start(stripe);
+    const clock = await Clock.start(sim.stripe);
     const onClock = await clock.customer();
     expect(onClock.created).toBe(T0);
     expect(onClock.test_clock).toBe(clock.id);
-    const sub = await stripe.subscriptions.create({ customer: onClock.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
+    const sub = await sim.stripe.subscriptions.create({ customer: onClock.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     expect(sub.created).toBe(T0);
     expect(sub.test_clock).toBe(clock.id);
-    const free = await stripe.customers.create({ email: 'now@acme.test' });
+    const free = await sim.stripe.customers.create({ email: 'now@acme.test' });
     expect(Math.abs(free.created - Date.now() / 1000)).toBeLessThan(60);
     expect(free.test_clock).toBeNull();
   });
 
   it('walks every transition in time order in one advance: trial_will_end, trial end, finalization, retries, renewal', async () => {
-    fake.configure({ billing: { retryDays: [1, 3], afterFinalRetry: 'past_due' } });
-    const clock = await Clock.start(stripe);
+    sim.fake.configure({ billing: { retryDays: [1, 3], afterFinalRetry: 'past_due' } });
+    const clock = await Clock.start(sim.stripe);
     const customer = await clock.customer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
     const trialEnd = sub.trial_end!;
     await clock.advanceTo(trialEnd + 20 * DAY);
-    const timeline = (await stripe.events.list({ limit: 100, created: { gt: T0 } })).data
+    const timeline = (await sim.stripe.events.list({ limit: 100, created: { gt: T0 } })).data
       .reverse()
       .filter((e) => e.type !== 'test_helpers.test_clock.advancing' && e.type !== 'test_helpers.test_clock.ready' && !e.type.startsWith('payment_intent'))
       .map((e) => [e.created - T0, e.type]);
@@ -91,20 +83,20 @@ describe('test clocks (STRIPE.md §10)', () => {
   });
 
   it('at most 3 customers on a clock (not confirmed by Stripe docs; configurable)', async () => {
-    const clock = await Clock.start(stripe);
+    const clock = await Clock.start(sim.stripe);
     for (let i = 0; i < 3; i += 1) await clock.customer();
     await rejection(clock.customer(), 'StripeInvalidRequestError', { param: 'test_clock' });
   });
 
   it('deleting a clock deletes what lives on it', async () => {
-    const clock = await Clock.start(stripe);
+    const clock = await Clock.start(sim.stripe);
     const customer = await clock.customer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
-    const deleted = await stripe.testHelpers.testClocks.del(clock.id);
+    const sub = await sim.stripe.subscriptions.create({ customer: customer.id, items: [{ price: PRICE.team }], trial_period_days: 14 });
+    const deleted = await sim.stripe.testHelpers.testClocks.del(clock.id);
     expect(deleted).toMatchObject({ id: clock.id, deleted: true });
-    await rejection(stripe.customers.retrieve(customer.id), 'StripeInvalidRequestError', { statusCode: 404 });
-    await rejection(stripe.subscriptions.retrieve(sub.id), 'StripeInvalidRequestError', { statusCode: 404 });
-    expect(await eventsOf(stripe, 'test_helpers.test_clock.deleted')).toHaveLength(1);
+    await rejection(sim.stripe.customers.retrieve(customer.id), 'StripeInvalidRequestError', { statusCode: 404 });
+    await rejection(sim.stripe.subscriptions.retrieve(sub.id), 'StripeInvalidRequestError', { statusCode: 404 });
+    expect(await eventsOf(sim.stripe, 'test_helpers.test_clock.deleted')).toHaveLength(1);
   });
 });
 

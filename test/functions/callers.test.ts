@@ -2,7 +2,6 @@
 // emulator with the real web SDK, the Auth trigger through the Auth emulator.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { provisionSelfServe, submitSignup } from '../../functions/src/provisioning/selfServe';
-import { DomainError } from '../../functions/src/domain/errors';
 import type { ProvisioningResult } from '../../functions/src/domain/provisioning';
 import {
   allDocumentPaths,

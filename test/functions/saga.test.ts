@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import type { ProvisioningRequest } from '../../functions/src/domain/provisioning';
-import { DomainError } from '../../functions/src/domain/errors';
 import { provisionTenant } from '../../functions/src/provisioning/provisionTenant';
 import { runProvisioningJob, WorkerCrash, type Fault, type SagaOptions } from '../../functions/src/provisioning/saga';
 import { PROVISIONING_STEPS } from '../../functions/src/provisioning/steps';

@@ -1,6 +1,10 @@
 // The seat ledger under concurrency, on the real Firestore emulator (real transactions): members plus
 // pending invites never exceed the seat cap, and after every race the ledger equals a recount of the
 // documents (tools/seat-ledger.ts).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { FieldValue } from 'firebase-admin/firestore';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Account } from '../../functions/src/domain/team';
 import { expireInvites } from '../../functions/src/team/expireInvites';
@@ -8,7 +12,7 @@ import { acceptInvite, inviteMember, revokeInvite } from '../../functions/src/te
 import { removeMember } from '../../functions/src/team/members';
 import { client } from '../helpers/callables';
 import { auth, clearEmulators, db } from '../helpers/emulators';
-import { APP_URL, expectLedgerConsistent, inviteLinkOf, seatsOf, seedTeam } from '../helpers/team';
+import { APP_URL, databaseSnapshot, expectLedgerConsistent, inviteLinkOf, seatsOf, seedTeam } from '../helpers/team';
 
 const deps = { db, auth, appUrl: APP_URL };
 const invitee = (i: number, tag = 'x'): Account => ({ uid: `joiner-${tag}-${i}`, email: `joiner-${tag}-${i}@acme.test`, emailVerified: true });
@@ -198,5 +202,49 @@ describe('invite expiry', () => {
     await inviteMember(deps, people.owner, { tenantId, email: 'n@acme.test', role: 'member' });
     expect(await seatsOf(tenantId)).toEqual({ members: 2, pendingInvites: 1 });
     await expectLedgerConsistent([tenantId]);
+  });
+});
+
+describe('the one-off seat ledger backfill (npm run seat-ledger:backfill)', () => {
+  beforeEach(clearEmulators);
+
+  /** The command as an operator runs it, against this run's emulator; resolves with what it printed. */
+  const backfill = async (...args: string[]) =>
+    (await promisify(execFile)(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'tools', 'seat-ledger.ts'), '--backfill', ...args], { env: process.env })).stdout;
+
+  it('prints what it would write and writes nothing; with --apply writes the counts of the documents; a tenant with a ledger is untouched', async () => {
+    await seedTeam('t-before-ledger', { 'owner@acme.test': 'owner', 'm1@acme.test': 'member', 'm2@acme.test': 'viewer' });
+    const invites = db.collection('tenants/t-before-ledger/invites');
+    const expiresAt = new Date(Date.now() + 7 * 86_400_000);
+    await Promise.all([
+      invites.doc('pending-1').set({ email: 'p1@acme.test', role: 'member', status: 'pending', expiresAt }),
+      invites.doc('pending-2').set({ email: 'p2@acme.test', role: 'member', status: 'pending', expiresAt }),
+      invites.doc('revoked').set({ email: 'r@acme.test', role: 'member', status: 'revoked', expiresAt }),
+      db.doc('tenants/t-before-ledger').update({ seats: FieldValue.delete() }),
+    ]);
+    await seedTeam('t-with-ledger', { 'owner2@acme.test': 'owner', 'm3@acme.test': 'member' });
+    const ledgerTenantWritten = (await db.doc('tenants/t-with-ledger').get()).updateTime!;
+    const before = await databaseSnapshot();
+    const line = 't-before-ledger: seats {"members":3,"pendingInvites":2}';
+
+    const dryRun = await backfill();
+    expect(dryRun).toContain(line);
+    expect(dryRun).toContain('dry run: nothing written');
+    expect(dryRun).not.toContain('t-with-ledger');
+    expect(await databaseSnapshot()).toEqual(before);
+    expect((await db.doc('tenants/t-before-ledger').get()).get('seats')).toBeUndefined();
+
+    const applied = await backfill('--apply');
+    expect(applied).toContain(line);
+    expect(applied).not.toContain('t-with-ledger');
+    expect(await seatsOf('t-before-ledger')).toEqual({ members: 3, pendingInvites: 2 });
+    await expectLedgerConsistent(['t-before-ledger', 't-with-ledger']);
+    // Only the ledger of the tenant without one was written.
+    const tenantBefore = before['tenants/t-before-ledger'] as Record<string, unknown>;
+    expect(await databaseSnapshot()).toEqual({ ...before, 'tenants/t-before-ledger': { ...tenantBefore, seats: { members: 3, pendingInvites: 2 } } });
+    expect((await db.doc('tenants/t-with-ledger').get()).updateTime!.isEqual(ledgerTenantWritten)).toBe(true);
+
+    // Run again, it finds nothing left to do.
+    expect(await backfill('--apply')).toContain('0 tenants without a seat ledger');
   });
 });

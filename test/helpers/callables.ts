@@ -1,7 +1,6 @@
 // Web-SDK callers for callable tests: signed-in or anonymous clients, closed after the file, and
 // the assertion that a call was refused with a given code.
 import { afterAll, expect } from 'vitest';
-import type { FunctionsError } from 'firebase/functions';
 import { anonymousClient, signedInClient, type Caller } from './emulators';
 
 const open: Caller[] = [];

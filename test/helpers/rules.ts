@@ -6,9 +6,13 @@ import { tenantSearchFields } from '../../functions/src/domain/console';
 import type { NewTenant } from '../../functions/src/domain/provisioning';
 import type { TenantRole, TenantStatus } from '../../functions/src/domain/status';
 
-export async function rulesTestEnvironment(): Promise<RulesTestEnvironment> {
+/**
+ * A rules test environment on the emulator that `npm test` started: on the run's own project (the
+ * data the functions write) unless `projectId` names another. The Firestore emulator keeps data and
+ * rules per project id, so files on projects of their own run side by side (see rulesOnlyProject).
+ */
+export async function rulesTestEnvironment(projectId = process.env.GCLOUD_PROJECT): Promise<RulesTestEnvironment> {
   const hostPort = process.env.FIRESTORE_EMULATOR_HOST;
-  const projectId = process.env.GCLOUD_PROJECT;
   if (!hostPort || !projectId) throw new Error('FIRESTORE_EMULATOR_HOST and GCLOUD_PROJECT are not set: run the tests with `npm test`');
   // Denied writes are what these tests expect; the SDK would log each one as a stream error.
   setLogLevel('silent');
@@ -17,6 +21,14 @@ export async function rulesTestEnvironment(): Promise<RulesTestEnvironment> {
     projectId,
     firestore: { host: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)), rules: readFileSync('firestore.rules', 'utf8') },
   });
+}
+
+/**
+ * A project id of this vitest worker's own, for the rules files: they never need the functions, so
+ * each worker's files get data and rules no other file running at the same time can touch.
+ */
+export function rulesOnlyProject(): string {
+  return `${process.env.GCLOUD_PROJECT}-rules-${process.env.VITEST_POOL_ID ?? 0}`;
 }
 
 const day = 86_400_000;

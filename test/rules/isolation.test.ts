@@ -17,7 +17,7 @@ import {
   type Firestore,
 } from 'firebase/firestore';
 import { TENANT_ROLES, type TenantRole } from '../../functions/src/domain/status';
-import { invite, membership, record, rulesTestEnvironment, seed } from '../helpers/rules';
+import { invite, membership, record, rulesOnlyProject, rulesTestEnvironment, seed } from '../helpers/rules';
 
 let env: RulesTestEnvironment;
 const A = 'tenant-a';
@@ -26,7 +26,7 @@ const uidIn = (role: TenantRole) => `a-${role}`;
 const dbOf = (uid: string) => env.authenticatedContext(uid).firestore() as unknown as Firestore;
 
 beforeAll(async () => {
-  env = await rulesTestEnvironment();
+  env = await rulesTestEnvironment(rulesOnlyProject());
   await env.clearFirestore();
   await seed(env, [
     {

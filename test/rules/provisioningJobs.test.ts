@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import { collection, doc, getDoc, getDocs, query, setDoc, updateDoc, where, type Firestore } from 'firebase/firestore';
 import { canAccess } from '../../functions/src/domain/policy';
-import { rulesTestEnvironment, seed } from '../helpers/rules';
+import { rulesOnlyProject, rulesTestEnvironment, seed } from '../helpers/rules';
 
 let env: RulesTestEnvironment;
 const dbOf = (uid: string, claims: Record<string, unknown> = {}) => env.authenticatedContext(uid, claims).firestore() as unknown as Firestore;
 const job = (tenantId: string, requestedBy: string) => ({ idempotencyKey: `key-${tenantId}`, tenantId, requestedBy, status: 'completed', completedSteps: [], error: null });
 
 beforeAll(async () => {
-  env = await rulesTestEnvironment();
+  env = await rulesTestEnvironment(rulesOnlyProject());
   await env.clearFirestore();
   await seed(
     env,

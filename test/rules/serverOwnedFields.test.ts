@@ -6,7 +6,7 @@ import { collection, deleteDoc, deleteField, doc, getDocs, serverTimestamp, setD
 import { canAccess, TENANT_CLIENT_FIELDS, type Principal } from '../../functions/src/domain/policy';
 import type { NewTenant } from '../../functions/src/domain/provisioning';
 import { PLATFORM_ROLES, TENANT_ROLES, type TenantRole } from '../../functions/src/domain/status';
-import { membership, record, rulesTestEnvironment, seed, tenantFixture } from '../helpers/rules';
+import { membership, record, rulesOnlyProject, rulesTestEnvironment, seed, tenantFixture } from '../helpers/rules';
 
 let env: RulesTestEnvironment;
 const T = 'tenant-fields';
@@ -17,7 +17,7 @@ const ROLE_PRINCIPALS = TENANT_ROLES.map((role) => ({ name: role, uid: `u-${role
 const STAFF_PRINCIPALS = PLATFORM_ROLES.map((role) => ({ name: role, uid: `u-${role}`, platformRole: role }) as const);
 
 beforeAll(async () => {
-  env = await rulesTestEnvironment();
+  env = await rulesTestEnvironment(rulesOnlyProject());
   await env.clearFirestore();
   await seed(env, [
     {

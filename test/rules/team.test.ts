@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import { collection, deleteDoc, doc, getDoc, getDocs, serverTimestamp, setDoc, updateDoc, type Firestore } from 'firebase/firestore';
 import { TENANT_ROLES, type TenantRole } from '../../functions/src/domain/status';
-import { invite, membership, record, rulesTestEnvironment, seed } from '../helpers/rules';
+import { invite, membership, record, rulesOnlyProject, rulesTestEnvironment, seed } from '../helpers/rules';
 
 let env: RulesTestEnvironment;
 const T = 'tenant-team';
@@ -14,7 +14,7 @@ const dbOf = (uid: string) => env.authenticatedContext(uid).firestore() as unkno
 const claim = { tenantId: T, domain: 'acme.test', status: 'pending', recordName: '_tenancy-challenge.acme.test', recordValue: 'tenancy-domain-verification=x' };
 
 beforeAll(async () => {
-  env = await rulesTestEnvironment();
+  env = await rulesTestEnvironment(rulesOnlyProject());
   await env.clearFirestore();
   await seed(
     env,

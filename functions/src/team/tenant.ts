@@ -20,7 +20,7 @@ export interface TeamTenant extends TenantState, SeatTerms {
   inviteAddressesIndexed: boolean;
 }
 
-function isLedger(value: unknown): value is SeatLedger {
+export function isLedger(value: unknown): value is SeatLedger {
   const v = value as SeatLedger | undefined;
   return Number.isInteger(v?.members) && Number.isInteger(v?.pendingInvites);
 }
@@ -43,13 +43,7 @@ export async function readTeamTenant(
   const memberSnaps = rest.slice(0, memberRefs.length);
   if (!snap.exists) throw new DomainError('not-found', `No organisation with id ${tenantId}`, { reason: 'no-tenant' });
   const data = snap.data()!;
-  let seats = data.seats;
-  if (!isLedger(seats)) {
-    // One read after the other: a read in flight when another one's transaction aborts fails with a non-retried error.
-    const members = await tx.get(ref.members(tenantId));
-    const pending = await tx.get(ref.invites(tenantId).where('status', '==', 'pending'));
-    seats = { members: members.size, pendingInvites: pending.size };
-  }
+  const seats = isLedger(data.seats) ? data.seats : await countSeats(tx, db, tenantId);
   const plan = (data.plan as PlanId) ?? 'starter';
   const tenant: TeamTenant = {
     id: tenantId,
@@ -70,6 +64,15 @@ export async function readTeamTenant(
   };
   const members = new Map(memberSnaps.filter((m) => m.exists).map((m) => [m.id, personOf(m)]));
   return { tenant, members, also: rest.slice(memberRefs.length) };
+}
+
+/** What the ledger counts: the tenant's membership documents and its pending invites, read in `tx`. */
+export async function countSeats(tx: Transaction, db: Firestore, tenantId: string): Promise<SeatLedger> {
+  const ref = refs(db);
+  // One read after the other: a read in flight when another one's transaction aborts fails with a non-retried error.
+  const members = await tx.get(ref.members(tenantId));
+  const pending = await tx.get(ref.invites(tenantId).where('status', '==', 'pending'));
+  return { members: members.size, pendingInvites: pending.size };
 }
 
 export function personOf(member: DocumentSnapshot): Person & { email: string; displayName: string } {
