@@ -209,7 +209,7 @@ describe('self-serve signup', () => {
       await signIn(page, 'lin@lumen.test');
       await page.getByText('You are not a member of any organisation yet.').waitFor();
       await page.goto(`${app.origin()}/`);
-      await page.getByText('Signed in as lin@lumen.test').waitFor();
+      await page.getByTestId('signed-in-as').filter({ hasText: 'lin@lumen.test' }).waitFor();
       await page.getByLabel('Your name').fill('Lin Lumen');
       await page.getByLabel('Company name').fill('Lumen Labs');
       await page.getByRole('button', { name: 'Create organisation' }).click();

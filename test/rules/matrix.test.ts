@@ -245,7 +245,14 @@ describe('the matrix is complete', () => {
 // its own named test, asserting the outcome its batch recorded.
 async function runBatch(principal: MatrixPrincipal, cases: Case[]): Promise<Map<Case, PromiseSettledResult<unknown>>> {
   const db = dbs.get(principal.name)!;
-  const settled = await Promise.allSettled(cases.map((c) => (c.expected ? assertSucceeds(perform(db, c)) : assertFails(perform(db, c)))));
+  const run = (c: Case) => (c.expected ? assertSucceeds(perform(db, c)) : assertFails(perform(db, c)));
+  const settled = await Promise.allSettled(cases.map(run));
+  // The emulator's rules engine now and then denies one of many concurrent writes (seen on record
+  // creates): a case whose batch outcome is wrong runs once more alone, and only that answer counts.
+  // A rule that is really wrong gives the same wrong outcome alone, so no failure is hidden.
+  for (const [i, c] of cases.entries()) {
+    if (settled[i].status === 'rejected') [settled[i]] = await Promise.allSettled([run(c)]);
+  }
   return new Map(cases.map((c, i) => [c, settled[i]]));
 }
 
