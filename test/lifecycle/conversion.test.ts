@@ -316,7 +316,7 @@ describe('review findings: what a completed Checkout applies (REVIEW.md M1, L2)'
     expect(paid.map((i) => i.amount_paid)).toEqual([25 * 1900, 25 * 1900, 25 * 1900]); // the first period, then the two owed
     expect(paid[1].status_transitions.paid_at! <= paid[2].status_transitions.paid_at!).toBe(true);
     const sub = await subscriptionOf(t.subscriptionId);
-    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual(['price_starter_monthly', 2]);
+    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual([await planPriceId(stripe, 'starter'), 2]);
     expect(await tenant(t.tenantId)).toMatchObject({ plan: 'starter', seatCap: 2, lastCheckout: { outcome: 'converted', plan: 'starter', seats: 2 } });
   });
 
@@ -327,7 +327,7 @@ describe('review findings: what a completed Checkout applies (REVIEW.md M1, L2)'
     expect((await tenant(t.tenantId)).status).toBe('trial');
     await payOnCheckout(t, await checkoutUrl(owner, t, 'starter', 3), GOOD);
     const sub = await subscriptionOf(t.subscriptionId);
-    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual(['price_team_monthly', 25]);
+    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual([await planPriceId(stripe, 'team'), 25]);
     const data = await tenant(t.tenantId);
     expect(data).toMatchObject({ plan: 'team', seatCap: 25, lastCheckout: { outcome: 'not_applied', reason: 'already-paid', plan: 'starter', seats: 3 } });
     expect(data.lastCheckout.message).toContain('already on a paid plan in Stripe: its plan and seats are unchanged');
@@ -373,7 +373,7 @@ describe('review findings: what a completed Checkout applies (REVIEW.md M1, L2)'
     await payOnCheckout(t, url, GOOD);
     await expectState(t, { status: 'suspended', writes: false, mails: [], stripe: 'trialing' });
     const sub = await subscriptionOf(t.subscriptionId);
-    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual(['price_team_monthly', 25]);
+    expect([sub.items.data[0].price.id, sub.items.data[0].quantity]).toEqual([await planPriceId(stripe, 'team'), 25]);
     expect((await stripe.invoices.list({ subscription: t.subscriptionId, status: 'paid' })).data.map((i) => i.amount_paid)).toEqual([0]);
     expect(await tenant(t.tenantId)).toMatchObject({ plan: 'team', seatCap: 25, lastCheckout: { outcome: 'not_applied', reason: 'staff-hold', message: expect.stringContaining('suspended by our staff') } });
   });
