@@ -89,7 +89,7 @@ describe('one clock: the app reads its time from the local Stripe test clock', (
       // The app's time is Stripe's.
       expect(await (await superAdmin()).call('readLocalClock', {})).toMatchObject({ now: iso(now), source: 'stripe_test_clock', moved: true });
 
-      const person = await client('peter@initech.test');
+      const person = await client('peter@initech.test', {}, { emailVerified: true });
       const signup = await person.call<ProvisioningResult>('submitSignup', { companyName: 'Initech', ownerName: 'Peter Gibbons', plan: 'team' });
       expect((await settledJob(signup.jobId)).status).toBe('completed');
       const selfServe = (await db.doc(`tenants/${signup.tenantId}`).get()).data()!;
@@ -166,7 +166,11 @@ describe('one clock: the app reads its time from the local Stripe test clock', (
 
     // Unpaid at its due date: Stripe makes the subscription past_due and the webhook the tenant, at the clock's time.
     await advanceClock(stripe, id, start + 11 * DAY);
-    const pastDue = (await db.doc(`tenants/${tenantId}`).get()).data()!;
+    // Stripe's events arrive concurrently and unordered (S4): wait for the webhook to have applied them.
+    const pastDue = await eventually(async () => {
+      const data = (await db.doc(`tenants/${tenantId}`).get()).data()!;
+      return data.status === 'past_due' ? data : null;
+    }, 'the tenant to be past_due');
     expect(pastDue.status).toBe('past_due');
     const since = millis(pastDue.pastDueSince)!;
     expect(since).toBeGreaterThanOrEqual(start * 1000);
