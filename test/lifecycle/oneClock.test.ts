@@ -166,11 +166,13 @@ describe('one clock: the app reads its time from the local Stripe test clock', (
 
     // Unpaid at its due date: Stripe makes the subscription past_due and the webhook the tenant, at the clock's time.
     await advanceClock(stripe, id, start + 11 * DAY);
-    // Stripe's events arrive concurrently and unordered (S4): wait for the webhook to have applied them.
+    // Stripe's events arrive concurrently and unordered (S4), and a delivery refused by a busy emulator
+    // is retried: wait until every delivery is done, then for the webhook to have applied them.
+    await sim.flushWebhooks(120_000);
     const pastDue = await eventually(async () => {
       const data = (await db.doc(`tenants/${tenantId}`).get()).data()!;
       return data.status === 'past_due' ? data : null;
-    }, 'the tenant to be past_due');
+    }, 'the tenant to be past_due', 60_000);
     expect(pastDue.status).toBe('past_due');
     const since = millis(pastDue.pastDueSince)!;
     expect(since).toBeGreaterThanOrEqual(start * 1000);
