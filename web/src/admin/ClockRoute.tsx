@@ -61,8 +61,8 @@ export function Component() {
     <section aria-labelledby="clock-title">
       <h1 id="clock-title">Local clock</h1>
       <p className="muted">
-        Emulators only. Moves time forward for the app (every lifecycle sweep runs as of the date: trial expiry, reminders, suspension of past-due
-        tenants) and for the local Stripe test clock together.
+        Emulators only. Moves time forward for the app (every sweep runs as of the date: trial reminders and expiry, suspension of past-due
+        tenants, invite expiry and the domains' TXT re-checks) and for the local Stripe test clock together.
       </p>
       {loadError ? (
         <ErrorAlert>{loadError}</ErrorAlert>
