@@ -1,8 +1,10 @@
 // The web app's JavaScript per route, gzipped, from a production build's manifest (web/dist/.vite/manifest.json).
 //   node --import tsx scripts/bundle-size.ts [distDir]     print the table
 // The signup route's JS is what the browser loads to show and use the signup form: the entry chunk,
-// the signup route module and their static imports. What it loads only once the form is sent (the
-// Functions SDK, the job progress with the Firestore SDK) is reported apart, as "after submit".
+// the signup route module and their static imports. The Firebase app and Auth (web/src/firebase.ts) are a
+// chunk of their own that the entry loads at startup, beside the form: "with Firebase Auth" adds it, the
+// total the browser downloads at startup. What it loads only once the form is sent (the Functions SDK, the
+// job progress with the Firestore SDK) is reported apart, as "after submit".
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 
 interface ManifestChunk {
   file: string;
+  name?: string;
   src?: string;
   isEntry?: boolean;
   imports?: string[];
@@ -27,17 +30,22 @@ export interface BundleReport {
   dist: string;
   routes: RouteSize[];
   signup: RouteSize;
+  signupWithAuth: RouteSize;
   signupAfterSubmit: RouteSize;
   wholeApp: RouteSize;
   /** Source modules of the admin console found among the signup route's chunks: must be none. */
   adminInSignup: string[];
+  /** The chunks holding Firebase Auth's code: none of them may be among the signup form's own chunks. */
+  authSdkFiles: string[];
   /** Whether any chunk holds the local clock control: must be false for a production build. */
   clockInBuild: boolean;
 }
 
 const ROOT = resolve(__dirname, '..');
-// 121 kB: the M5 confirmation wait put the route at 120.5 kB; issue 18 asks for 100 kB, which needs React DOM or Auth out of the route (docs/benchmarks.md).
-export const SIGNUP_BUDGET_GZIP_BYTES = 121_000;
+// Issue 18: the signup form within 100 kB, which holds because Firebase Auth loads beside it, not in it (web/src/connection.ts).
+export const SIGNUP_BUDGET_GZIP_BYTES = 100_000;
+// Auth's REST host: a chunk that names it holds the Auth SDK (a minified build keeps no function names).
+const AUTH_SDK_MARKER = 'identitytoolkit.googleapis.com';
 
 /** Each page and the route modules it loads (web/src/routes.tsx). */
 const ROUTES: Record<string, string[]> = {
@@ -97,12 +105,18 @@ export function measureBundle(dist: string): BundleReport {
     .map(([route, modules]) => size(route, [entry, ...modules.filter((key) => manifest[key])]));
   const signupKeys = [entry, 'src/signup/SignupRoute.tsx'];
   const signup = size('signup route', signupKeys);
-  const afterSubmit = size('signup route after submit', [...signupKeys, 'src/functions.ts', 'src/provisioning/JobProgress.tsx']);
+  // firebase.ts is also imported statically by other route modules, so Vite keys its chunk by file name.
+  const firebaseChunk = manifest[entry].dynamicImports?.find((key) => key === 'src/firebase.ts' || manifest[key].name === 'firebase');
+  if (!firebaseChunk) throw new Error('no chunk of src/firebase.ts among the entry\'s dynamic imports');
+  const withAuthKeys = [...signupKeys, firebaseChunk];
+  const signupWithAuth = size('signup route with Firebase Auth', withAuthKeys);
+  const afterSubmit = size('signup route after submit', [...withAuthKeys, 'src/functions.ts', 'src/provisioning/JobProgress.tsx']);
   const allJs = readdirSync(join(dist, 'assets')).filter((file) => file.endsWith('.js')).map((file) => `assets/${file}`);
   const wholeApp: RouteSize = { route: 'whole app', files: allJs, gzipBytes: allJs.reduce((sum, file) => sum + gzipOf(file), 0) };
   const adminInSignup = closure(signupKeys).filter((key) => (manifest[key].src ?? key).startsWith('src/admin/'));
   const clockInBuild = allJs.some((file) => readFileSync(join(dist, file), 'utf8').includes('advanceLocalClock'));
-  return { dist, routes, signup, signupAfterSubmit: afterSubmit, wholeApp, adminInSignup, clockInBuild };
+  const authSdkFiles = allJs.filter((file) => readFileSync(join(dist, file), 'utf8').includes(AUTH_SDK_MARKER)).sort();
+  return { dist, routes, signup, signupWithAuth, signupAfterSubmit: afterSubmit, wholeApp, adminInSignup, authSdkFiles, clockInBuild };
 }
 
 export const kB = (bytes: number) => (bytes / 1000).toFixed(1);
@@ -111,10 +125,12 @@ function main() {
   const dist = resolve(process.argv[2] ?? join(ROOT, 'web', 'dist'));
   if (!existsSync(join(dist, '.vite', 'manifest.json'))) throw new Error(`${dist} has no build manifest: run \`npm run build -w web\` first`);
   const report = measureBundle(dist);
-  for (const row of [report.signup, report.signupAfterSubmit, ...report.routes.slice(1), report.wholeApp]) {
+  for (const row of [report.signup, report.signupWithAuth, report.signupAfterSubmit, ...report.routes.slice(1), report.wholeApp]) {
     console.log(`${kB(row.gzipBytes).padStart(7)} kB gzip  ${row.route} (${row.files.length} chunks)`);
   }
   console.log(`admin console modules in the signup route: ${report.adminInSignup.length ? report.adminInSignup.join(', ') : 'none'}`);
+  const authInForm = report.authSdkFiles.filter((file) => report.signup.files.includes(file));
+  console.log(`Firebase Auth in the signup form's chunks: ${authInForm.length ? authInForm.join(', ') : 'none'} (it loads in ${report.authSdkFiles.join(', ') || 'no chunk'})`);
   console.log(`local clock control in this build: ${report.clockInBuild ? 'yes' : 'no'}`);
 }
 

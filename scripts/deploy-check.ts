@@ -178,7 +178,7 @@ export function checkWebBundle(dist: string): Finding {
   const problems = report.clockInBuild ? ['web: the production bundle contains the local clock control (advanceLocalClock), which exists for the emulators only'] : [];
   const config = JSON.parse(readFileSync(join(dist, 'emulators.json'), 'utf8')) as { useEmulators?: unknown; appCheckSiteKey?: string };
   if (config.useEmulators !== false) problems.push('web: the production bundle ships the emulator config (emulators.json without "useEmulators": false)');
-  const notes = [`signup route ${(report.signup.gzipBytes / 1000).toFixed(1)} kB gzip`];
+  const notes = [`signup route ${(report.signup.gzipBytes / 1000).toFixed(1)} kB gzip (${(report.signupWithAuth.gzipBytes / 1000).toFixed(1)} kB with Firebase Auth)`];
   if (!config.appCheckSiteKey) notes.push('web/public/emulators.json has no appCheckSiteKey yet: set it before deploying, or every browser callable refuses the app (README, Deploying)');
   return { check: 'web', problems, notes };
 }

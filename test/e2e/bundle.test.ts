@@ -1,5 +1,6 @@
 // What a production build of the web app ships, route by route: the signup route within its budget and
-// without the admin console, and the local clock control absent (it is in the emulators build only).
+// without the admin console or Firebase Auth (which loads beside it), and the local clock control absent
+// (it is in the emulators build only).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,13 @@ describe('the production build of the web app', () => {
     // Firestore comes only once the form is sent: the signup page itself does not load it.
     expect(report.signup.files.some((file) => file.includes('firestore'))).toBe(false);
     expect(report.signupAfterSubmit.files.some((file) => file.includes('firestore'))).toBe(true);
+  });
+
+  it('loads Firebase Auth in a chunk of its own, beside the signup form rather than in it', () => {
+    expect(report.authSdkFiles).toHaveLength(1);
+    expect(report.signup.files).not.toContain(report.authSdkFiles[0]);
+    expect(report.signupWithAuth.files).toContain(report.authSdkFiles[0]);
+    expect(report.signupWithAuth.gzipBytes).toBeGreaterThan(report.signup.gzipBytes);
   });
 
   it('splits the app by route: every page loads less than the whole app', () => {

@@ -145,6 +145,42 @@ describe('self-serve signup', () => {
     expect(billsTenants.map((t) => [t.get('slug'), t.get('plan')])).toEqual([['initrode', 'starter']]);
   });
 
+  it('shows the form and takes input while Firebase Auth is still downloading; the submit waits for it, then creates the account', async () => {
+    const page = await app.newPage();
+    // Firebase's chunk (the app and Auth, web/src/firebase.ts) is held until released below.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let requested = false;
+    await page.route(/\/assets\/firebase-[^/]+\.js$/, async (route) => {
+      requested = true;
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${app.origin()}/`);
+    await page.getByRole('heading', { name: 'Start your free trial' }).waitFor();
+    await fillSignup(page, { name: 'Lin Early', email: 'lin@early.test', company: 'Early Birds', plan: 'Starter' });
+    expect(await page.getByLabel('Company name').inputValue()).toBe('Early Birds');
+    // Asked for at startup, beside the form: not on demand after the click.
+    expect(requested).toBe(true);
+    await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.getByRole('button', { name: 'Creating your organisation…' }).waitFor();
+    await expect(auth.getUserByEmail('lin@early.test')).rejects.toMatchObject({ code: 'auth/user-not-found' });
+
+    release();
+    await page.getByTestId('awaiting-confirmation').filter({ hasText: 'lin@early.test' }).waitFor();
+    expect((await auth.getUserByEmail('lin@early.test')).email).toBe('lin@early.test');
+  });
+
+  it('says it cannot reach the backend when the startup config does not load', async () => {
+    const page = await app.newPage();
+    await page.route('**/emulators.json', (route) => route.fulfill({ status: 503, body: 'unavailable' }));
+    await page.goto(`${app.origin()}/`);
+    await page.getByRole('heading', { name: 'Cannot reach the backend' }).waitFor();
+    expect(await page.locator('.alert.error').textContent()).toBe('Loading the Firebase configuration failed: Error: /emulators.json: HTTP 503');
+    expect(await page.getByRole('heading', { name: 'Start your free trial' }).count()).toBe(0);
+    await look(page, 'startup-config-failure');
+  });
+
   it('puts “an account with this email already exists” next to the email field', async () => {
     await auth.createUser({ email: 'taken@globex.test', password: PASSWORD });
     const page = await app.newPage();

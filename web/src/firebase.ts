@@ -9,11 +9,21 @@
 //   { "useEmulators": false, "firebase": { ... } }  -> that web config (apiKey, authDomain, projectId, appId)
 // plus "appCheckSiteKey": the reCAPTCHA Enterprise key App Check attests the app with (appCheck.ts).
 //
-// Only the app and Auth load with every page (the top bar shows who is signed in). Firestore
-// (firestore.ts) and Functions (functions.ts) come with the route modules that use them, so the
-// signup route does not download the Firestore SDK before the form is sent.
+// No SDK loads with the entry chunk. This module (the app and Auth) is a chunk of its own, loaded at startup
+// through connect() (connection.ts) beside the first render: the signup form shows and takes input before
+// Auth's code is downloaded and parsed. Route modules other than signup load only once it is connected
+// (routes.tsx), so they may call firebase(). Firestore (firestore.ts) and Functions (functions.ts) come with
+// the route modules that use them, so the signup route does not download them before the form is sent.
 import { initializeApp, type FirebaseApp, type FirebaseOptions } from 'firebase/app';
-import { browserLocalPersistence, connectAuthEmulator, initializeAuth, type Auth } from 'firebase/auth';
+import {
+  browserLocalPersistence,
+  connectAuthEmulator,
+  createUserWithEmailAndPassword,
+  initializeAuth,
+  onAuthStateChanged,
+  signOut,
+  type Auth,
+} from 'firebase/auth';
 
 interface HostPort {
   host: string;
@@ -24,7 +34,11 @@ export type StartupConfig =
   | { useEmulators?: true; projectId: string; auth: string; firestore: HostPort; functions: HostPort; appCheckDebugToken?: string }
   | { useEmulators: false; firebase?: FirebaseOptions; appCheckSiteKey?: string };
 
-export interface Connection {
+/** The Auth calls of the shell and the signup form, which may reach Auth only through connect(). */
+const shellAuth = { createUserWithEmailAndPassword, onAuthStateChanged, signOut };
+type ShellAuth = typeof shellAuth;
+
+export interface Connection extends ShellAuth {
   app: FirebaseApp;
   auth: Auth;
   config: StartupConfig;
@@ -48,11 +62,11 @@ export async function initFirebase(): Promise<Connection> {
   // No popup/redirect sign-in: initializeAuth without a resolver keeps that code out of every page.
   const auth = initializeAuth(app, { persistence: browserLocalPersistence });
   if (config.useEmulators !== false) connectAuthEmulator(auth, config.auth, { disableWarnings: true });
-  connection = { app, auth, config };
+  connection = { app, auth, config, ...shellAuth };
   return connection;
 }
 
-/** The connected app; main.tsx renders nothing until initFirebase() has resolved. */
+/** The connected app, for the route modules that routes.tsx loads only once connect() has resolved. */
 export function firebase(): Connection {
   if (!connection) throw new Error('initFirebase() has not finished');
   return connection;

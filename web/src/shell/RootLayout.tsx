@@ -1,8 +1,7 @@
-import { signOut } from 'firebase/auth';
 import { useEffect, useRef } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigation } from 'react-router';
 import { useCurrentUser } from '../auth/useCurrentUser';
-import { firebase } from '../firebase';
+import { connect } from '../connection';
 
 const NAV = [
   { to: '/', label: 'Sign up', end: true },
@@ -29,6 +28,11 @@ export function RootLayout() {
     main.current?.focus({ preventScroll: true });
   }, [pathname]);
 
+  const signOutUser = async () => {
+    const { auth, signOut } = await connect();
+    await signOut(auth);
+  };
+
   return (
     <>
       <a className="skip-link" href="#main">
@@ -51,7 +55,7 @@ export function RootLayout() {
               <span className="muted small" data-testid="signed-in-as">
                 Signed in as {user.email}
               </span>
-              <button type="button" className="small" onClick={() => signOut(firebase().auth)}>
+              <button type="button" className="small" onClick={signOutUser}>
                 Sign out
               </button>
             </>

@@ -1,9 +1,8 @@
-import { createUserWithEmailAndPassword, signOut } from 'firebase/auth';
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { PLANS, SELF_SERVE_PLAN_IDS, type PlanId } from '../../../functions/src/domain/plans';
 import { useCurrentUser } from '../auth/useCurrentUser';
-import { firebase } from '../firebase';
+import { connect } from '../connection';
 import type { JobOutcome } from '../provisioning/JobProgress';
 import { Field, focusFirstInvalid } from '../ui/Field';
 import { failureOf, type Failure } from '../ui/failure';
@@ -68,7 +67,8 @@ export function Component() {
     setJobId(null);
     setJobOutcome(null);
     try {
-      const { auth } = firebase();
+      // Firebase started loading with the page: normally it is there long before the form is sent.
+      const { auth, createUserWithEmailAndPassword } = await connect();
       // Signed in already (an earlier attempt created the account): only the signup form is resent.
       if (!auth.currentUser) await createUserWithEmailAndPassword(auth, email.trim(), password);
       if (!declinedDomainOffer.current) {
@@ -106,7 +106,7 @@ export function Component() {
     if (!awaiting) return;
     let stopped = false;
     const timer = setInterval(async () => {
-      const current = firebase().auth.currentUser;
+      const current = (await connect()).auth.currentUser;
       if (!current || stopped) return;
       await current.reload().catch(() => undefined);
       if (!current.emailVerified || stopped) return;
@@ -130,7 +130,8 @@ export function Component() {
 
   // A typo in the address: the waiting form lets go, and the next submit creates the right account.
   const switchAccount = async () => {
-    await signOut(firebase().auth);
+    const { auth, signOut } = await connect();
+    await signOut(auth);
     setAwaiting(null);
     release();
   };
