@@ -4,7 +4,7 @@
 // and tried again. Every page and state is checked with axe and pictured.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { auth, db, signedInClient } from '../helpers/emulators';
+import { auth, db, eventually, signedInClient } from '../helpers/emulators';
 import { linksIn, mailTo } from '../helpers/inbox';
 import { look, PASSWORD, signIn, useBrowser } from './harness';
 
@@ -110,7 +110,8 @@ describe('self-serve signup', () => {
     await look(page, 'workspace-record-delete-dialog');
     await dialog.getByRole('button', { name: 'Delete record' }).click();
     await page.getByRole('heading', { name: 'Your first roadmap', exact: true }).waitFor({ state: 'detached' });
-    expect((await tenant.ref.collection('records').doc('sample-roadmap').get()).exists).toBe(false);
+    // The page drops the record at once (Firestore's local write); the server commits the delete a moment later.
+    await eventually(async () => !(await tenant.ref.collection('records').doc('sample-roadmap').get()).exists, 'the record to be deleted on the server');
   });
 
   it('names a subdomain another tenant holds next to the field, and the corrected form reuses the account', async () => {
